@@ -1,0 +1,36 @@
+"""How every stage script starts, fails and exits.
+
+A script raises `UserError` for anything the user can fix (a missing folder, an unreadable file, a bad
+option); `run(main)` turns it into one line on stderr naming the file and the problem, and exit status 1.
+Anything else is a bug and keeps its traceback.
+"""
+import os
+import sys
+
+
+class UserError(Exception):
+    """A problem with the input or the options, explained in one line; the script exits non-zero."""
+
+
+def warn(message):
+    """A problem that does not stop the job (one bad page among many), said on stderr as it happens."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def run(main):
+    """Call `main()` and exit the way a shell pipeline expects: 0 on success, 1 with a one-line error."""
+    try:
+        status = main()
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr, flush=True)
+        sys.exit(130)
+    sys.exit(status or 0)
+
+
+def use_legacy_keras():
+    """Select tf-keras (Keras 2) before TensorFlow is imported, as the seed's `export` does by hand."""
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

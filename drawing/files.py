@@ -1,0 +1,105 @@
+"""Finding input files, naming outputs, and writing them atomically."""
+import contextlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from drawing.cli import UserError
+
+IMAGE_SUFFIXES = (".png",)
+
+
+def natural_key(name):
+    """Sort key that orders embedded numbers by value: `2.png` before `10.png`, `p2_t3` before `p10_t1`."""
+    text = str(name)
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+            for part in re.split(r"(\d+)", text) if part != ""]
+
+
+def natural_sorted(names):
+    return sorted(names, key=natural_key)
+
+
+def require_dir(path, what="input folder"):
+    """The path as a Path, or a UserError if it is not an existing folder."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: {what} does not exist")
+    if not path.is_dir():
+        raise UserError(f"{path}: {what} is not a folder")
+    return path
+
+
+def list_images(folder, recursive=False, what="input folder"):
+    """The PNG files of a folder in natural order; a UserError if there are none.
+
+    Hidden files (our own temporary files among them) are skipped.
+    """
+    folder = require_dir(folder, what)
+    pattern = "**/*" if recursive else "*"
+    found = [p for p in folder.glob(pattern)
+             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    if not found:
+        where = "or its subfolders " if recursive else ""
+        raise UserError(f"{folder}: no PNG images in this folder {where}")
+    return natural_sorted(found)
+
+
+def list_page_folders(folder, what="tiles folder"):
+    """Sub-folders of `folder` holding PNGs (one per page), in natural order; the folder itself if flat."""
+    folder = require_dir(folder, what)
+    pages = natural_sorted(p for p in folder.iterdir()
+                           if p.is_dir() and not p.name.startswith(".") and any(p.glob("*.png")))
+    if pages:
+        return pages
+    list_images(folder, what=what)
+    return [folder]
+
+
+def prepare_output_dir(path, owns=None):
+    """Create the output folder; refuse one that holds files this stage would not have written.
+
+    `owns(relative_path)` says whether an existing file is one of this stage's outputs (kept, so an
+    interrupted run can be completed); anything else means the folder belongs to something else.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{path}: output path exists and is not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    for existing in path.rglob("*"):
+        if existing.is_file() and not existing.name.startswith("."):
+            relative = existing.relative_to(path)
+            if owns is None or not owns(relative):
+                raise UserError(f"{path}: output folder already holds other files ({relative}); "
+                                "choose an empty folder or move them away")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside `path`; rename it to `path` only if the block succeeds.
+
+    An interrupted run therefore never leaves a half-written file under the final name.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def write_bytes_atomic(path, data):
+    with atomic_path(path) as temporary:
+        Path(temporary).write_bytes(data)
+
+
+def write_text_atomic(path, text):
+    write_bytes_atomic(path, text.encode("utf-8"))

@@ -1,0 +1,124 @@
+"""A parallel map over files: every core, one progress bar, and no silent worker failures.
+
+The seed's scripts start processes whose exceptions vanish. Here a worker's exception stops the map
+and is raised in the parent with the item it was working on, or, with `keep_going=True`, is recorded
+as a `Failure` so the rest can finish and the caller can report every bad item at the end.
+"""
+import multiprocessing
+import os
+import sys
+import traceback
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from tqdm import tqdm
+
+from drawing.cli import UserError
+
+
+@dataclass
+class Failure:
+    """What went wrong with one item of a `keep_going` map."""
+    item: object
+    message: str
+
+
+def default_workers():
+    """Every core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def _call(function, item):
+    """Run in the worker: the result, or the error as plain text (tracebacks of bugs included)."""
+    try:
+        return True, function(item)
+    except UserError as error:
+        return False, str(error)
+    except Exception as error:  # a bug in a worker: keep its traceback for the report
+        return False, f"{type(error).__name__}: {error}\n{traceback.format_exc()}"
+
+
+def _describe(item):
+    return str(item)
+
+
+def parallel_map(function, items, *, desc, unit="file", workers=None, keep_going=False,
+                 advance=None, total=None, describe=_describe):
+    """`[function(item) for item in items]`, computed in worker processes, in input order.
+
+    - `advance(result)` is how far the progress bar moves for one finished item (default 1), so a
+      map over pages can count tiles; `total` is the bar's length in those units.
+    - Only a bounded number of items is in flight at once, so memory does not grow with the input.
+    - With `workers=1` everything runs in this process (for debugging and small inputs).
+    - Errors: the first one raises a UserError naming the item (`describe(item)`), unless
+      `keep_going`, where that item's result is a `Failure` instead.
+    """
+    items = list(items)
+    workers = min(workers or default_workers(), max(1, len(items)))
+    advance = advance or (lambda result: 1)
+    bar = tqdm(total=total if total is not None else len(items), desc=desc, unit=unit,
+               dynamic_ncols=True, disable=None, file=sys.stderr)
+    results = [None] * len(items)
+
+    def settle(index, ok, value):
+        if ok:
+            results[index] = value
+            bar.update(advance(value))
+            return
+        first_line, _, details = value.partition("\n")
+        message = f"{describe(items[index])}: {first_line}"
+        if details:
+            print(details, file=sys.stderr)
+        if not keep_going:
+            raise UserError(message)
+        results[index] = Failure(items[index], message)
+        print(f"warning: {message}; going on with the rest", file=sys.stderr, flush=True)
+
+    try:
+        if workers == 1:
+            for index, item in enumerate(items):
+                settle(index, *_call(function, item))
+            return results
+        # fork keeps the map usable from scripts and tests alike; callers fork before importing TensorFlow.
+        context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            pending = {}
+            next_index = 0
+            try:
+                while next_index < len(items) or pending:
+                    while next_index < len(items) and len(pending) < 4 * workers:
+                        pending[pool.submit(_call, function, items[next_index])] = next_index
+                        next_index += 1
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        index = pending.pop(future)
+                        try:
+                            settle(index, *future.result())
+                        except BrokenProcessPool:
+                            raise UserError(f"{describe(items[index])}: a worker process died "
+                                            "(out of memory, or killed)") from None
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+        return results
+    finally:
+        bar.close()
+
+
+def failures_of(results):
+    """The `Failure`s among a keep_going map's results."""
+    return [result for result in results if isinstance(result, Failure)]
+
+
+def report_failures(results, what="item"):
+    """Say at the end which items failed; a UserError (non-zero exit) if any did."""
+    failed = failures_of(results)
+    if failed:
+        listing = "; ".join(failure.message for failure in failed[:5])
+        more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
+        raise UserError(f"{len(failed)} of {len(results)} {what}s failed, the rest are done: {listing}{more}")

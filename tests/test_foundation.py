@@ -1,0 +1,128 @@
+"""The shared helpers: natural sort, atomic writes, image reading of every mode, the parallel map."""
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from drawing.cli import UserError
+from drawing.files import atomic_path, list_images, natural_sorted, prepare_output_dir
+from drawing.images import decode_png, encode_png, read_image, read_scan, write_png
+from drawing.parallel import Failure, parallel_map, report_failures
+
+
+def test_natural_sort_orders_numbers_by_value():
+    assert natural_sorted(["10.png", "2.png", "1.png"]) == ["1.png", "2.png", "10.png"]
+    assert natural_sorted(["p10_t1", "p2_t3", "p2_t10"]) == ["p2_t3", "p2_t10", "p10_t1"]
+
+
+def test_atomic_path_leaves_nothing_when_the_block_fails(tmp_path):
+    target = tmp_path / "out.bin"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as temporary:
+            temporary.write_bytes(b"half")
+            raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_path_replaces_on_success(tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with atomic_path(target) as temporary:
+        temporary.write_bytes(b"new")
+    assert target.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "1", "I;16"])
+def test_read_image_accepts_every_png_mode(tmp_path, mode):
+    path = tmp_path / f"{mode.replace(';', '')}.png"
+    Image.new(mode, (5, 3)).save(path)
+    assert read_image(path).shape == (3, 5, 3)
+    assert read_image(path, "L").shape == (3, 5)
+
+
+def test_read_image_composites_transparency_on_white(tmp_path):
+    path = tmp_path / "clear.png"
+    Image.new("RGBA", (2, 2), (0, 0, 0, 0)).save(path)
+    assert (read_image(path) == 255).all()
+
+
+def test_read_scan_warns_about_mode_but_converts(tmp_path, capsys):
+    path = tmp_path / "gray.png"
+    Image.new("L", (4, 4), 100).save(path)
+    assert read_scan(path).shape == (4, 4, 3)
+    assert "mode L" in capsys.readouterr().err
+
+
+def test_bad_images_get_one_line_errors(tmp_path):
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    with pytest.raises(UserError, match="notes.png: not an image"):
+        read_image(text)
+    good = tmp_path / "good.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(good)
+    truncated = tmp_path / "truncated.png"
+    truncated.write_bytes(good.read_bytes()[:-200])
+    with pytest.raises(UserError, match="truncated.png: .*truncated"):
+        read_image(truncated)
+    with pytest.raises(UserError, match="missing.png: file not found"):
+        read_image(tmp_path / "missing.png")
+
+
+@pytest.mark.parametrize("shape", [(7, 9), (7, 9, 3), (7, 9, 4)])
+def test_png_round_trip_is_exact(tmp_path, shape):
+    array = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    mode = {2: "L", 3: "RGB", 4: "RGBA"}[len(shape) if len(shape) == 2 else shape[2]]
+    assert np.array_equal(decode_png(encode_png(array), mode), array)
+    write_png(tmp_path / "a.png", array)
+    assert np.array_equal(read_image(tmp_path / "a.png", mode), array)
+
+
+def test_list_images_errors_name_the_folder(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        list_images(tmp_path / "nope")
+    with pytest.raises(UserError, match="no PNG images"):
+        list_images(tmp_path)
+
+
+def test_prepare_output_dir_refuses_foreign_files(tmp_path):
+    (tmp_path / "mine.png").write_bytes(b"")
+    (tmp_path / "thesis.docx").write_bytes(b"")
+    with pytest.raises(UserError, match="thesis.docx"):
+        prepare_output_dir(tmp_path, owns=lambda relative: relative.suffix == ".png")
+    assert (tmp_path / "thesis.docx").exists()
+
+
+def _square(x):
+    if x == 3:
+        raise ValueError("three is bad")
+    return x * x
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_parallel_map_keeps_order(workers):
+    assert parallel_map(_square, [0, 1, 2, 4, 5], desc="t", workers=workers) == [0, 1, 4, 16, 25]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_parallel_map_raises_the_first_error_with_its_item(workers):
+    with pytest.raises(UserError, match="item-3: ValueError: three is bad"):
+        parallel_map(_square, range(6), desc="t", workers=workers, describe=lambda x: f"item-{x}")
+
+
+def test_parallel_map_keep_going_reports_at_the_end():
+    results = parallel_map(_square, range(5), desc="t", workers=2, keep_going=True)
+    assert results[:3] == [0, 1, 4] and results[4] == 16
+    assert isinstance(results[3], Failure)
+    with pytest.raises(UserError, match="1 of 5 pages failed"):
+        report_failures(results, "page")
+
+
+def _die(x):
+    os._exit(3)
+
+
+def test_parallel_map_reports_a_dead_worker():
+    with pytest.raises(UserError, match="worker process died"):
+        parallel_map(_die, [1, 2], desc="t", workers=2)
