@@ -24,21 +24,82 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 
 # ---- BEGIN data-spec ----
+# Sample scans (2 letter spec pages, 2 small blob pages), then the spec tiles, their grid previews, and
+# the tiles turned eight ways (written beside them, to "$TILES_SPEC"_rf).
+(cd "$ROOT/data" && python sample_scans.py "$SCANS_SPEC" --style spec --dpi 300 --pages 2 --seed "$DEMO_SEED")
+(cd "$ROOT/data" && python sample_scans.py "$SCANS_BLOB" --style blob --dpi 300 --pages 2 --seed "$DEMO_SEED" \
+    --width_in 8 --height_in 6)
+(cd "$ROOT/data" && python spec_tile.py "$SCANS_SPEC" 256 --dir_out="$TILES_SPEC" --dir_out_grid="$GRID_SPEC")
+(cd "$ROOT/data" && python spec_rotateflip.py "$TILES_SPEC")
 # ---- END data-spec ----
 
 # ---- BEGIN data-blob ----
+# Blob pages: grid previews (adjustment.json kept beside the results), about 1,000 tiles at
+# DEMO_RESOLUTION, shuffled into several small shards, and a pixel-for-pixel check of the shards.
+BLOB_GRID=(--rows=5 --cols=7 --adjustment="$OUT/adjustment.json")
+(cd "$ROOT/data" && python blob_grid.py "$SCANS_BLOB" 300 --dir_out="$GRID_BLOB" "${BLOB_GRID[@]}")
+(cd "$ROOT/data" && python blob_tile.py "$SCANS_BLOB" 300 "$DEMO_RESOLUTION" --dir_out="$TILES_BLOB" "${BLOB_GRID[@]}" \
+    --steps=4 --seed="$DEMO_SEED")
+(cd "$ROOT/data" && python tfrecord.py "$TILES_BLOB" --dir_out="$SHARDS" --size=2MB --shuffle --seed="$DEMO_SEED")
+(cd "$ROOT/data" && python tfrecord_reverse.py "$SHARDS" --dir_out="$OUT/shards_png" --verify="$TILES_BLOB")
 # ---- END data-blob ----
 
 # ---- BEGIN train ----
+# A CPU-sized GAN (channel_scale 1/16) on the blob tiles: 3 epochs of 256 images, a checkpoint and a
+# fakes grid after each, about 2 minutes on 2 cores. The short moving-average half-life and adaptive
+# augmentation rate suit a run this short; a real run keeps the defaults (docs/options.md).
+mkdir -p "$RUN"
+cat > "$RUN/options.json" <<EOF
+{
+  "dataset_file_pattern": "$SHARDS/*.tfrecord",
+  "resolution": $DEMO_RESOLUTION,
+  "replica_batch_size": 8,
+  "epoch_sample_count": 256,
+  "total_sample_count": 768,
+  "latent_size": 64,
+  "channel_scale": 0.0625,
+  "seed": $DEMO_SEED,
+  "ema_kimg": 0.1,
+  "augment": "color,translation,cutout",
+  "augment_probability": "adaptive",
+  "ada_kimg": 2,
+  "keep_checkpoints": 2
+}
+EOF
+(cd "$ROOT/train" && python main.py "$RUN")
 # ---- END train ----
 
 # ---- BEGIN gen ----
+# From the trained run: a seamless bezier loop (4 segments of 24 frames) and its mp4; the same loop made
+# transparent in navy and laid over a sample scan, as mp4; and 16 random images for the fill section.
+newest_run() { local runs=("$1"/*/); local newest="${runs[-1]}"; echo "${newest%/}"; }
+(cd "$ROOT/gen" && python path.py "$RUN" bezier --dir_out="$FRAMES" --segments=4 --frames=24 --seed="$DEMO_SEED")
+LOOP="$(newest_run "$FRAMES/bezier_s4_f24")"
+(cd "$ROOT/gen" && python mp4.py "$LOOP")
+(cd "$ROOT/gen" && python rgba.py "$LOOP" --color=navy)
+(cd "$ROOT/gen" && python mp4.py "${LOOP}_rgba_navy" --background="$SCANS_BLOB/1.png")
+(cd "$ROOT/gen" && python path.py "$RUN" random --dir_out="$FRAMES" --count=16 --seed="$DEMO_SEED")
+RANDOM_IMAGES="$(newest_run "$FRAMES/random_c16")"
+echo "random images: $RANDOM_IMAGES"
 # ---- END gen ----
 
 # ---- BEGIN svg ----
+# A small pen-plotter drawing from the demo's discriminator: 60 strokes optimised for 40 steps at
+# 128 px, repeated 2 x 2 and fine-tuned for 10 steps; drawing.svg (A4), preview.png, progress.png,
+# stats.json in a numbered folder of "$DRAWINGS".
+(cd "$ROOT/gen" && python svg.py "$RUN" --dir_out="$DRAWINGS" --strokes=60 --size=128 --steps=40 \
+    --large=2 --large-steps=10 --seed="$DEMO_SEED")
 # ---- END svg ----
 
 # ---- BEGIN fill ----
+# Colour the generated drawings into new datasets: blob fill with the shipped palette (random colours,
+# then by location with --overlay), spec fill with its built-in palette (margin scaled to the small demo
+# tiles), and blend.py on the blob fill (the CUDA kernel where fill/blend.so and a GPU exist, else the CPU).
+(cd "$ROOT/fill" && python blob_fill.py "$RANDOM_IMAGES" palette.png --dir_out="$FILLED/blob" --seed="$DEMO_SEED")
+(cd "$ROOT/fill" && python blob_fill.py "$RANDOM_IMAGES" palette.png --dir_out="$FILLED/overlay" --overlay --blend)
+(cd "$ROOT/fill" && python spec_fill.py "$RANDOM_IMAGES" --dir_out="$FILLED/spec" \
+    --margin=$((DEMO_RESOLUTION / 8)) --blend --seed="$DEMO_SEED")
+(cd "$ROOT/fill" && python blend.py "$FILLED/blob" --dir_out="$FILLED/blob_blend")
 # ---- END fill ----
 
 echo

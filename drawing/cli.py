@@ -4,6 +4,7 @@ A script raises `UserError` for anything the user can fix (a missing folder, an 
 option); `run(main)` turns it into one line on stderr naming the file and the problem, and exit status 1.
 Anything else is a bug and keeps its traceback.
 """
+import argparse
 import os
 import sys
 
@@ -34,3 +35,35 @@ def use_legacy_keras():
     """Select tf-keras (Keras 2) before TensorFlow is imported, as the seed's `export` does by hand."""
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def positive_int(text):
+    """argparse type: a whole number of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number of at least 1")
+    return value
+
+
+def non_negative_int(text):
+    """argparse type: a whole number of at least 0."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number of at least 0")
+    return value
+
+
+def positive_float(text):
+    """argparse type: a number above 0."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def non_negative_float(text):
+    """argparse type: a number of at least 0."""
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of at least 0")
+    return value

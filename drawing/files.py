@@ -3,11 +3,22 @@ import contextlib
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
 
 from drawing.cli import UserError
 
 IMAGE_SUFFIXES = (".png",)
+
+
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes owner-only files; finished outputs get the permissions an ordinary open() would give.
+FILE_MODE = 0o666 & ~_current_umask()
 
 
 def natural_key(name):
@@ -89,6 +100,7 @@ def atomic_path(path):
     os.close(handle)
     try:
         yield Path(temporary)
+        os.chmod(temporary, FILE_MODE)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -97,8 +109,22 @@ def atomic_path(path):
 
 
 def write_bytes_atomic(path, data):
-    with atomic_path(path) as temporary:
-        Path(temporary).write_bytes(data)
+    """Write `data` to `path` through a temporary file renamed into place, as `atomic_path` does.
+
+    This is the hot path of tile writing (hundreds of files a second), so it skips mkstemp's name
+    reservation: a name unique to this process and thread cannot be in use by anyone else.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 def write_text_atomic(path, text):

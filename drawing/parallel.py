@@ -70,7 +70,9 @@ def parallel_map(function, items, *, desc, unit="file", workers=None, keep_going
             bar.update(advance(value))
             return
         first_line, _, details = value.partition("\n")
-        message = f"{describe(items[index])}: {first_line}"
+        name = str(describe(items[index]))
+        # A UserError from the worker usually names its file already; say the name once.
+        message = first_line if first_line.startswith(name) else f"{name}: {first_line}"
         if details:
             print(details, file=sys.stderr)
         if not keep_going:

@@ -126,3 +126,14 @@ def _die(x):
 def test_parallel_map_reports_a_dead_worker():
     with pytest.raises(UserError, match="worker process died"):
         parallel_map(_die, [1, 2], desc="t", workers=2)
+
+
+def _fail_naming_item(x):
+    from drawing.cli import UserError as Error
+    raise Error(f"page-{x}: no specimen found")
+
+
+def test_parallel_map_names_the_item_once():
+    with pytest.raises(UserError) as caught:
+        parallel_map(_fail_naming_item, [7], desc="t", workers=1, describe=lambda x: f"page-{x}")
+    assert str(caught.value) == "page-7: no specimen found"

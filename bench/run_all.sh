@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Every benchmark with the arguments behind the README's performance numbers. Run from the repository
+# root inside the project's environment (`make bench` does both). Each prints its own numbers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2
+for bench in \
+    "bench_spec_tile.py --pages 4" \
+    "bench_blob_tile.py" \
+    "bench_tfrecord.py" \
+    "bench_fill.py --drawings 16" \
+    "bench_gen.py" \
+    "bench_svg.py" \
+    "bench_train.py"; do
+  echo "=== python bench/$bench"
+  python bench/$bench
+  echo
+done

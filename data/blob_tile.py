@@ -1,0 +1,275 @@
+"""Cut square tiles out of blob scans, each at a random angle and mirrored half of the time.
+
+    cd data
+    python blob_tile.py scans 300 256 --dir_out=tile --rows=12 --cols=18 --steps=4 --seed=0
+
+Tile centres lie on a lattice stepping 1/--steps of a grid unit (256/300 inch) inside each page's grid
+(the grid blob_grid.py draws: --rows x --cols units, centred, shifted by adjustment.json), inset by the
+radius a tile needs to turn freely, resolution/sqrt(2) px. So more --steps means more, more overlapping
+tiles: per page there are
+
+    tiles_per_axis(units) = floor((units * unit - resolution * sqrt(2)) / (unit / steps)) + 1
+
+along each axis (unit = 256 px at 300 DPI), rows times columns in all. Each tile turns by a random angle
+about its centre, is mirrored with probability 1/2, and is cut at the scan's own pixel size (a 256 px
+tile covers 256 px of the page). The angles and mirrorings of page p come from (--seed, p) alone, so
+a run is reproducible whatever the number of cores.
+
+Output: `<dir_out>/<page>/<n>.png`, page = the scan's position in natural order (as in adjustment.json),
+n = 0, 1, ... row by row; and `<dir_out>/blob_tile.json` with the options, the seed, the pages and
+"complete": true once every tile is written. Tiles are written atomically, so after an interruption
+the same command finishes the job, skipping the tiles that exist. Memory stays at one page per core.
+"""
+import argparse
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from drawing.blob import (ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, Grid, check_dpi, check_grid_fits,
+                          grid_unit, load_adjustment, page_grid)
+from drawing.cli import UserError, positive_int, run, warn
+from drawing.files import list_images, prepare_output_dir, write_text_atomic
+from drawing.images import FAST_PNG, open_image, to_array, write_png
+from drawing.parallel import parallel_map
+
+RESOLUTIONS = tuple(2 ** power for power in range(2, 11))
+RECORD_FILE = "blob_tile.json"
+CHUNK_TILES = 512
+
+
+@dataclass(frozen=True)
+class Cutting:
+    """Everything that decides which tiles a page gives; recorded in blob_tile.json."""
+    dpi: int
+    resolution: int
+    rows: int
+    cols: int
+    steps: int
+    seed: int
+
+
+def check_resolution(resolution):
+    if resolution not in RESOLUTIONS:
+        raise UserError(f"resolution {resolution} is not allowed; use a power of 2 from 4 to 1024 "
+                        f"({', '.join(map(str, RESOLUTIONS))})")
+    return resolution
+
+
+def tile_radius(resolution):
+    """Half the diagonal: the distance from the centre a tile reaches at any angle."""
+    return resolution / math.sqrt(2)
+
+
+def tiles_per_axis(units, unit, steps, resolution):
+    """How many tile centres fit along `units` grid units, stepping unit/steps, inset by the radius."""
+    span = units * unit - 2 * tile_radius(resolution)
+    if span < 0:
+        return 0
+    return math.floor(span * steps / unit + 1e-9) + 1
+
+
+def tile_count(rows, cols, steps, dpi, resolution):
+    """Tiles per page."""
+    unit = grid_unit(dpi)
+    return tiles_per_axis(rows, unit, steps, resolution) * tiles_per_axis(cols, unit, steps, resolution)
+
+
+def tile_centres(grid, steps, resolution):
+    """(x, y) page coordinates of every tile centre, row by row, the lattice centred in the grid."""
+    step = grid.unit / steps
+    count_x = tiles_per_axis(grid.cols, grid.unit, steps, resolution)
+    count_y = tiles_per_axis(grid.rows, grid.unit, steps, resolution)
+    slack_x = grid.width - (count_x - 1) * step
+    slack_y = grid.height - (count_y - 1) * step
+    xs = grid.left + slack_x / 2 + step * np.arange(count_x)
+    ys = grid.top + slack_y / 2 + step * np.arange(count_y)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    return np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)
+
+
+def tile_poses(seed, page_index, count):
+    """Each tile's angle in degrees, uniform in [0, 360), and whether it is mirrored (probability 1/2)."""
+    rng = np.random.default_rng([seed, page_index])
+    return rng.uniform(0.0, 360.0, count), rng.random(count) < 0.5
+
+
+def tile_transform(centre, angle, mirrored, resolution):
+    """The 2 x 3 map from tile pixel (u, v) to page pixel, for cv2.warpAffine's WARP_INVERSE_MAP.
+
+    Pixel i spans [i, i + 1) on both page and tile; cv2 samples at pixel centres, hence the halves.
+    With angle 0 and no mirroring a tile centred on whole-pixel corners is an exact crop.
+    """
+    radians = math.radians(angle)
+    cos, sin = math.cos(radians), math.sin(radians)
+    flip = -1.0 if mirrored else 1.0
+    linear = np.array([[cos * flip, -sin], [sin * flip, cos]])
+    offset = np.asarray(centre, dtype=float) - 0.5 + linear @ np.full(2, 0.5 - resolution / 2)
+    return np.hstack([linear, offset[:, None]])
+
+
+def cut_tile(page, centre, angle, mirrored, resolution):
+    """One resolution x resolution tile of `page`, turned by `angle` about `centre`, maybe mirrored."""
+    reach = math.ceil(tile_radius(resolution)) + 2
+    x0 = max(int(centre[0]) - reach, 0)
+    y0 = max(int(centre[1]) - reach, 0)
+    region = page[y0:int(centre[1]) + reach + 1, x0:int(centre[0]) + reach + 1]
+    transform = tile_transform(centre, angle, mirrored, resolution)
+    transform[:, 2] -= (x0, y0)
+    return cv2.warpAffine(region, transform, (resolution, resolution),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101)
+
+
+@dataclass(frozen=True)
+class Page:
+    index: int
+    scan: Path
+    folder: Path
+    grid: Grid
+
+
+_cached_page = {}
+
+
+def page_pixels(scan):
+    """The scan's pixels, decoded once per worker while its chunks come in (one page held per core)."""
+    if scan not in _cached_page:
+        _cached_page.clear()
+        _cached_page[scan] = to_array(open_image(scan), "RGB")
+    return _cached_page[scan]
+
+
+def cut_chunk(task):
+    """Write tiles start..stop-1 of a page, skipping those already written; the number of tiles covered."""
+    cutting, page, start, stop = task
+    missing = [n for n in range(start, stop) if not (page.folder / f"{n}.png").exists()]
+    if missing:
+        pixels = page_pixels(page.scan)
+        centres = tile_centres(page.grid, cutting.steps, cutting.resolution)
+        angles, mirrored = tile_poses(cutting.seed, page.index, len(centres))
+        for n in missing:
+            tile = cut_tile(pixels, centres[n], angles[n], mirrored[n], cutting.resolution)
+            write_png(page.folder / f"{n}.png", tile, **FAST_PNG)
+    return stop - start
+
+
+def inspect_scan(scan, cutting, shift):
+    """The scan's grid, checked without decoding the pixels: a PNG with intact chunks, the grid on the page."""
+    height, width, mode = png_header(scan)
+    if mode != "RGB":
+        warn(f"{scan}: scan is in mode {mode}, not RGB; converting it (transparency becomes white)")
+    grid = page_grid(height, width, cutting.rows, cutting.cols, grid_unit(cutting.dpi), shift)
+    check_grid_fits(grid, height, width, scan)
+    return grid
+
+
+def png_header(path):
+    """(height, width, mode) of a PNG whose chunks all check out (CRC), without decoding its pixels."""
+    try:
+        with Image.open(path) as image:
+            if image.format != "PNG":
+                raise UserError(f"{path}: not a PNG file ({image.format})")
+            size, mode = image.size, image.mode
+            image.verify()
+    except Image.UnidentifiedImageError:
+        raise UserError(f"{path}: not an image file") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise UserError(f"{path}: cannot be read, the file is damaged or truncated ({error})") from None
+    return size[1], size[0], mode
+
+
+def owned_output(relative):
+    """Files blob_tile.py writes: the record, and <page>/<n>.png."""
+    if relative.as_posix() == RECORD_FILE:
+        return True
+    return (len(relative.parts) == 2 and relative.parts[0].isdigit()
+            and re.fullmatch(r"\d+\.png", relative.name) is not None)
+
+
+def load_record(dir_out, record):
+    """Refuse to finish a run in `dir_out` that was started with other options or other scans."""
+    path = dir_out / RECORD_FILE
+    if not path.exists():
+        return
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(f"{path}: not valid JSON ({error}); move it away or choose another --dir_out") from None
+    changed = sorted(key for key in record if key != "complete" and previous.get(key) != record[key])
+    if changed:
+        raise UserError(f"{dir_out}: holds tiles cut with other settings ({', '.join(changed)} differ from "
+                        f"{path.name}); choose another --dir_out, or rerun with the recorded settings")
+
+
+def write_record(dir_out, record, complete):
+    write_text_atomic(dir_out / RECORD_FILE, json.dumps({**record, "complete": complete}, indent=1) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dir_in", help="folder of blob scans (RGB PNG), e.g. scans")
+    parser.add_argument("dpi", type=int, help="resolution the pages were scanned at: 300, 600 or 1200, e.g. 300")
+    parser.add_argument("resolution", type=int,
+                        help="tile size in pixels, a power of 2 from 4 to 1024, e.g. 256")
+    parser.add_argument("--dir_out", default="blob_tile",
+                        help="folder for the tiles, e.g. tile (default: %(default)s)")
+    parser.add_argument("--rows", type=positive_int, default=DEFAULT_ROWS, help="grid rows, e.g. 12 (default: %(default)s)")
+    parser.add_argument("--cols", "--columns", dest="cols", type=positive_int, default=DEFAULT_COLS,
+                        help="grid columns, e.g. 18 (default: %(default)s)")
+    parser.add_argument("--steps", type=positive_int, default=4,
+                        help="tile centres per grid unit along each axis; more steps, more overlap, "
+                             "e.g. 16 (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the angles and mirrorings, e.g. 7 (default: %(default)s)")
+    parser.add_argument("--adjustment", default=ADJUSTMENT_FILE,
+                        help="per-scan grid shifts written by blob_grid.py, e.g. ../adjustment.json "
+                             "(default: %(default)s in the current folder; zero shifts if absent)")
+    options = parser.parse_args()
+    check_dpi(options.dpi)
+    check_resolution(options.resolution)
+    cutting = Cutting(options.dpi, options.resolution, options.rows, options.cols, options.steps, options.seed)
+    tiles_per_page = tile_count(cutting.rows, cutting.cols, cutting.steps, cutting.dpi, cutting.resolution)
+    if tiles_per_page == 0:
+        raise UserError(f"a {cutting.rows} x {cutting.cols} grid of {grid_unit(cutting.dpi)} px units has no "
+                        f"room for a {cutting.resolution} px tile at every angle "
+                        f"({tile_radius(cutting.resolution) * 2:.0f} px); use more --rows/--cols or a lower resolution")
+
+    scans = list_images(options.dir_in, what="scans folder")
+    if not Path(options.adjustment).exists():
+        print(f"no {options.adjustment}: every page's grid is centred (blob_grid.py writes one to adjust)")
+    shifts = load_adjustment(options.adjustment, len(scans), create=False)
+    dir_out = prepare_output_dir(options.dir_out, owns=owned_output)
+    record = {**asdict(cutting), "tiles_per_page": tiles_per_page,
+              "pages": [{"index": index, "scan": scan.name, "shift": list(shifts[index])}
+                        for index, scan in enumerate(scans)]}
+    load_record(dir_out, record)
+    write_record(dir_out, record, complete=False)
+
+    pages, failures = [], []
+    for index, scan in enumerate(scans):
+        try:
+            pages.append(Page(index, scan, dir_out / str(index), inspect_scan(scan, cutting, shifts[index])))
+        except UserError as problem:
+            warn(f"{problem}; going on with the other pages")
+            failures.append(str(problem))
+    tasks = [(cutting, page, start, min(start + CHUNK_TILES, tiles_per_page))
+             for page in pages for start in range(0, tiles_per_page, CHUNK_TILES)]
+    for page in pages:
+        page.folder.mkdir(exist_ok=True)
+    parallel_map(cut_chunk, tasks, desc="tiles", unit="tile", advance=lambda covered: covered,
+                 total=tiles_per_page * len(pages), describe=lambda task: str(task[1].scan))
+
+    print(f"{tiles_per_page * len(pages)} tiles ({len(pages)} pages x {tiles_per_page}) in {dir_out}, "
+          f"seed {cutting.seed}")
+    if failures:
+        raise UserError(f"{len(failures)} of {len(scans)} pages could not be cut, the rest are done: "
+                        + "; ".join(failures))
+    write_record(dir_out, record, complete=True)
+
+
+if __name__ == "__main__":
+    run(main)

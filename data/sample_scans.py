@@ -1,0 +1,102 @@
+"""Generate synthetic scans to try the pipeline on: spec pages or blob pages, as RGB PNG at a given DPI.
+
+Spec pages are letter-size (8.5 x 11 in) with 6 x 6 mirror-symmetric specimens on a rough grid, a few
+specks of dust and the dark scanner bed around the paper; blob pages are one continuous mass of closed
+cells (16 x 11 in unless told otherwise). Pages are written as `<dir_out>/1.png`, `2.png`, ..., with
+their DPI in the PNG, and `<dir_out>/samples.json` records the options and the seed of each page, so
+the same pages can be made again.
+
+Example:
+    cd data
+    python sample_scans.py scans --style spec --dpi 300 --pages 2 --seed 0
+    python spec_tile.py scans 256 --dir_out=tile --dir_out_grid=grid
+"""
+import argparse
+import json
+import re
+
+import numpy as np
+from PIL import Image
+
+from drawing.cli import UserError, run
+from drawing.files import prepare_output_dir, write_text_atomic
+from drawing.images import PNG_COMPRESSION, save_image
+from drawing.parallel import parallel_map
+from drawing.samples import blob_page, spec_page
+
+ALLOWED_DPI = (300, 600, 1200)
+RECORD_NAME = "samples.json"
+
+
+def page_seed(seed, page_number):
+    """An independent seed for each page, derived from the run's seed and the page's number."""
+    return int(np.random.SeedSequence([seed, page_number]).generate_state(1)[0])
+
+
+def make_page(style, dpi, seed, width_in, height_in):
+    """One page's pixels, uint8 RGB."""
+    if style == "spec":
+        return spec_page(dpi=dpi, seed=seed)[0]
+    return blob_page(dpi=dpi, width_in=width_in, height_in=height_in, seed=seed)
+
+
+def write_page(job):
+    """Worker: generate page `number` and write it as `<number>.png`, with its DPI recorded in the file."""
+    dir_out, number, options = job
+    page = make_page(options["style"], options["dpi"], page_seed(options["seed"], number),
+                     options["width_in"], options["height_in"])
+    save_image(dir_out / f"{number}.png", Image.fromarray(page), dpi=(options["dpi"],) * 2,
+               compress_level=PNG_COMPRESSION)
+    return number
+
+
+def is_sample_output(relative_path):
+    """Whether a file in the output folder is one this script writes (so a rerun may replace it)."""
+    return len(relative_path.parts) == 1 and (
+        re.fullmatch(r"\d+\.png", relative_path.name) is not None or relative_path.name == RECORD_NAME)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dir_out", help="folder for the pages, created if needed, e.g. scans")
+    parser.add_argument("--style", choices=("spec", "blob"), default="spec",
+                        help="spec: letter pages of symmetric specimens on a rough grid; "
+                             "blob: one continuous mass of cells (default: %(default)s), e.g. --style blob")
+    parser.add_argument("--dpi", type=int, default=300,
+                        help="scan resolution, 300, 600 or 1200 (default: %(default)s), e.g. --dpi 600")
+    parser.add_argument("--pages", type=int, default=2, help="how many pages (default: %(default)s), e.g. --pages 40")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the random drawing; the same seed makes the same pages "
+                             "(default: %(default)s), e.g. --seed 7")
+    parser.add_argument("--width_in", type=float, default=16.0,
+                        help="blob pages only: paper width in inches (default: %(default)s), e.g. --width_in 8")
+    parser.add_argument("--height_in", type=float, default=11.0,
+                        help="blob pages only: paper height in inches (default: %(default)s), e.g. --height_in 6")
+    args = parser.parse_args()
+    if args.dpi not in ALLOWED_DPI:
+        raise UserError(f"--dpi {args.dpi}: scans are made at 300, 600 or 1200 DPI")
+    if args.pages < 1:
+        raise UserError(f"--pages {args.pages}: need at least one page")
+    if args.style == "blob" and not (2 <= args.width_in <= 48 and 2 <= args.height_in <= 48):
+        raise UserError(f"--width_in {args.width_in} --height_in {args.height_in}: "
+                        "blob pages are 2 to 48 inches a side")
+
+    dir_out = prepare_output_dir(args.dir_out, owns=is_sample_output)
+    options = {"style": args.style, "dpi": args.dpi, "pages": args.pages, "seed": args.seed}
+    if args.style == "blob":
+        options.update(width_in=args.width_in, height_in=args.height_in)
+    else:
+        options.update(width_in=8.5, height_in=11.0)
+    numbers = range(1, args.pages + 1)
+    parallel_map(write_page, [(dir_out, number, options) for number in numbers],
+                 desc=f"{args.style} pages", unit="page")
+    for stale in dir_out.glob("*.png"):
+        if is_sample_output(stale.relative_to(dir_out)) and int(stale.stem) > args.pages:
+            stale.unlink()  # a page of an earlier, longer run of this script
+    record = dict(options, page_seeds={f"{number}.png": page_seed(args.seed, number) for number in numbers})
+    write_text_atomic(dir_out / RECORD_NAME, json.dumps(record, indent=2) + "\n")
+    print(f"wrote {args.pages} {args.style} pages at {args.dpi} DPI to {dir_out}")
+
+
+if __name__ == "__main__":
+    run(main)

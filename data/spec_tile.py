@@ -1,0 +1,338 @@
+"""Cut each specimen of each spec scan into a square tile, and show the grid it found on a copy of the page.
+
+A spec page holds specimens roughly arranged on a grid: the grid may be crooked, but a straight
+vertical line separates any two adjacent columns, and a straight horizontal line any two adjacent rows.
+For every scan in <dir_in> (RGB PNG at 300, 600 or 1200 DPI):
+
+1. crop away the dark scanner bed around the paper;
+2. find the ink, and drop specks of dust (ink blobs too small to be a drawing);
+3. find the columns of specimens: the stretches of the paper's width that drawings cover, separated
+   by lines halfway between adjacent stretches; likewise the rows;
+4. in each cell, fit a box to the ink; cut a square of 1.5 x <resolution> scan pixels centred on that
+   box (the neighbouring cells blanked to paper), and shrink it to <resolution> x <resolution>;
+   empty cells are skipped;
+5. write the tiles as <dir_out>/p<page>/p<page>_t<NN>.png (NN counts the page's tiles row by row) and a
+   copy of the page at 150 DPI with the grid and the tile squares drawn in red as
+   <dir_out_grid>/<scan name>.
+
+<resolution> also says the scan's DPI: 256 px tiles come from 300 DPI scans, 512 from 600, 1024 from
+1200. The search for specimens runs on the page shrunk to 300 DPI, so its thresholds, given at 300 DPI,
+scale with resolution/256. A page that cannot be read or where no specimen is found is reported, the
+other pages are still tiled, and the script exits non-zero at the end. Running it again replaces its
+own earlier output.
+
+Example:
+    cd data
+    python spec_tile.py scans 256 --dir_out=tile --dir_out_grid=grid
+"""
+import argparse
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from drawing.cli import UserError, run, warn
+from drawing.files import IMAGE_SUFFIXES, list_images, prepare_output_dir
+from drawing.images import open_image, to_array, write_png
+from drawing.parallel import parallel_map, report_failures
+
+RESOLUTIONS = (256, 512, 1024)
+SQUARE_PER_RESOLUTION = 1.5
+# Sizes in pixels at 300 DPI, where the specimens are searched for (see `find_specimens`).
+PAPER_INSET = 12             # a strip inside the paper's edge, where the scanner casts a shadow
+SPECK_EXTENT = 18            # ink blobs whose bounding box fits in 18 x 18 px (0.06 in) are dust
+PREVIEW_DPI = 150            # the grid preview is for looking at: half of 300 DPI is plenty
+GRID_LINE = 3                # thickness of the grid lines on the preview, in its pixels
+SQUARE_LINE = 1              # thickness of the tile squares on the preview
+# Ink is darker than the paper by at least this much, whatever Otsu says on a page with little ink.
+MIN_INK_CONTRAST = 48
+# A scan whose paper, at the DPI the resolution implies, is outside these sizes (inches) is probably
+# at another DPI.
+PLAUSIBLE_PAPER_IN = (3, 24)
+RED = (255, 0, 0)
+# Scans saved in another format are worth a warning; other files (notes, samples.json) are not.
+OTHER_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
+
+
+# --- finding things on the page (arrays in, arrays out) ---
+
+def find_paper(gray, inset):
+    """The paper's rectangle (x0, y0, x1, y1) inside the dark scanner bed, or None if there is no paper.
+
+    Paper is brighter than the Otsu split between bed and paper. A first pass takes the rows and
+    columns with some paper (the bed may be much larger than the paper); the second, within those,
+    the rows and columns that are mostly paper. The rectangle is then shrunk by `inset` to leave out
+    the shadow along the paper's edge.
+    """
+    split, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bright = gray > split
+    rows = np.flatnonzero(bright.mean(axis=1) > 0.1)
+    cols = np.flatnonzero(bright.mean(axis=0) > 0.1)
+    if len(rows) == 0 or len(cols) == 0:
+        return None
+    rough = bright[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    rows = rows[0] + np.flatnonzero(rough.mean(axis=1) > 0.5)
+    cols = cols[0] + np.flatnonzero(rough.mean(axis=0) > 0.5)
+    if len(rows) == 0 or len(cols) == 0:
+        return None
+    x0, y0, x1, y1 = cols[0] + inset, rows[0] + inset, cols[-1] + 1 - inset, rows[-1] + 1 - inset
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def ink_mask(gray):
+    """1 where there is ink on a grayscale paper image, else 0 (uint8)."""
+    paper_level = float(np.median(gray[::4, ::4]))
+    split, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    split = min(split, paper_level - MIN_INK_CONTRAST)
+    return (gray < split).astype(np.uint8)
+
+
+def drawing_boxes(mask, speck_extent):
+    """Bounding boxes (N x 4: x0, y0, x1, y1, end exclusive) of the ink blobs that are not dust.
+
+    A blob is dust when its bounding box fits in speck_extent x speck_extent.
+    """
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    stats = stats[1:]
+    width, height = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    stats = stats[np.maximum(width, height) > speck_extent]
+    x0, y0 = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    return np.stack([x0, y0, x0 + stats[:, cv2.CC_STAT_WIDTH], y0 + stats[:, cv2.CC_STAT_HEIGHT]], axis=1)
+
+
+def find_bands(starts, ends, length):
+    """The runs (start, end) of an axis of `length` covered by any of the intervals [starts, ends)."""
+    depth = np.zeros(length + 1, np.int64)
+    np.add.at(depth, starts, 1)
+    np.add.at(depth, ends, -1)
+    covered = np.concatenate([[False], np.cumsum(depth[:length]) > 0, [False]])
+    edges = np.flatnonzero(np.diff(covered.astype(np.int8)))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+
+
+def separators(bands, length):
+    """Cell borders for bands along an axis of `length`: the edges, and halfway between adjacent bands."""
+    middles = [(end + start) // 2 for (_, end), (start, _) in zip(bands, bands[1:])]
+    return [0, *middles, length]
+
+
+def cell_boxes(boxes, column_lines, row_lines):
+    """Row-major list of (cell, box) for each cell holding a drawing: the union of the blobs inside it.
+
+    Blobs never straddle a cell border (the borders lie in gaps between them), so each belongs to the
+    cell its top-left corner is in.
+    """
+    cols = np.searchsorted(column_lines, boxes[:, 0], side="right") - 1
+    rows = np.searchsorted(row_lines, boxes[:, 1], side="right") - 1
+    cell_index = rows * (len(column_lines) - 1) + cols
+    found = []
+    for index in np.unique(cell_index):
+        inside = boxes[cell_index == index]
+        row, col = divmod(int(index), len(column_lines) - 1)
+        cell = (column_lines[col], row_lines[row], column_lines[col + 1], row_lines[row + 1])
+        box = (*inside[:, :2].min(axis=0).tolist(), *inside[:, 2:].max(axis=0).tolist())
+        found.append((cell, tuple(int(v) for v in box)))
+    return found
+
+
+def square_around(box, side):
+    """The (x0, y0, x1, y1) of a side x side square centred on box."""
+    x0 = round((box[0] + box[2]) / 2 - side / 2)
+    y0 = round((box[1] + box[3]) / 2 - side / 2)
+    return x0, y0, x0 + side, y0 + side
+
+
+def cut_tile(page, square, cell, paper_colour, resolution):
+    """The page inside `square`, with everything outside `cell` made paper, shrunk to resolution px."""
+    x0, y0, x1, y1 = square
+    side = x1 - x0
+    tile = np.empty((side, side, 3), np.uint8)
+    tile[:] = paper_colour
+    vx0, vy0 = max(x0, cell[0]), max(y0, cell[1])
+    vx1, vy1 = min(x1, cell[2]), min(y1, cell[3])
+    tile[vy0 - y0:vy1 - y0, vx0 - x0:vx1 - x0] = page[vy0:vy1, vx0:vx1]
+    return cv2.resize(tile, (resolution, resolution), interpolation=cv2.INTER_AREA)
+
+
+def find_specimens(page, resolution):
+    """The layout of a page: its paper, column and row lines, and (cell, box) per specimen, in page pixels.
+
+    The search runs at 300 DPI whatever the scan's DPI (a 1200 DPI page is shrunk 4 times first):
+    that is plenty to find drawings, and keeps time and memory per page the same at every DPI.
+    """
+    factor = resolution // 256
+    gray = cv2.cvtColor(page, cv2.COLOR_RGB2GRAY)
+    if factor > 1:
+        gray = cv2.resize(gray, (gray.shape[1] // factor, gray.shape[0] // factor), interpolation=cv2.INTER_AREA)
+    layout = {"paper": None, "columns": [], "rows": [], "specimens": []}
+    paper = find_paper(gray, PAPER_INSET)
+    if paper is None:
+        return layout
+    px0, py0, px1, py1 = paper
+    boxes = drawing_boxes(ink_mask(gray[py0:py1, px0:px1]), SPECK_EXTENT)
+    column_lines = separators(find_bands(boxes[:, 0], boxes[:, 2], px1 - px0), px1 - px0)
+    row_lines = separators(find_bands(boxes[:, 1], boxes[:, 3], py1 - py0), py1 - py0)
+
+    def to_page(rectangle):
+        return tuple(int(value + offset) * factor for value, offset in zip(rectangle, (px0, py0, px0, py0)))
+
+    layout["paper"] = tuple(value * factor for value in paper)
+    layout["columns"] = [(px0 + x) * factor for x in column_lines]
+    layout["rows"] = [(py0 + y) * factor for y in row_lines]
+    layout["specimens"] = [(to_page(cell), to_page(box)) for cell, box in cell_boxes(boxes, column_lines, row_lines)]
+    return layout
+
+
+def tile_page(page, resolution):
+    """Find the specimens of an RGB page and cut them; returns (tiles, layout).
+
+    `layout` (see `find_specimens`) also gets each tile's square, in page pixels, for the grid preview,
+    and how many specimens needed a larger square; tiles is empty if the page has no specimen.
+    """
+    layout = find_specimens(page, resolution)
+    layout.update(squares=[], oversized=0)
+    if not layout["specimens"]:
+        return [], layout
+    px0, py0, px1, py1 = layout["paper"]
+    paper_colour = np.median(page[py0:py1:8, px0:px1:8].reshape(-1, 3), axis=0).astype(np.uint8)
+    base_side = round(SQUARE_PER_RESOLUTION * resolution)
+    tiles = []
+    for cell, box in layout["specimens"]:
+        longest = max(box[2] - box[0], box[3] - box[1])
+        side = base_side
+        if longest > base_side:
+            # Keep the whole specimen, at the cost of drawing it smaller than its neighbours.
+            side = round(longest * 1.05)
+            layout["oversized"] += 1
+        square = square_around(box, side)
+        tiles.append(cut_tile(page, square, cell, paper_colour, resolution))
+        layout["squares"].append(square)
+    return tiles, layout
+
+
+def grid_preview(page, layout, resolution):
+    """A copy of the page at PREVIEW_DPI with the paper edge, the column and row lines and the tile
+    squares drawn in red (a smaller copy is also much faster to write)."""
+    scale = PREVIEW_DPI / (300 * resolution / 256)
+    preview = cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if layout["paper"] is None:
+        return preview
+
+    def at(value):
+        return round(value * scale)
+
+    x0, y0, x1, y1 = map(at, layout["paper"])
+    for x in layout["columns"]:
+        cv2.line(preview, (at(x), y0), (at(x), y1 - 1), RED, GRID_LINE)
+    for y in layout["rows"]:
+        cv2.line(preview, (x0, at(y)), (x1 - 1, at(y)), RED, GRID_LINE)
+    for sx0, sy0, sx1, sy1 in layout["squares"]:
+        cv2.rectangle(preview, (at(sx0), at(sy0)), (at(sx1) - 1, at(sy1) - 1), RED, SQUARE_LINE)
+    return preview
+
+
+# --- files ---
+
+def read_png_scan(path):
+    """A scan as RGB; a UserError for anything that is not a PNG, a warning for a non-RGB one."""
+    image = open_image(path)
+    if image.format != "PNG":
+        raise UserError(f"{path}: not a PNG file (it is {image.format}); save scans as PNG")
+    if image.mode != "RGB":
+        warn(f"{path}: scan is in mode {image.mode}, not RGB; converting it (transparency becomes white)")
+    return to_array(image, "RGB")
+
+
+def page_name(scan_path):
+    return f"p{Path(scan_path).stem}"
+
+
+def tile_name(page, number, count):
+    return f"{page}_t{number:0{max(2, len(str(count)))}d}.png"
+
+
+def is_tile_output(relative_path):
+    """Whether a file under the tile folder is one of this script's tiles."""
+    parts = relative_path.parts
+    return len(parts) == 2 and re.fullmatch(rf"{re.escape(parts[0])}_t\d+\.png", parts[1]) is not None
+
+
+def is_grid_output(relative_path):
+    return len(relative_path.parts) == 1 and relative_path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def check_paper_size(path, paper, resolution):
+    """Warn when the paper's size at the implied DPI looks like a scan at another DPI."""
+    dpi = 300 * resolution // 256
+    width_in, height_in = (paper[2] - paper[0]) / dpi, (paper[3] - paper[1]) / dpi
+    low, high = PLAUSIBLE_PAPER_IN
+    if not (low <= min(width_in, height_in) and max(width_in, height_in) <= high):
+        warn(f"{path}: the paper measures {width_in:.1f} x {height_in:.1f} in at the {dpi} DPI that "
+             f"resolution {resolution} implies; is the scan at another DPI?")
+
+
+def process_scan(job):
+    """Worker: tile one scan and write its tiles and grid preview; returns the number of tiles."""
+    scan_path, dir_out, dir_out_grid, resolution = job
+    page = read_png_scan(scan_path)
+    tiles, layout = tile_page(page, resolution)
+    if layout["paper"] is None:
+        raise UserError(f"{scan_path}: no paper found; the scan is dark all over")
+    check_paper_size(scan_path, layout["paper"], resolution)
+    write_png(Path(dir_out_grid) / Path(scan_path).name, grid_preview(page, layout, resolution))
+    if not tiles:
+        raise UserError(f"{scan_path}: no specimen found on the page (see its grid preview in {dir_out_grid})")
+    if layout["oversized"]:
+        warn(f"{scan_path}: {layout['oversized']} specimen(s) larger than the {SQUARE_PER_RESOLUTION:g} x "
+             f"{resolution} px square; cut from a larger square so they are whole")
+
+    name = page_name(scan_path)
+    folder = Path(dir_out) / name
+    written = set()
+    for number, tile in enumerate(tiles, start=1):
+        path = folder / tile_name(name, number, len(tiles))
+        write_png(path, tile)
+        written.add(path.name)
+    for stale in folder.glob(f"{name}_t*.png"):
+        if stale.name not in written:
+            stale.unlink()  # a tile of this page from an earlier run that found more specimens
+    return len(tiles)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dir_in", help="folder of spec scans (RGB PNG at 300, 600 or 1200 DPI), e.g. scans")
+    parser.add_argument("resolution", type=int,
+                        help="tile size in pixels: 256 for 300 DPI scans, 512 for 600, 1024 for 1200; e.g. 256")
+    parser.add_argument("--dir_out", default="tile",
+                        help="folder for the tiles, one sub-folder per page (default: %(default)s), e.g. --dir_out=tile")
+    parser.add_argument("--dir_out_grid", default="grid",
+                        help="folder for the pages with the detected grid drawn in red "
+                             "(default: %(default)s), e.g. --dir_out_grid=grid")
+    args = parser.parse_args()
+    if args.resolution not in RESOLUTIONS:
+        raise UserError(f"resolution {args.resolution} is not allowed: use 256 (300 DPI scans), "
+                        "512 (600 DPI) or 1024 (1200 DPI)")
+
+    scans = list_images(args.dir_in, what="scan folder")
+    for other in sorted(Path(args.dir_in).iterdir()):
+        if other.suffix.lower() in OTHER_IMAGE_SUFFIXES:
+            warn(f"{other}: not a PNG, ignored; convert scans to PNG")
+    if Path(args.dir_out).resolve() == Path(args.dir_out_grid).resolve():
+        raise UserError(f"{args.dir_out}: --dir_out and --dir_out_grid must be different folders")
+    dir_out = prepare_output_dir(args.dir_out, owns=is_tile_output)
+    dir_out_grid = prepare_output_dir(args.dir_out_grid, owns=is_grid_output)
+
+    results = parallel_map(process_scan, [(scan, dir_out, dir_out_grid, args.resolution) for scan in scans],
+                           desc="spec pages", unit="page", keep_going=True, describe=lambda job: f"page {job[0].name}")
+    tile_counts = [count for count in results if isinstance(count, int)]
+    print(f"wrote {sum(tile_counts)} tiles of {args.resolution} px from {len(tile_counts)} pages to {dir_out}; "
+          f"grid previews in {dir_out_grid}")
+    report_failures(results, what="page")
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,133 @@
+"""blob_grid.py and the grid it shares with blob_tile.py: units, centring, adjustment.json, previews."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import load_script, run_script
+from drawing.blob import grid_unit, load_adjustment, page_grid, parse_adjustment, check_grid_fits
+from drawing.cli import UserError
+from drawing.images import write_png
+from drawing.samples import blob_page
+
+blob_grid = load_script("data/blob_grid.py")
+
+
+@pytest.mark.parametrize("dpi, unit", [(300, 256), (600, 512), (1200, 1024)])
+def test_grid_unit_is_256_300ths_of_an_inch(dpi, unit):
+    assert grid_unit(dpi) == unit
+
+
+@pytest.mark.parametrize("dpi", [72, 299, 400])
+def test_other_dpis_are_refused(dpi):
+    with pytest.raises(UserError, match=f"dpi {dpi} is not supported"):
+        grid_unit(dpi)
+
+
+def test_grid_is_centred_then_shifted_in_units():
+    centred = page_grid(1000, 2000, rows=2, cols=3, unit=256)
+    assert (centred.left, centred.top) == ((2000 - 768) / 2, (1000 - 512) / 2)
+    shifted = page_grid(1000, 2000, rows=2, cols=3, unit=256, shift=(1, -0.5))
+    assert (shifted.left, shifted.top) == (centred.left + 256, centred.top - 128)
+
+
+def test_a_grid_off_the_page_is_refused_naming_the_scan():
+    grid = page_grid(600, 900, rows=2, cols=3, unit=256, shift=(1, 0))
+    with pytest.raises(UserError, match="page7.png: the 2 x 3 grid .* runs off"):
+        check_grid_fits(grid, 600, 900, "page7.png")
+
+
+def test_draw_grid_draws_every_line_and_leaves_the_page_alone():
+    page = np.full((600, 900, 3), 255, np.uint8)
+    grid = page_grid(600, 900, rows=2, cols=3, unit=256)
+    preview = blob_grid.draw_grid(page, grid, width=1)
+    assert (page == 255).all()
+    red = (preview == blob_grid.GRID_COLOUR).all(axis=2)
+    middle_row = round(grid.top + 100)
+    columns_hit = np.flatnonzero(red[middle_row])
+    assert columns_hit.tolist() == [round(grid.left + k * 256) for k in range(4)]
+    middle_column = round(grid.left + 100)
+    assert np.flatnonzero(red[:, middle_column]).tolist() == [round(grid.top + k * 256) for k in range(3)]
+
+
+def test_adjustment_is_created_with_zeros_and_never_overwritten(tmp_path):
+    path = tmp_path / "adjustment.json"
+    assert load_adjustment(path, 3) == [(0.0, 0.0)] * 3
+    assert json.loads(path.read_text()) == [{"index": i, "x": 0, "y": 0} for i in range(3)]
+    path.write_text(json.dumps([{"index": 0, "x": 1, "y": 0}, {"index": 1, "x": 0, "y": -2.5},
+                                {"index": 2, "x": 0, "y": 0}]))
+    before = path.read_bytes()
+    assert load_adjustment(path, 3) == [(1.0, 0.0), (0.0, -2.5), (0.0, 0.0)]
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("content, problem", [
+    ({"index": 0, "x": 0, "y": 0}, "expected a JSON list"),
+    ([{"index": 0, "x": 0}], "exactly the keys index, x, y"),
+    ([{"index": "0", "x": 0, "y": 0}], "expected a whole number"),
+    ([{"index": 0, "x": "left", "y": 0}], "x='left', expected a number"),
+    ([{"index": 0, "x": 0, "y": 0}, {"index": 0, "x": 1, "y": 1}], "index 0 appears more than once"),
+    ([{"index": 0, "x": 0, "y": 0}], "has 1 entries but there are 2 scans; no entry for index 1"),
+])
+def test_malformed_adjustment_is_a_clear_error(content, problem):
+    with pytest.raises(UserError, match=f"adjustment.json: .*{problem}"):
+        parse_adjustment(content, 2, "adjustment.json")
+
+
+def test_adjustment_that_is_not_json_names_the_file(tmp_path):
+    path = tmp_path / "adjustment.json"
+    path.write_text("[{index: 0}]")
+    with pytest.raises(UserError, match="adjustment.json: not valid JSON"):
+        load_adjustment(path, 1)
+
+
+def test_index_zero_is_the_first_scan_not_all():
+    scans = ["a.png", "b.png", "c.png"]
+    assert blob_grid.select_scans(scans, None) == list(enumerate(scans))
+    assert blob_grid.select_scans(scans, 0) == [(0, "a.png")]
+    with pytest.raises(UserError, match="--index 3 is out of range"):
+        blob_grid.select_scans(scans, 3)
+
+
+@pytest.fixture(scope="module")
+def blob_scans(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scans")
+    for seed in range(2):
+        write_png(folder / f"page{seed}.png", blob_page(dpi=300, width_in=3, height_in=2, seed=seed))
+    return folder
+
+
+def test_blob_grid_from_its_folder(blob_scans, tmp_path):
+    adjustment = tmp_path / "adjustment.json"
+    out = tmp_path / "grid"
+    run_script("data", "blob_grid.py", blob_scans, 300, f"--dir_out={out}", "--index=0", "--rows=2",
+               "--cols=3", f"--adjustment={adjustment}")
+    assert [p.name for p in out.iterdir()] == ["page0.png"]
+    preview = np.asarray(Image.open(out / "page0.png"))
+    assert preview.shape == (600, 900, 3) and (preview == blob_grid.GRID_COLOUR).all(axis=2).any()
+    assert len(json.loads(adjustment.read_text())) == 2
+
+    adjustment.write_text(json.dumps([{"index": 0, "x": 0, "y": 0}, {"index": 1, "x": 0.25, "y": 0}]))
+    edited = adjustment.read_bytes()
+    run_script("data", "blob_grid.py", blob_scans, 300, f"--dir_out={out}", "--rows=2", "--columns=3",
+               f"--adjustment={adjustment}")
+    assert sorted(p.name for p in out.iterdir()) == ["page0.png", "page1.png"]
+    assert adjustment.read_bytes() == edited
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["250"], "dpi 250 is not supported"),
+    (["300", "--adjustment={bad}"], "adjustment.json: has 1 entries but there are 2 scans"),
+    (["300", "--index=5", "--adjustment={good}"], "--index 5 is out of range"),
+])
+def test_blob_grid_bad_input_fails_with_one_line(blob_scans, tmp_path, arguments, message):
+    bad = tmp_path / "adjustment.json"
+    bad.write_text(json.dumps([{"index": 0, "x": 0, "y": 0}]))
+    good = tmp_path / "good.json"
+    arguments = [a.format(bad=bad, good=good) for a in arguments]
+    completed = run_script("data", "blob_grid.py", blob_scans, *arguments, f"--dir_out={tmp_path / 'grid'}",
+                           check=False)
+    assert completed.returncode == 1
+    assert message in completed.stderr and completed.stderr.startswith("error: ")
+    assert bad.read_text() == json.dumps([{"index": 0, "x": 0, "y": 0}])

@@ -1,0 +1,198 @@
+"""blob_tile.py: how many tiles, where, at which angle and mirroring, and the script's robustness."""
+import json
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import load_script, run_script
+from drawing.blob import page_grid
+from drawing.cli import UserError
+from drawing.images import read_image, write_png
+from drawing.samples import blob_page
+
+blob_tile = load_script("data/blob_tile.py")
+
+
+@pytest.mark.parametrize("rows, cols, steps, dpi, resolution, expected", [
+    # The seed author's dataset: 46 pages of 12 x 18 units at 300 DPI, 512 px, steps 16 -> 1,643,166 tiles.
+    (12, 18, 16, 300, 512, 1_643_166 // 46),
+    (4, 6, 2, 300, 64, 8 * 12),         # (4*256 - 64*sqrt2) / 128 = 7.29 -> 8 rows of centres, 12 columns
+    (2, 3, 4, 600, 512, 3 * 7),         # unit 512: (1024 - 724.1) / 128 = 2.3 -> 3, (1536 - 724.1) / 128 -> 7
+    (2, 3, 1, 1200, 1024, 1 * 2),       # unit 1024: (2048 - 1448.2) / 1024 -> 1, (3072 - 1448.2) / 1024 -> 2
+    (1, 3, 4, 300, 256, 0),             # a turning 256 px tile needs 362 px; one unit is 256
+])
+def test_tile_count_follows_from_the_options(rows, cols, steps, dpi, resolution, expected):
+    assert blob_tile.tile_count(rows, cols, steps, dpi, resolution) == expected
+
+
+def test_more_steps_put_centres_closer():
+    counts = [blob_tile.tiles_per_axis(18, 256, steps, 256) for steps in (1, 2, 4)]
+    assert counts == [17, 34, 67]   # floor((4608 - 362) / (256 / steps)) + 1
+
+
+@pytest.mark.parametrize("steps, resolution", [(1, 64), (3, 128), (16, 256)])
+def test_centres_keep_a_turning_tile_inside_the_grid(steps, resolution):
+    grid = page_grid(3300, 4800, rows=12, cols=18, unit=256, shift=(0.5, -1))
+    centres = blob_tile.tile_centres(grid, steps, resolution)
+    assert len(centres) == blob_tile.tile_count(12, 18, steps, 300, resolution)
+    radius = resolution / math.sqrt(2)
+    assert (centres[:, 0] - radius >= grid.left - 1e-9).all()
+    assert (centres[:, 0] + radius <= grid.left + grid.width + 1e-9).all()
+    assert (centres[:, 1] - radius >= grid.top - 1e-9).all()
+    assert (centres[:, 1] + radius <= grid.top + grid.height + 1e-9).all()
+    assert np.allclose(np.diff(np.unique(centres[:, 0])), 256 / steps)
+
+
+@pytest.fixture(scope="module")
+def page():
+    return blob_page(dpi=300, width_in=3, height_in=2, seed=3)
+
+
+@pytest.mark.parametrize("resolution", [4, 32, 128])
+def test_angle_zero_is_an_exact_crop_and_mirroring_flips_it(page, resolution):
+    centre = (200 + resolution / 2, 150 + resolution / 2)
+    crop = page[150:150 + resolution, 200:200 + resolution]
+    assert np.array_equal(blob_tile.cut_tile(page, centre, 0.0, False, resolution), crop)
+    assert np.array_equal(blob_tile.cut_tile(page, centre, 0.0, True, resolution), crop[:, ::-1])
+    turned = blob_tile.cut_tile(page, centre, 90.0, False, resolution)
+    assert any(np.array_equal(turned, np.rot90(crop, k)) for k in (1, 3))
+
+
+def test_a_mirrored_tile_is_the_unmirrored_one_flipped(page):
+    centre = (450.3, 300.7)
+    plain = blob_tile.cut_tile(page, centre, 33.0, False, 64)
+    mirrored = blob_tile.cut_tile(page, centre, 33.0, True, 64)
+    assert plain.shape == (64, 64, 3)
+    # Equal up to OpenCV's 1/32 px quantisation of sampling positions.
+    assert np.abs(mirrored.astype(int) - plain[:, ::-1].astype(int)).max() <= 4
+
+
+def test_poses_mirror_about_half_the_tiles_and_are_reproducible():
+    angles, mirrored = blob_tile.tile_poses(seed=5, page_index=2, count=20_000)
+    assert 0.48 < mirrored.mean() < 0.52
+    assert angles.min() >= 0 and angles.max() < 360 and np.histogram(angles, bins=4)[0].min() > 4500
+    again, _ = blob_tile.tile_poses(seed=5, page_index=2, count=20_000)
+    other_page, _ = blob_tile.tile_poses(seed=5, page_index=3, count=20_000)
+    assert np.array_equal(angles, again) and not np.array_equal(angles, other_page)
+
+
+@pytest.mark.parametrize("resolution", [2, 3, 100, 2048])
+def test_resolution_must_be_a_power_of_two_from_4_to_1024(resolution):
+    with pytest.raises(UserError, match=f"resolution {resolution} is not allowed"):
+        blob_tile.check_resolution(resolution)
+
+
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scans")
+    for seed in range(3):
+        write_png(folder / f"scan{seed}.png", blob_page(dpi=300, width_in=3, height_in=2, seed=seed))
+    return folder
+
+
+OPTIONS = ["300", "32", "--rows=2", "--cols=3", "--steps=2", "--seed=4"]
+TILES_PER_PAGE = 4 * 6   # floor((512 - 45.3) / 128) + 1 rows of centres, floor((768 - 45.3) / 128) + 1 columns
+
+
+def tile_files(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.png"))
+
+
+def test_blob_tile_from_its_folder_is_reproducible_and_resumable(scans, tmp_path):
+    out = tmp_path / "tile"
+    run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={out}",
+               f"--adjustment={tmp_path / 'absent.json'}")
+    files = tile_files(out)
+    assert len(files) == 3 * TILES_PER_PAGE
+    assert {f.split("/")[0] for f in files} == {"0", "1", "2"}
+    assert read_image(out / "0" / "0.png").shape == (32, 32, 3)
+    record = json.loads((out / "blob_tile.json").read_text())
+    assert record["seed"] == 4 and record["complete"] and record["tiles_per_page"] == TILES_PER_PAGE
+
+    # The same command again writes the same bytes.
+    again = tmp_path / "again"
+    run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={again}",
+               f"--adjustment={tmp_path / 'absent.json'}")
+    assert all((out / f).read_bytes() == (again / f).read_bytes() for f in files)
+
+    # An interrupted run (some tiles missing, record incomplete) is finished by rerunning it.
+    kept = out / "1" / "0.png"
+    kept_time = kept.stat().st_mtime_ns
+    for name in files[5:40]:
+        (again / name).unlink()
+    record_path = again / "blob_tile.json"
+    record_path.write_text(record_path.read_text().replace('"complete": true', '"complete": false'))
+    run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={again}",
+               f"--adjustment={tmp_path / 'absent.json'}")
+    assert tile_files(again) == files
+    assert all((out / f).read_bytes() == (again / f).read_bytes() for f in files)
+    assert json.loads(record_path.read_text())["complete"] is True
+    assert kept.stat().st_mtime_ns == kept_time
+
+
+def test_blob_tile_refuses_to_mix_settings_in_one_folder(scans, tmp_path):
+    out = tmp_path / "tile"
+    run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={out}", f"--adjustment={tmp_path / 'a.json'}")
+    completed = run_script("data", "blob_tile.py", scans, *OPTIONS[:-1], "--seed=5", f"--dir_out={out}",
+                           f"--adjustment={tmp_path / 'a.json'}", check=False)
+    assert completed.returncode == 1 and "seed differ" in completed.stderr
+
+
+def test_a_bad_page_is_reported_and_the_rest_are_cut(scans, tmp_path):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for scan in scans.iterdir():
+        (folder / scan.name).write_bytes(scan.read_bytes())
+    original = (folder / "scan1.png").read_bytes()
+    (folder / "scan1.png").write_bytes(original[:len(original) // 2])
+    out = tmp_path / "tile"
+    completed = run_script("data", "blob_tile.py", folder, *OPTIONS, f"--dir_out={out}",
+                           f"--adjustment={tmp_path / 'a.json'}", check=False)
+    assert completed.returncode == 1
+    assert "scan1.png: cannot be read, the file is damaged or truncated" in completed.stderr
+    assert "1 of 3 pages could not be cut" in completed.stderr
+    assert {p.parent.name for p in out.rglob("*.png")} == {"0", "2"}
+    assert json.loads((out / "blob_tile.json").read_text())["complete"] is False
+    assert (folder / "scan1.png").read_bytes() == original[:len(original) // 2]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["300", "100"], "resolution 100 is not allowed"),
+    (["450", "32"], "dpi 450 is not supported"),
+    (["300", "256", "--rows=1", "--cols=3"], "has no room for a 256 px tile"),
+    (["300", "32", "--rows=3", "--cols=3"], "scan0.png: the 3 x 3 grid"),
+    (["300", "32", "--rows=2", "--cols=3", "--steps=0"], "argument --steps"),
+])
+def test_blob_tile_bad_input_fails_with_one_line(scans, tmp_path, arguments, message):
+    completed = run_script("data", "blob_tile.py", scans, *arguments, f"--dir_out={tmp_path / 'tile'}",
+                           f"--adjustment={tmp_path / 'a.json'}", check=False)
+    assert completed.returncode != 0 and message in completed.stderr
+
+
+def test_blob_tile_uses_the_adjustment(scans, tmp_path):
+    adjustment = tmp_path / "adjustment.json"
+    adjustment.write_text(json.dumps([{"index": i, "x": 0.25 * i, "y": 0} for i in range(2)]))
+    completed = run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={tmp_path / 'tile'}",
+                           f"--adjustment={adjustment}", check=False)
+    assert completed.returncode == 1 and "has 2 entries but there are 3 scans" in completed.stderr
+
+
+def test_blob_tile_refuses_a_folder_of_other_files(scans, tmp_path):
+    out = tmp_path / "tile"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    completed = run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={out}",
+                           f"--adjustment={tmp_path / 'a.json'}", check=False)
+    assert completed.returncode == 1 and "already holds other files (notes.txt)" in completed.stderr
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_grayscale_scan_is_converted_with_a_warning(tmp_path):
+    write_png(tmp_path / "scans" / "gray.png", blob_page(dpi=300, width_in=3, height_in=2, seed=1)[:, :, 0])
+    completed = run_script("data", "blob_tile.py", tmp_path / "scans", *OPTIONS, f"--dir_out={tmp_path / 'tile'}",
+                           f"--adjustment={tmp_path / 'a.json'}")
+    assert "gray.png: scan is in mode L, not RGB" in completed.stderr
+    assert Image.open(tmp_path / "tile" / "0" / "0.png").mode == "RGB"
+    assert len(list((tmp_path / "tile" / "0").glob("*.png"))) == TILES_PER_PAGE

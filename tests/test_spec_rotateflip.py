@@ -1,0 +1,134 @@
+"""data/spec_rotateflip.py: the eight dihedral variants, never 64, and the input tiles kept as they are."""
+import hashlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import load_script, run_script
+from drawing.images import read_image
+
+rotateflip = load_script("data/spec_rotateflip.py")
+
+
+
+def mode_of(array):
+    return "L" if array.ndim == 2 else {3: "RGB", 4: "RGBA"}[array.shape[2]]
+
+
+def random_tile(shape, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+
+
+def as_key(array):
+    return array.shape, array.tobytes()
+
+
+@pytest.mark.parametrize("shape", [(6, 6), (6, 6, 3), (5, 7, 4)])
+def test_the_eight_variants_are_exactly_the_dihedral_group(shape):
+    tile = random_tile(shape)
+    variants = rotateflip.dihedral_variants(tile)
+    assert [(flip, turns) for flip, turns, _ in variants] == [(f, r) for f in (0, 1) for r in range(4)]
+    expected = {as_key(np.rot90(t, k)) for t in (tile, np.fliplr(tile)) for k in range(4)}
+    assert {as_key(v) for _, _, v in variants} == expected and len(expected) == 8
+    assert np.array_equal(variants[0][2], tile)
+    # Closed under itself: turning a variant gives nothing new (which is why a second run adds nothing).
+    for _, _, variant in variants:
+        assert {as_key(v) for _, _, v in rotateflip.dihedral_variants(variant)} == expected
+
+
+@pytest.mark.parametrize("name, variant", [("p1_t01", False), ("p1_t01_rf13", True), ("p1_t01_rf04", False),
+                                           ("p1_t01_rf00_rf12", True), ("rf01", False)])
+def test_variant_names_are_recognised(name, variant):
+    assert rotateflip.is_variant(f"{name}.png") is variant
+
+
+def make_tiles(root, pages=2, per_page=3):
+    """Page folders of small, asymmetric tiles in each PNG mode; returns {relative path: array}."""
+    tiles = {}
+    for page in range(1, pages + 1):
+        for number in range(1, per_page + 1):
+            shape = [(8, 8), (8, 8, 3), (8, 8, 4)][number % 3]
+            array = random_tile(shape, seed=100 * page + number)
+            path = root / f"p{page}" / f"p{page}_t{number:02d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(array).save(path)
+            tiles[path.relative_to(root)] = array
+    return tiles
+
+
+def digest(folder):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_every_tile_becomes_eight_and_the_input_is_kept(tmp_path):
+    tiles = make_tiles(tmp_path / "tile")
+    before = digest(tmp_path / "tile")
+    completed = run_script("data", "spec_rotateflip.py", tmp_path / "tile")
+    assert "wrote 48 variants of 6 tiles" in completed.stdout
+    out = tmp_path / "tile_rf"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == sorted(
+        f"{path.parent}/{path.stem}_rf{f}{r}.png" for path in tiles for f in (0, 1) for r in range(4))
+    for path, array in tiles.items():
+        for flip, turns in [(0, 0), (0, 3), (1, 0), (1, 2)]:
+            written = read_image(out / path.parent / f"{path.stem}_rf{flip}{turns}.png", mode_of(array))
+            assert np.array_equal(written, np.rot90(np.fliplr(array) if flip else array, turns))
+    assert digest(tmp_path / "tile") == before
+
+
+def test_running_twice_or_on_its_own_output_never_makes_64(tmp_path):
+    make_tiles(tmp_path / "tile", pages=1, per_page=2)
+    run_script("data", "spec_rotateflip.py", tmp_path / "tile")
+    run_script("data", "spec_rotateflip.py", tmp_path / "tile")
+    assert len(list((tmp_path / "tile_rf").rglob("*.png"))) == 16
+    completed = run_script("data", "spec_rotateflip.py", tmp_path / "tile_rf", check=False)
+    assert completed.returncode == 1 and "already a rotated/flipped variant" in completed.stderr
+    assert len(list((tmp_path / "tile_rf").rglob("*.png"))) == 16
+    assert not (tmp_path / "tile_rf_rf").exists()
+
+
+def test_variants_mixed_with_tiles_are_not_turned_again(tmp_path):
+    make_tiles(tmp_path / "tile", pages=1, per_page=2)
+    Image.new("RGB", (8, 8)).save(tmp_path / "tile" / "p1" / "p1_t01_rf12.png")
+    completed = run_script("data", "spec_rotateflip.py", tmp_path / "tile", f"--dir_out={tmp_path / 'eight'}")
+    assert "1 tiles are already variants" in completed.stderr
+    assert len(list((tmp_path / "eight").rglob("*.png"))) == 16
+
+
+def test_a_flat_folder_of_tiles_works(tmp_path):
+    (tmp_path / "flat").mkdir()
+    for number in range(3):
+        Image.fromarray(random_tile((8, 8, 3), number)).save(tmp_path / "flat" / f"{number}.png")
+    run_script("data", "spec_rotateflip.py", tmp_path / "flat", f"--dir_out={tmp_path / 'out'}")
+    assert len(list((tmp_path / "out").glob("*_rf??.png"))) == 24
+
+
+def truncated_tile(root):
+    make_tiles(root / "tile", pages=1, per_page=2)
+    path = root / "tile" / "p1" / "p1_t02.png"
+    path.write_bytes(path.read_bytes()[:-30])
+
+
+def foreign_file_in_output(root):
+    make_tiles(root / "tile")
+    (root / "tile_rf").mkdir()
+    (root / "tile_rf" / "a.txt").write_text("someone else's")
+
+
+@pytest.mark.parametrize("setup, args, message", [
+    (lambda root: None, ["missing"], "missing: tiles folder does not exist"),
+    (lambda root: (root / "tile").mkdir(), ["tile"], "tile: no PNG images in this folder"),
+    (truncated_tile, ["tile"], "p1_t02.png: cannot be decoded, the file is damaged or truncated"),
+    (lambda root: make_tiles(root / "tile"), ["tile", "--dir_out={root}/tile"], "must not be the input folder"),
+    (foreign_file_in_output, ["tile"], "already holds other files (a.txt)"),
+])
+def test_bad_input_gets_a_one_line_error(tmp_path, setup, args, message):
+    setup(tmp_path)
+    before = digest(tmp_path)
+    completed = run_script("data", "spec_rotateflip.py", tmp_path / args[0],
+                           *(arg.format(root=tmp_path) for arg in args[1:]), check=False)
+    assert completed.returncode == 1
+    assert message in completed.stderr and completed.stderr.strip().splitlines()[-1].startswith("error:")
+    after = digest(tmp_path)
+    assert {k: v for k, v in after.items() if k in before} == before  # nothing of the user's changed
