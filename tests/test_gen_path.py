@@ -1,0 +1,151 @@
+"""gen/path.py on a tiny untrained model saved by train/'s API: every style, seeds, bad input."""
+import json
+
+import numpy as np
+import pytest
+
+from conftest import load_script, run_script
+from drawing.cli import UserError
+from drawing.images import read_image
+
+path_script = load_script("gen/path.py")
+LATENT_SIZE = 8
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    """A training run folder holding one checkpoint of a 16 px generator with 8 latent dimensions."""
+    from drawing.gan import save_untrained_checkpoint
+    folder = tmp_path_factory.mktemp("run")
+    save_untrained_checkpoint(folder / "0.checkpoint", resolution=16, latent_size=LATENT_SIZE, seed=0)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def generator(run_folder):
+    return path_script.load_model(run_folder)
+
+
+def make_path(generator, dir_out, *arguments):
+    """Run path.py's whole job in this process (the model already loaded) and return the run folder."""
+    argv = ["path.py", "model", *arguments, f"--dir_out={dir_out}"]
+    args = path_script.build_parser().parse_args(argv[1:])
+    return path_script.generate_path(args, argv, generator_loader=lambda _: generator)
+
+
+def frame_files(folder):
+    return sorted(path.name for path in folder.glob("*.png"))
+
+
+STYLES = [
+    # arguments, style folder, frames, first and last frame name, plotted
+    (["random", "--count=5"], "random_c5", 5, "0.png", "4.png", False),
+    (["bezier", "--segments=2", "--frames=6"], "bezier_s2_f6", 12, "00.png", "11.png", False),
+    (["bitloop", "--bitloop=10", "--frames=16"], "bitloop_b10", 16, "00.png", "15.png", True),
+    (["period", "--seconds=2", "--fps=10"], "period_s2", 20, "00.png", "19.png", True),
+    (["phase", "--seconds=1", "--fps=12"], "phase_s1", 12, "00.png", "11.png", True),
+]
+
+
+@pytest.mark.parametrize("arguments, folder, count, first, last, plotted", STYLES)
+def test_every_style_writes_its_frames_latents_and_record(generator, tmp_path, arguments, folder, count,
+                                                          first, last, plotted):
+    run_dir = make_path(generator, tmp_path, *arguments, "--seed=5", "--batch=4")
+    assert run_dir.parent == tmp_path / folder and run_dir.name.endswith("_seed5")
+    names = frame_files(run_dir)
+    assert len(names) == count and names[0] == first and names[-1] == last
+    assert read_image(run_dir / first).shape == (16, 16, 3)
+    latents = np.load(run_dir / "latents.npy")
+    assert latents.shape == (count, LATENT_SIZE) and latents.dtype == np.float32
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["seed"] == 5 and record["style"] == arguments[0] and record["frames"] == count
+    assert "--seed=5" in record["command"]
+    assert (tmp_path / folder / f"{run_dir.name}_plot.png").exists() == plotted
+
+
+def test_keyframes_loop_through_frames_picked_from_a_random_run(generator, tmp_path):
+    picked_run = make_path(generator, tmp_path, "random", "--count=6", "--seed=1")
+    run_dir = make_path(generator, tmp_path, "keyframes", f"--keyframes={picked_run}", "--pick=4,0,2",
+                        "--frames=5", "--interpolation=spherical", "--seed=2")
+    assert run_dir.parent.name == "keyframes_spherical_k3_f5"
+    assert len(frame_files(run_dir)) == 15
+    source, looped = np.load(picked_run / "latents.npy"), np.load(run_dir / "latents.npy")
+    np.testing.assert_allclose(looped[[0, 5, 10]], source[[4, 0, 2]], rtol=1e-5, atol=1e-6)
+    # the same latents make the same picture (up to rounding in a differently sized batch)
+    difference = read_image(run_dir / "05.png").astype(int) - read_image(picked_run / "0.png").astype(int)
+    assert np.abs(difference).max() <= 1
+
+
+def test_same_seed_same_frames_and_truncation_scales_the_latents(generator, tmp_path):
+    first = make_path(generator, tmp_path / "a", "bezier", "--segments=1", "--frames=4", "--seed=9")
+    again = make_path(generator, tmp_path / "b", "bezier", "--segments=1", "--frames=4", "--seed=9")
+    tamer = make_path(generator, tmp_path / "c", "bezier", "--segments=1", "--frames=4", "--seed=9",
+                      "--truncation=0.5")
+    other = make_path(generator, tmp_path / "d", "bezier", "--segments=1", "--frames=4", "--seed=10")
+    np.testing.assert_array_equal(np.load(first / "latents.npy"), np.load(again / "latents.npy"))
+    assert [(first / n).read_bytes() for n in frame_files(first)] == [(again / n).read_bytes() for n in frame_files(again)]
+    np.testing.assert_allclose(np.load(tamer / "latents.npy"), 0.5 * np.load(first / "latents.npy"))
+    assert not np.allclose(np.load(other / "latents.npy"), np.load(first / "latents.npy"))
+
+
+def test_render_frames_writes_every_batch_including_a_short_last_one(tmp_path):
+    def stand_in(latents):   # any callable of the generator contract: [N, L] -> [N, R, R, 3] in [0, 1]
+        return np.broadcast_to(latents[:, :1, None, None], (len(latents), 4, 4, 3)) / 10
+    latents = np.arange(11, dtype=np.float32)[:, None].repeat(LATENT_SIZE, axis=1)
+    path_script.render_frames(stand_in, latents, tmp_path, batch_size=4)
+    assert frame_files(tmp_path) == [f"{index:02d}.png" for index in range(11)]
+    assert read_image(tmp_path / "02.png")[0, 0, 0] == 51
+    assert read_image(tmp_path / "10.png")[0, 0, 0] == 255   # clipped at 1
+
+
+def test_the_script_runs_from_its_folder_on_a_run_folder(run_folder, tmp_path):
+    result = run_script("gen", "path.py", run_folder, "phase", "--seconds=1", "--fps=8",
+                        f"--dir_out={tmp_path}", "--seed=3")
+    run_dir = next((tmp_path / "phase_s1").glob("*_seed3"))
+    assert str(run_dir) in result.stdout
+    assert len(frame_files(run_dir)) == 8 and (tmp_path / "phase_s1" / f"{run_dir.name}_plot.png").exists()
+
+
+@pytest.mark.parametrize("arguments, problem", [
+    (["bitloop", "--bitloop=1021"], "0 and 1"),
+    (["bitloop", "--bitloop=000"], "no 1"),
+    (["period", "--frames=10"], "does not use --frames"),
+    (["phase", "--seconds=0.1"], "too short"),
+    (["keyframes"], "give --keyframes"),
+    (["keyframes", "--keyframes=x", "--pick=1,a"], "--pick"),
+])
+def test_bad_options_fail_in_one_line_before_loading_the_model(tmp_path, arguments, problem):
+    result = run_script("gen", "path.py", tmp_path / "missing_but_never_read", *arguments, check=False)
+    assert result.returncode == 1 and problem in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("content, problem", [(None, "model not found"), (b"", "empty"),
+                                              (b"hello, not a model", "not a checkpoint"),
+                                              ("truncated", "damaged or truncated")])
+def test_bad_checkpoints_are_one_line_errors(run_folder, tmp_path, content, problem):
+    model = tmp_path / "model.checkpoint"
+    if content == "truncated":
+        content = (run_folder / "0.checkpoint").read_bytes()[:5000]
+    if content is not None:
+        model.write_bytes(content)
+    with pytest.raises(UserError, match=problem):
+        path_script.load_model(model)
+
+
+def test_keyframes_from_a_model_of_another_latent_size_are_refused(generator, tmp_path):
+    np.save(tmp_path / "other.npy", np.zeros((4, LATENT_SIZE + 1), dtype=np.float32))
+    with pytest.raises(UserError, match="9 dimensions but the model takes 8"):
+        make_path(generator, tmp_path, "keyframes", f"--keyframes={tmp_path / 'other.npy'}")
+    np.save(tmp_path / "few.npy", np.zeros((3, LATENT_SIZE), dtype=np.float32))
+    with pytest.raises(UserError, match="cannot pick 3"):
+        make_path(generator, tmp_path, "keyframes", f"--keyframes={tmp_path / 'few.npy'}", "--pick=0,3")
+
+
+def test_a_checkpoint_in_the_seeds_format_makes_frames_too(tmp_path):
+    from test_gan_checkpoint import write_seed_checkpoint
+    from drawing.gan.networks import build_discriminator, build_generator
+    seed_file = write_seed_checkpoint(tmp_path / "4.checkpoint", build_generator(16, LATENT_SIZE),
+                                      build_discriminator(16), resolution=16, latent_size=LATENT_SIZE)
+    run_dir = make_path(path_script.load_model(seed_file), tmp_path / "out", "random", "--count=3", "--seed=1")
+    assert frame_files(run_dir) == ["0.png", "1.png", "2.png"]

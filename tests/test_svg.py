@@ -1,0 +1,120 @@
+"""gen/svg.py end to end from its folder, and its refusals of bad input."""
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import svgelements
+
+from conftest import load_script, run_script
+from drawing.cli import UserError
+from drawing.gan import save_untrained_checkpoint
+from drawing.gan.checkpoint import read_checkpoint, write_checkpoint
+from drawing.images import read_image
+
+QUICK = ["--size=32", "--strokes=12", "--segments=2", "--steps=4", "--large=2", "--large-steps=2", "--views=2"]
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run")
+    save_untrained_checkpoint(folder / "0.checkpoint", resolution=16, latent_size=8, channel_scale=1 / 16, seed=0)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def svg_script():
+    return load_script("gen/svg.py")
+
+
+def test_svg_py_draws_from_its_folder(run_folder, tmp_path):
+    dir_out = tmp_path / "drawings"
+    arguments = ["svg.py", run_folder, f"--dir_out={dir_out}", "--layer=conv_8x8_1", "--channel=1",
+                 "--page=A3", "--margin=20", "--pen-width=0.3", "--seed=5", *QUICK]
+    run_script("gen", *arguments)
+    run_dir = dir_out / "00000-conv_8x8_1-c1-seed5"
+    assert sorted(path.name for path in run_dir.iterdir()) == ["drawing.svg", "preview.png", "progress.png",
+                                                               "stats.json"]
+    stats = json.loads((run_dir / "stats.json").read_text())
+    assert stats["strokes"] == 4 * 12 and stats["seed"] == 5 and stats["canvas_px"] == 64
+    assert stats["pen_up_mm_after_ordering"] <= stats["pen_up_mm_before_ordering"]
+    assert stats["pen_down_mm"] > 0 and stats["arguments"]["layer"] == "conv_8x8_1"
+    assert set(stats["activation"]) == {"start", "small_pass", "replicated", "large_pass"}
+
+    document = svgelements.SVG.parse(str(run_dir / "drawing.svg"), reify=False)
+    assert (document.values["width"], document.values["height"]) == ("297mm", "420mm")
+    paths = [element for element in document.elements() if isinstance(element, svgelements.Path)]
+    assert len(paths) == 48 and {path.values["stroke-width"] for path in paths} == {"0.3"}
+    assert read_image(run_dir / "preview.png", "L").shape == (64, 64)
+    assert read_image(run_dir / "progress.png").shape[2] == 3
+
+
+def test_list_layers(svg_script, run_folder, tmp_path, capsys):
+    svg_script.list_layers(svg_script.build_parser().parse_args([str(run_folder), "--list-layers",
+                                                                 f"--dir_out={tmp_path}"]))
+    listing = capsys.readouterr().out
+    assert not any(tmp_path.iterdir())
+    assert "conv_16x16_1" in listing and "conv_4x4_2" in listing and "to_classification" in listing
+
+
+def test_a_missing_layer_fails_in_one_line_listing_the_valid_ones(run_folder, tmp_path):
+    completed = run_script("gen", "svg.py", run_folder, "--layer=conv_99", f"--dir_out={tmp_path}", check=False)
+    assert completed.returncode == 1
+    error = completed.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: --layer conv_99:") and "conv_8x8_1" in error
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.fixture
+def checkpoint_without_discriminator(run_folder, tmp_path):
+    checkpoint = read_checkpoint(run_folder / "0.checkpoint")
+    path = tmp_path / "3.checkpoint"
+    write_checkpoint(path, dataclasses.replace(checkpoint, discriminator=None))
+    return path
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--channel=99"], "--channel 99: layer to_classification .* 1 channel, numbered 0 to 0"),
+    (["--layer=conv_8x8_1", "--channel=99"], "--channel 99: layer conv_8x8_1 .* 32 channels, numbered 0 to 31"),
+    (["--page=20x20mm", "--margin=10"], "--margin 10: leaves no room"),
+    (["--page=B5"], "--page B5: not a page size"),
+    (["--segments=4"], "--segments 4"),
+    (["--weights=vgg16.h5"], "--weights is for --network vgg16"),
+    (["--network=vgg16", "--weights=vgg16.h5"], "takes no checkpoint"),
+    (["--views=6"], "--views 6: the discriminator's minibatch layer"),
+])
+def test_bad_options_are_refused(svg_script, run_folder, tmp_path, arguments, message):
+    args = svg_script.build_parser().parse_args([str(run_folder), f"--dir_out={tmp_path}", *arguments])
+    with pytest.raises(UserError, match=message):
+        svg_script.check_arguments(args)
+        svg_script.make_drawing(args)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_checkpoint_without_discriminator_is_refused(svg_script, checkpoint_without_discriminator, tmp_path):
+    args = svg_script.build_parser().parse_args([str(checkpoint_without_discriminator), f"--dir_out={tmp_path}"])
+    with pytest.raises(UserError, match="discriminator"):
+        svg_script.make_drawing(args)
+
+
+def test_vgg16_from_a_local_weights_file_draws_too(svg_script, tmp_path):
+    from drawing.gan.backend import keras
+    weights = tmp_path / "vgg16.h5"
+    keras.applications.VGG16(weights=None, include_top=False).save_weights(weights)
+    args = svg_script.build_parser().parse_args([
+        "--network=vgg16", f"--weights={weights}", "--layer=block1_conv2", "--channel=3",
+        f"--dir_out={tmp_path / 'drawings'}", "--size=32", "--strokes=5", "--steps=2", "--large=1", "--views=1"])
+    svg_script.check_arguments(args)
+    run_dir = svg_script.make_drawing(args)
+    assert run_dir.name == "00000-block1_conv2-c3-seed0"
+    stats = json.loads((run_dir / "stats.json").read_text())
+    assert stats["network"] == f"VGG16 ({weights})" and stats["strokes"] == 5 and stats["canvas_px"] == 32
+
+
+def test_progress_plot_and_run_numbering(svg_script, tmp_path):
+    (tmp_path / "00007-conv_8x8_1-seed0").mkdir()
+    run_dir = svg_script.new_run_dir(tmp_path, "conv_8x8_1", None, 0)
+    assert run_dir.name == "00008-conv_8x8_1-seed0"
+    svg_script.write_progress_plot(run_dir / "progress.png",
+                                   {"small_pass": np.linspace(0, 1, 50), "large_pass": np.array([])}, "title")
+    assert read_image(run_dir / "progress.png").shape == (400, 800, 3)
