@@ -1,0 +1,23 @@
+"""The GAN of train/: networks, checkpoints, options, data pipeline, augmentation and training loop.
+
+This is the API that gen/ (latent-space animations) and gen/svg.py (pen-plotter drawings from the
+discriminator) use; its signatures are stable:
+
+    from drawing.gan import load_generator, load_discriminator, save_untrained_checkpoint
+    g = load_generator("run/")        # a checkpoint file (ours or the seed's pickle) or a run folder
+                                      # (its newest checkpoint); the moving-average generator if present
+    g.latent_size, g.resolution       # ints
+    images = g(latents)               # float32 [N, latent_size] -> tf.Tensor float32 [N, R, R, 3] in [0, 1]
+    g.model                           # the tf_keras.Model
+    d = load_discriminator("run/")    # d.resolution, d.model (images [N, R, R, 3] in [0, 1] -> logits)
+    save_untrained_checkpoint("0.checkpoint", resolution=16, latent_size=8, channel_scale=1/16, seed=0)
+
+Problems with the file (missing, truncated, not a checkpoint, a pickle with foreign code) raise
+`drawing.cli.UserError` naming the file. Modules: `layers` and `networks` (the models), `checkpoint`
+(the file format, docs/checkpoint.md), `options` (options.json, docs/options.md), `dataset`,
+`augment`, `training` (the loop train/main.py runs).
+"""
+from drawing.gan.models import (Discriminator, Generator, load_discriminator, load_generator,
+                                save_untrained_checkpoint)
+
+__all__ = ["Discriminator", "Generator", "load_discriminator", "load_generator", "save_untrained_checkpoint"]

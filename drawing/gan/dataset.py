@@ -1,0 +1,98 @@
+"""The training images: tfrecord shards (schema in drawing/tfrecord.py) to batches of float images.
+
+Shards are read in parallel, records shuffled (as encoded bytes, which keeps the buffer small), PNGs
+decoded in parallel to float RGB in [0, 1], batched and prefetched, so the accelerator never waits.
+Grayscale and RGBA records become RGB (transparency laid on white paper, as everywhere in the project).
+
+Resuming must see the same images as a run that never stopped, so the stream is cut into epochs: epoch
+e draws from a shuffle seeded by (seed, e), exactly the number of batches the loop takes in that epoch.
+"""
+import re
+
+import tensorflow as tf
+
+from drawing.cli import UserError
+from drawing.tfrecord import feature_description
+
+PARALLEL_READS = 4
+
+
+def decode_image(serialized, shard, resolution):
+    """One record to a float32 [R, R, 3] image in [0, 1]; a failed check names the shard."""
+    parsed = tf.io.parse_single_example(serialized, feature_description())
+    rgba = tf.image.convert_image_dtype(tf.io.decode_png(parsed["image_bytes"], channels=4), tf.float32)
+    height, width = tf.shape(rgba)[0], tf.shape(rgba)[1]
+    message = tf.strings.join(["tfrecord shard ", shard, " holds a ", tf.strings.as_string(height), "x",
+                               tf.strings.as_string(width), f" image; the options ask for {resolution}x{resolution}"])
+    tf.debugging.Assert(tf.logical_and(tf.equal(height, resolution), tf.equal(width, resolution)), [message])
+    alpha = rgba[..., 3:]
+    rgb = rgba[..., :3] * alpha + (1.0 - alpha)
+    return tf.ensure_shape(rgb, [resolution, resolution, 3])
+
+
+SIZE_MISMATCH = re.compile(r"tfrecord shard (.+?) holds a (\d+x\d+) image; the options ask for (\d+)x")
+
+
+def describe_data_error(error):
+    """One line for a TensorFlow error raised while reading the shards."""
+    mismatch = SIZE_MISMATCH.search(error.message)
+    if mismatch:
+        shard, size, resolution = mismatch.groups()
+        return f"{shard}: holds a {size} image, but options.json's resolution is {resolution}"
+    return error.message.strip().splitlines()[0]
+
+
+def check_shards(files, resolution):
+    """Read each shard's first record: a clear error before training if one is empty, damaged or holds
+    images of another size (the pipeline checks every record too; this just fails fast)."""
+    for shard in files:
+        try:
+            first = next(iter(tf.data.TFRecordDataset([shard]).take(1)), None)
+            if first is None:
+                raise UserError(f"{shard}: shard holds no records")
+            decode_image(first, shard, resolution)
+        except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+            description = describe_data_error(error)
+            if SIZE_MISMATCH.search(error.message):
+                raise UserError(description) from None
+            raise UserError(f"{shard}: not a readable tfrecord shard of PNG images ({description})") from None
+
+
+def _epoch_records(files, seed, epoch, shuffle_buffer, pipeline_count, pipeline_index):
+    """(shard, serialized record) pairs, endlessly, in an order fixed by (seed, epoch)."""
+    epoch_seed = seed * 1_000_003 + epoch * 7919 + pipeline_index
+    shards = tf.data.Dataset.from_tensor_slices(tf.constant(files))
+    if pipeline_count > 1 and len(files) >= pipeline_count:
+        shards = shards.shard(pipeline_count, pipeline_index)
+    shards = shards.shuffle(len(files), seed=epoch_seed, reshuffle_each_iteration=True).repeat()
+    records = shards.interleave(
+        lambda shard: tf.data.TFRecordDataset(shard).map(lambda record: (shard, record)),
+        cycle_length=min(PARALLEL_READS, len(files)), block_length=1,
+        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if pipeline_count > 1 and len(files) < pipeline_count:
+        records = records.shard(pipeline_count, pipeline_index)
+    return records.shuffle(shuffle_buffer, seed=epoch_seed + 1, reshuffle_each_iteration=True)
+
+
+def make_dataset(files, resolution, batch_size, batches_per_epoch, seed=0, shuffle_buffer=1000,
+                 pipeline_count=1, pipeline_index=0):
+    """Batches of float32 [batch_size, R, R, 3] images, `batches_per_epoch[i]` of them for the i-th epoch.
+
+    `batches_per_epoch`: {epoch: number of batches}, in order (from the resumed epoch to the last).
+    """
+    epochs = list(batches_per_epoch)
+    counts = [batches_per_epoch[e] for e in epochs]
+    files = [str(f) for f in files]
+
+    def epoch_batches(epoch, count):
+        records = _epoch_records(files, seed, epoch, shuffle_buffer, pipeline_count, pipeline_index)
+        images = records.map(lambda shard, record: decode_image(record, shard, resolution),
+                             num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return images.batch(batch_size, drop_remainder=True).take(count)
+
+    epochs_ds = tf.data.Dataset.from_tensor_slices((tf.constant(epochs, tf.int64), tf.constant(counts, tf.int64)))
+    dataset = epochs_ds.flat_map(epoch_batches).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.deterministic = True
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+    return dataset.with_options(options)

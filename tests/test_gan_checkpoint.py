@@ -1,0 +1,216 @@
+"""Checkpoints: the public loading API, our format, the seed's pickles, and refusing anything unsafe."""
+import io
+import pickle
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from drawing.cli import UserError
+from drawing.gan import load_discriminator, load_generator, save_untrained_checkpoint
+from drawing.gan.checkpoint import Checkpoint, read_checkpoint, write_checkpoint
+from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
+
+
+@pytest.fixture(scope="module")
+def untrained(tmp_path_factory):
+    return save_untrained_checkpoint(tmp_path_factory.mktemp("run") / "3.checkpoint", resolution=16,
+                                     latent_size=8, channel_scale=1 / 16, seed=0)
+
+
+def test_load_generator_gives_images_in_unit_range(untrained):
+    generator = load_generator(untrained)
+    assert (generator.latent_size, generator.resolution) == (8, 16)
+    images = generator(np.random.default_rng(0).standard_normal((5, 8)).astype(np.float32))
+    assert images.shape == (5, 16, 16, 3) and images.dtype.name == "float32"
+    assert 0.0 <= float(np.min(images)) and float(np.max(images)) <= 1.0
+    generator(np.zeros((3, 8), np.float32))
+    assert generator._generate.experimental_get_tracing_count() == 1
+
+
+def test_large_batches_run_in_chunks_with_the_same_result(untrained):
+    generator = load_generator(untrained)
+    generator._chunk = 4
+    latents = np.random.default_rng(1).standard_normal((10, 8)).astype(np.float32)
+    whole = generator.model(latents).numpy().clip(0, 1)
+    np.testing.assert_allclose(generator(latents).numpy(), whole, atol=1e-5)
+
+
+def test_a_run_folder_loads_its_newest_checkpoint(untrained, tmp_path):
+    older = save_untrained_checkpoint(tmp_path / "2.checkpoint", seed=1)
+    newest = save_untrained_checkpoint(tmp_path / "10.checkpoint", seed=2)
+    from_folder = load_generator(tmp_path).model.get_weights()
+    from_file = load_generator(newest).model.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(from_folder, from_file))
+    assert not np.array_equal(load_generator(older).model.get_weights()[0], from_file[0])
+
+
+def test_load_discriminator(untrained):
+    discriminator = load_discriminator(untrained)
+    assert discriminator.resolution == 16
+    logits = discriminator(np.full((4, 16, 16, 3), 0.5, np.float32))
+    assert logits.shape == (4, 1) and np.isfinite(logits.numpy()).all()
+
+
+def test_generator_only_checkpoint_has_no_discriminator(tmp_path):
+    generator = build_generator(8, 4, 1 / 16)
+    path = tmp_path / "1.checkpoint"
+    write_checkpoint(path, Checkpoint(epoch=1, generator=generator.get_weights(),
+                                      networks={"resolution": 8, "latent_size": 4, "channel_scale": 1 / 16}))
+    with pytest.raises(UserError, match="no discriminator"):
+        load_discriminator(path)
+
+
+def test_round_trip_keeps_every_array(tmp_path):
+    arrays = [np.arange(6, dtype=np.float32).reshape(2, 3), np.float32(0.5), np.array([3], np.int64)]
+    written = Checkpoint(epoch=7, networks={"resolution": 8, "latent_size": 4, "channel_scale": 0.5},
+                         generator=arrays, generator_optimizer=arrays[::-1], training={"batch_count": 12})
+    write_checkpoint(tmp_path / "7.checkpoint", written)
+    read = read_checkpoint(tmp_path / "7.checkpoint")
+    assert (read.epoch, read.training, read.source) == (7, {"batch_count": 12}, "drawing")
+    assert read.discriminator is None
+    for group in ("generator", "generator_optimizer"):
+        for a, b in zip(getattr(read, group), getattr(written, group)):
+            assert np.array_equal(a, b) and a.dtype == np.asarray(b).dtype
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "not found"),
+    (b"", "empty"),
+    (b"hello, not a checkpoint", "not a checkpoint"),
+    ("truncated", "damaged or truncated"),
+])
+def test_bad_files_are_one_line_errors_naming_the_file(untrained, tmp_path, content, message):
+    path = tmp_path / "5.checkpoint"
+    if content == "truncated":
+        data = untrained.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(UserError, match=message) as error:
+        load_generator(path)
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_folder_without_checkpoints_is_an_error(tmp_path):
+    with pytest.raises(UserError, match="no <epoch>.checkpoint"):
+        load_generator(tmp_path)
+
+
+# ---- the seed's pickles -------------------------------------------------------------------------
+
+def _seed_module():
+    """A stand-in for the seed's `train` module, so pickle records `train.TrainingState` as it did."""
+    module = types.ModuleType("train")
+
+    class TrainingOptions:
+        def __init__(self, **options):
+            self.__dict__.update(options)
+
+    class TrainingState:
+        def __init__(self, options, epoch_i, generator, discriminator):
+            self.options, self.epoch_i = options, epoch_i
+            self.generator, self.discriminator = generator, discriminator
+
+    for cls in (TrainingOptions, TrainingState):
+        cls.__module__, cls.__qualname__ = "train", cls.__name__
+        setattr(module, cls.__name__, cls)
+    return module
+
+
+def _serialize_model(weights):
+    """The seed's network serialisation: a pickled dict of `np.save` bytes in get_weights() order."""
+    def save(array):
+        buffer = io.BytesIO()
+        np.save(buffer, array)
+        return buffer.getvalue()
+    return pickle.dumps({"model_weights": [save(w) for w in weights]})
+
+
+def write_seed_checkpoint(path, generator, discriminator, epoch_i=4, resolution=16, latent_size=8):
+    module = _seed_module()
+    sys.modules["train"] = module
+    try:
+        options = module.TrainingOptions(real_images_file_pattern="/data/*.tfrecord", resolution=resolution,
+                                          replica_batch_size=4, epoch_sample_count=64,
+                                          total_sample_count=256, learning_rate=0.002,
+                                          latent_size=latent_size, beta_1=0.0, beta_2=0.99)
+        state = module.TrainingState(options, epoch_i, _serialize_model(generator.get_weights()),
+                                     _serialize_model(discriminator.get_weights()))
+        path.write_bytes(pickle.dumps(state))
+    finally:
+        del sys.modules["train"]
+    return path
+
+
+@pytest.fixture(scope="module")
+def seed_networks():
+    # The seed's full-width networks, as its checkpoints hold them (R = 16 keeps this fast).
+    generator, discriminator = build_generator(16, 8), build_discriminator(16)
+    rng = np.random.default_rng(3)
+    initialise_weights(generator, rng)
+    initialise_weights(discriminator, rng)
+    return generator, discriminator
+
+
+def test_seed_checkpoint_imports_with_identical_weights(seed_networks, tmp_path):
+    generator, discriminator = seed_networks
+    path = write_seed_checkpoint(tmp_path / "4.checkpoint", generator, discriminator)
+    checkpoint = read_checkpoint(path)
+    assert (checkpoint.source, checkpoint.epoch) == ("seed", 4)
+    assert checkpoint.options["dataset_file_pattern"] == "/data/*.tfrecord"
+    loaded_generator, loaded_discriminator = load_generator(path), load_discriminator(path)
+    for loaded, original in ((loaded_generator.model, generator), (loaded_discriminator.model, discriminator)):
+        assert all(np.array_equal(a, b) for a, b in zip(loaded.get_weights(), original.get_weights()))
+        assert len(loaded.get_weights()) == len(original.get_weights())
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (print, ("owned",))
+
+
+@pytest.mark.parametrize("payload", [
+    pickle.dumps(_Exploit()),
+    pickle.dumps({"model_weights": []}),  # a pickle, but not a TrainingState
+])
+def test_foreign_pickles_are_refused(tmp_path, payload, capsys):
+    path = tmp_path / "1.checkpoint"
+    path.write_bytes(payload)
+    with pytest.raises(UserError) as error:
+        load_generator(path)
+    assert str(path) in str(error.value)
+    assert "owned" not in capsys.readouterr().out
+
+
+def test_foreign_global_inside_a_network_pickle_is_refused(seed_networks, tmp_path):
+    generator, discriminator = seed_networks
+    path = write_seed_checkpoint(tmp_path / "4.checkpoint", generator, discriminator)
+    module = _seed_module()
+    sys.modules["train"] = module
+    try:
+        state = pickle.loads(path.read_bytes())
+        state.generator = pickle.dumps({"model_weights": [_Exploit()]})
+        path.write_bytes(pickle.dumps(state))
+    finally:
+        del sys.modules["train"]
+    with pytest.raises(UserError, match="refus"):
+        load_generator(path)
+
+
+def test_seed_weights_with_object_arrays_are_refused(seed_networks, tmp_path):
+    generator, discriminator = seed_networks
+    path = write_seed_checkpoint(tmp_path / "4.checkpoint", generator, discriminator)
+    module = _seed_module()
+    sys.modules["train"] = module
+    try:
+        state = pickle.loads(path.read_bytes())
+        buffer = io.BytesIO()
+        np.save(buffer, np.array([_Exploit()], dtype=object), allow_pickle=True)
+        state.generator = pickle.dumps({"model_weights": [buffer.getvalue()]})
+        path.write_bytes(pickle.dumps(state))
+    finally:
+        del sys.modules["train"]
+    with pytest.raises(UserError, match="not a plain numeric array"):
+        load_generator(path)

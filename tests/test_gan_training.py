@@ -1,0 +1,193 @@
+"""Training end to end on tiny shards: the run folder, finite losses, exact resume, seed checkpoints, bad input."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from conftest import load_script, run_script
+from drawing.cli import UserError
+from drawing.gan.checkpoint import ARRAY_GROUPS, read_checkpoint
+from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
+from drawing.gan.options import parse_options
+from drawing.gan.training import Run, Trainer, plan_devices
+from drawing.images import encode_png
+from drawing.tfrecord import serialize_example, shard_path
+from test_gan_checkpoint import write_seed_checkpoint
+
+TINY = {"resolution": 8, "replica_batch_size": 4, "epoch_sample_count": 8, "total_sample_count": 16,
+        "latent_size": 8, "channel_scale": 1 / 32, "d_reg_interval": 3, "seed": 5,
+        "augment": ["color", "translation", "cutout"], "augment_probability": "adaptive", "ada_kimg": 1}
+
+
+def write_shards(folder, resolution, shards=2, per_shard=8, mode="RGB"):
+    """Tiles of a black square on white paper, as tfrecord.py writes them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for index in range(shards):
+        with tf.io.TFRecordWriter(str(shard_path(folder, index))) as writer:
+            for _ in range(per_shard):
+                tile = np.full((resolution, resolution, 3), 255, np.uint8)
+                y, x = rng.integers(0, resolution // 2, 2)
+                tile[y:y + resolution // 2, x:x + resolution // 2] = 0
+                array = np.asarray(Image.fromarray(tile).convert(mode))
+                writer.write(serialize_example(encode_png(array), array.shape if array.ndim == 3 else
+                                               (*array.shape, 1)))
+    return str(folder / "*.tfrecord")
+
+
+def make_run(folder, pattern, **changes):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "options.json").write_text(json.dumps({**TINY, "dataset_file_pattern": pattern, **changes}))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Two epochs of main.py, run from train/ as a user runs it (grayscale and RGBA shards included)."""
+    root = tmp_path_factory.mktemp("training")
+    pattern = write_shards(root / "shards", 8)
+    for index, mode in ((2, "L"), (3, "RGBA")):
+        write_shards(root / mode, 8, shards=1, mode=mode)
+        shutil.copy(root / mode / "0.tfrecord", root / "shards" / f"{index}.tfrecord")
+    run_dir = make_run(root / "run", pattern)
+    completed = run_script("train", "main.py", run_dir)
+    return run_dir, completed
+
+
+def test_main_writes_a_run_folder_that_explains_itself(trained):
+    run_dir, completed = trained
+    for name in ("1.checkpoint", "2.checkpoint", "fakes/1.png", "fakes/2.png", "reals.png", "stats.jsonl",
+                 "options.used.json"):
+        assert (run_dir / name).is_file(), name
+    assert list((run_dir / "logs").glob("events.out.tfevents.*"))
+    assert Image.open(run_dir / "fakes" / "2.png").size == (78, 78)   # 8 x 8 images of 8 px, 2 px apart
+    for name in ("d_loss", "d_real", "d_fake", "d_grad_reg", "g_loss", "augment_p"):
+        assert name in completed.stdout
+    lines = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2]
+    assert all(np.isfinite(line["d_loss"]) and np.isfinite(line["g_loss"]) for line in lines)
+    used = json.loads((run_dir / "options.used.json").read_text())
+    assert used["ema_kimg"] == 10.0 and used["replicas"] == 1 and used["resolution"] == 8
+
+
+def test_training_changes_the_weights_and_keeps_them_finite(trained):
+    run_dir, _ = trained
+    first, second = read_checkpoint(run_dir / "1.checkpoint"), read_checkpoint(run_dir / "2.checkpoint")
+    for group in ("generator", "discriminator", "generator_ema"):
+        assert all(np.isfinite(array).all() for array in getattr(second, group))
+        changed = [not np.array_equal(a, b) for a, b in zip(getattr(first, group), getattr(second, group))]
+        assert sum(changed) >= len(changed) * 2 // 3, group   # every kernel and bias, not the scales
+    assert not np.array_equal(second.generator[0], second.generator_ema[0])
+    assert second.training["batch_count"] == 4 and second.training["sample_count"] == 16
+    assert 0.0 < second.training["augment_probability"] <= 1.0
+    # Adam's step counters: G once per batch; D once per batch plus once per R1 step (batches 0 and 3).
+    assert int(second.generator_optimizer[0]) == 4 and int(second.discriminator_optimizer[0]) == 6
+
+
+def test_resume_after_a_kill_continues_exactly(trained, tmp_path):
+    """Killed during epoch 2 (even while writing its checkpoint): the restart ends bit-identical."""
+    run_dir, _ = trained
+    resumed = tmp_path / "run"
+    shutil.copytree(run_dir, resumed)
+    (resumed / "2.checkpoint").unlink()
+    (resumed / ".2.checkpoint.x1y2.tmp").write_bytes(b"PK\x03\x04 half a checkpoint")
+    options = parse_options(json.loads((resumed / "options.json").read_text()))
+    Run(resumed, options, plan_devices("cpu")).train()
+
+    assert not list(resumed.glob(".*.tmp"))
+    original, again = read_checkpoint(run_dir / "2.checkpoint"), read_checkpoint(resumed / "2.checkpoint")
+    for group in ARRAY_GROUPS:
+        for a, b in zip(getattr(original, group), getattr(again, group)):
+            np.testing.assert_array_equal(a, b, err_msg=group)
+    assert original.training == again.training
+    assert len((resumed / "stats.jsonl").read_text().splitlines()) == 2
+
+
+def test_main_resumes_from_a_seed_checkpoint_and_leaves_it_alone(tmp_path):
+    # The seed's networks are full width; at 4 px they are still small.
+    generator, discriminator = build_generator(4, 8), build_discriminator(4)
+    rng = np.random.default_rng(0)
+    initialise_weights(generator, rng)
+    initialise_weights(discriminator, rng)
+    pattern = write_shards(tmp_path / "shards", 4, shards=1)
+    run_dir = make_run(tmp_path / "run", pattern, resolution=4, channel_scale=1.0, epoch_sample_count=4,
+                       total_sample_count=8, augment=[], keep_checkpoints=1)
+    seed_file = write_seed_checkpoint(run_dir / "1.checkpoint", generator, discriminator, epoch_i=1,
+                                      resolution=4, latent_size=8)
+    seed_bytes = seed_file.read_bytes()
+    load_script("train/main.py").main([str(run_dir)])
+    assert seed_file.read_bytes() == seed_bytes   # kept, even with keep_checkpoints 1
+    continued = read_checkpoint(run_dir / "2.checkpoint")
+    assert continued.source == "drawing" and continued.training["batch_count"] == 2
+    assert not np.array_equal(continued.generator[0], generator.get_weights()[0])
+
+
+@pytest.mark.parametrize("problem, message", [
+    ("no options", "options.json: not found"),
+    ("wrong size", "0.tfrecord: holds a 16x16 image, but options.json's resolution is 8"),
+    ("not a shard", "not a readable tfrecord shard"),
+    ("other network", "holds a network of resolution 8, latent_size 8"),
+])
+def test_bad_input_is_a_one_line_error(trained, tmp_path, problem, message):
+    main = load_script("train/main.py").main
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    if problem == "wrong size":
+        make_run(run_dir, write_shards(tmp_path / "big", 16, shards=1))
+    elif problem == "not a shard":
+        (tmp_path / "junk").mkdir()
+        (tmp_path / "junk" / "0.tfrecord").write_bytes(b"this is not a tfrecord file at all")
+        make_run(run_dir, str(tmp_path / "junk" / "*.tfrecord"))
+    elif problem == "other network":
+        shutil.copy(trained[0] / "1.checkpoint", run_dir / "1.checkpoint")
+        make_run(run_dir, json.loads((trained[0] / "options.json").read_text())["dataset_file_pattern"],
+                 latent_size=16)
+    with pytest.raises(UserError, match=message) as error:
+        main([str(run_dir)])
+    assert "\n" not in str(error.value)
+
+
+TWO_DEVICE_RUNS = """
+import sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from drawing.gan.options import load_options
+from drawing.gan.training import DevicePlan, Run, plan_devices
+mirrored, split = sys.argv[1:]
+plan = plan_devices("mirrored")
+assert plan.replicas == 2, plan.description
+Run(mirrored, load_options(mirrored), plan).train()
+# The seed's split mode, with two logical CPUs standing in for the two GPUs.
+Run(split, load_options(split), DevicePlan(tf.distribute.get_strategy(), "/cpu:0", "/cpu:1", "split")).train()
+"""
+
+
+def test_data_parallel_and_split_training_on_two_devices(tmp_path):
+    """MirroredStrategy (per-replica seeds, all-reduce, cross-replica updates) and the split mode's device
+    placement, on two logical CPUs."""
+    pattern = write_shards(tmp_path / "shards", 8)
+    mirrored = make_run(tmp_path / "mirrored", pattern, devices="mirrored", epoch_sample_count=8,
+                        total_sample_count=8)
+    split = make_run(tmp_path / "split", pattern, epoch_sample_count=4, total_sample_count=4)
+    (tmp_path / "two_devices.py").write_text(TWO_DEVICE_RUNS)
+    run_script("train", tmp_path / "two_devices.py", mirrored, split)
+    for run_dir, samples in ((mirrored, 8), (split, 4)):
+        checkpoint = read_checkpoint(run_dir / "1.checkpoint")
+        assert checkpoint.training["batch_count"] == 1 and checkpoint.training["sample_count"] == samples
+        assert all(np.isfinite(array).all() for array in checkpoint.generator + checkpoint.discriminator)
+    assert json.loads((mirrored / "options.used.json").read_text())["replicas"] == 2
+
+
+@pytest.mark.parametrize("batch", [2, 4])
+def test_reals_and_fakes_are_classified_alike_together_or_apart(batch):
+    options = parse_options({**TINY, "dataset_file_pattern": "unused", "replica_batch_size": batch})
+    trainer = Trainer(options, plan_devices("cpu"))
+    rng = np.random.default_rng(batch)
+    reals, fakes = (tf.constant(rng.uniform(size=(batch, 8, 8, 3)).astype(np.float32)) for _ in range(2))
+    together = trainer._classify_both(reals, fakes)
+    for joint, image in zip(together, (reals, fakes)):
+        np.testing.assert_allclose(joint.numpy(), trainer.discriminator(image, training=True).numpy(), atol=1e-5)

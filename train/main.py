@@ -1,0 +1,48 @@
+"""Train the GAN on tfrecord shards. The run folder holds options.json and receives everything else.
+
+    export TF_USE_LEGACY_KERAS=1
+    python main.py ../runs/blob256
+
+`../runs/blob256/options.json` names the shards and the model (train/options.json is an example; every
+key is described in docs/options.md). The first call starts the run; every later call resumes from the
+folder's newest `<epoch>.checkpoint`, ours or one written by the seed's scripts, and continues exactly
+where it stopped (a run killed mid-epoch loses only that epoch). The run folder receives:
+
+    <epoch>.checkpoint   networks, optimizer state and counters after each epoch (docs/checkpoint.md)
+    fakes/<epoch>.png    generated images at fixed latents after each epoch; reals.png: training images
+    stats.jsonl          one line of mean losses per epoch; logs/ the same for TensorBoard
+    options.used.json    every option as used, with the devices and the TensorFlow version
+"""
+import argparse
+
+from drawing.cli import run, use_legacy_keras
+
+use_legacy_keras()
+
+from drawing.files import require_dir  # noqa: E402  (after choosing Keras 2)
+from drawing.gan.options import load_options  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        epilog="example: python main.py ../runs/blob256   (the folder must contain options.json)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dir_out", help="the run folder, holding options.json; checkpoints, fakes grids, "
+                                        "logs and statistics are written there (e.g. ../runs/blob256)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run_dir = require_dir(args.dir_out, "run folder")
+    options = load_options(run_dir)
+    # The strategy must exist before any other TensorFlow work (MultiWorkerMirroredStrategy insists).
+    from drawing.gan.training import Run, plan_devices
+    plan = plan_devices(options.devices)
+    Run(run_dir, options, plan).train()
+    print(f"done: checkpoints and fakes grids are in {run_dir}", flush=True)
+
+
+if __name__ == "__main__":
+    run(main)
