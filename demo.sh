@@ -102,5 +102,13 @@ echo "random images: $RANDOM_IMAGES"
 (cd "$ROOT/fill" && python blend.py "$FILLED/blob" --dir_out="$FILLED/blob_blend")
 # ---- END fill ----
 
-echo
-echo "Demo finished. Results are in $OUT"
+cat <<SUMMARY
+
+Demo finished. Results are in $OUT; open first:
+  $LOOP.mp4                      the looping latent-space animation
+  ${LOOP}_rgba_navy.mp4          the same, transparent in navy over a sample scan
+  $RUN/fakes/                    the generator after each epoch (reals.png beside it for comparison)
+  $GRID_SPEC/ and $GRID_BLOB/    how the scans were cut into tiles
+  $FILLED/                       the generated images coloured by blob_fill.py and spec_fill.py
+  $(ls -d "$DRAWINGS"/*/ | tail -n 1)preview.png   the pen-plotter drawing (drawing.svg beside it)
+SUMMARY

@@ -9,9 +9,9 @@ for bench in \
     "bench_blob_tile.py" \
     "bench_tfrecord.py" \
     "bench_fill.py --drawings 16" \
-    "bench_gen.py" \
+    "bench_gen.py --frames 128" \
     "bench_svg.py" \
-    "bench_train.py"; do
+    "bench_train.py --steps 4 --seed_loop"; do
   echo "=== python bench/$bench"
   python bench/$bench
   echo
