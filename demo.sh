@@ -104,11 +104,11 @@ echo "random images: $RANDOM_IMAGES"
 
 cat <<SUMMARY
 
-Demo finished. Results are in $OUT; open first:
-  $LOOP.mp4                      the looping latent-space animation
-  ${LOOP}_rgba_navy.mp4          the same, transparent in navy over a sample scan
-  $RUN/fakes/                    the generator after each epoch (reals.png beside it for comparison)
-  $GRID_SPEC/ and $GRID_BLOB/    how the scans were cut into tiles
-  $FILLED/                       the generated images coloured by blob_fill.py and spec_fill.py
-  $(ls -d "$DRAWINGS"/*/ | tail -n 1)preview.png   the pen-plotter drawing (drawing.svg beside it)
+Demo finished. Results are in $OUT. Open first:
+  the looping latent-space animation:        $LOOP.mp4
+  the same, transparent over a sample scan:  ${LOOP}_rgba_navy.mp4
+  the generator after each epoch:            $RUN/fakes/ (reals.png beside it)
+  how the scans were cut into tiles:         $GRID_SPEC/ and $GRID_BLOB/
+  generated images coloured by fill/:        $FILLED/
+  the pen-plotter drawing:                   $(ls -d "$DRAWINGS"/*/ | tail -n 1)preview.png (drawing.svg beside it)
 SUMMARY
