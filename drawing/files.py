@@ -53,8 +53,8 @@ def list_images(folder, recursive=False, what="input folder"):
              if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
              and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
     if not found:
-        where = "or its subfolders " if recursive else ""
-        raise UserError(f"{folder}: no PNG images in this folder {where}")
+        where = " or its subfolders" if recursive else ""
+        raise UserError(f"{folder}: no PNG images in this folder{where}")
     return natural_sorted(found)
 
 
