@@ -89,6 +89,18 @@ def prepare_output_dir(path, owns=None):
 
 
 @contextlib.contextmanager
+def _renamed_into_place(temporary, path):
+    """Rename `temporary` to `path` if the block succeeds; remove it if the block fails."""
+    try:
+        yield
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+@contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; rename it to `path` only if the block succeeds.
 
@@ -98,14 +110,9 @@ def atomic_path(path):
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
-    try:
+    with _renamed_into_place(temporary, path):
         yield Path(temporary)
         os.chmod(temporary, FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
 
 
 def write_bytes_atomic(path, data):
@@ -117,14 +124,8 @@ def write_bytes_atomic(path, data):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    with _renamed_into_place(temporary, path), open(temporary, "wb") as handle:
+        handle.write(data)
 
 
 def write_text_atomic(path, text):
