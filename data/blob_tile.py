@@ -35,10 +35,9 @@ from drawing.blob import (ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, Grid, che
                           grid_unit, load_adjustment, page_grid)
 from drawing.cli import UserError, positive_int, run, warn
 from drawing.files import list_images, prepare_output_dir, write_text_atomic
-from drawing.images import FAST_PNG, open_image, to_array, write_png
+from drawing.images import FAST_PNG, TILE_RESOLUTIONS, open_image, to_array, write_png
 from drawing.parallel import parallel_map
 
-RESOLUTIONS = tuple(2 ** power for power in range(2, 11))
 RECORD_FILE = "blob_tile.json"
 CHUNK_TILES = 512
 
@@ -55,9 +54,9 @@ class Cutting:
 
 
 def check_resolution(resolution):
-    if resolution not in RESOLUTIONS:
+    if resolution not in TILE_RESOLUTIONS:
         raise UserError(f"resolution {resolution} is not allowed; use a power of 2 from 4 to 1024 "
-                        f"({', '.join(map(str, RESOLUTIONS))})")
+                        f"({', '.join(map(str, TILE_RESOLUTIONS))})")
     return resolution
 
 

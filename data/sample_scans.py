@@ -20,11 +20,10 @@ from PIL import Image
 
 from drawing.cli import UserError, run
 from drawing.files import prepare_output_dir, write_text_atomic
-from drawing.images import PNG_COMPRESSION, save_image
+from drawing.images import PNG_COMPRESSION, SCAN_DPIS, save_image
 from drawing.parallel import parallel_map
 from drawing.samples import blob_page, spec_page
 
-ALLOWED_DPI = (300, 600, 1200)
 RECORD_NAME = "samples.json"
 
 
@@ -73,7 +72,7 @@ def main():
     parser.add_argument("--height_in", type=float, default=11.0,
                         help="blob pages only: paper height in inches (default: %(default)s), e.g. --height_in 6")
     args = parser.parse_args()
-    if args.dpi not in ALLOWED_DPI:
+    if args.dpi not in SCAN_DPIS:
         raise UserError(f"--dpi {args.dpi}: scans are made at 300, 600 or 1200 DPI")
     if args.pages < 1:
         raise UserError(f"--pages {args.pages}: need at least one page")

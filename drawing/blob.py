@@ -18,8 +18,8 @@ from pathlib import Path
 
 from drawing.cli import UserError
 from drawing.files import write_text_atomic
+from drawing.images import SCAN_DPIS
 
-DPIS = (300, 600, 1200)
 UNIT_PX_AT_300_DPI = 256
 DEFAULT_ROWS = 12
 DEFAULT_COLS = 18
@@ -27,7 +27,7 @@ ADJUSTMENT_FILE = "adjustment.json"
 
 
 def check_dpi(dpi):
-    if dpi not in DPIS:
+    if dpi not in SCAN_DPIS:
         raise UserError(f"dpi {dpi} is not supported; scans must be 300, 600 or 1200 DPI")
     return dpi
 

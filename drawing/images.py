@@ -17,6 +17,11 @@ from drawing.files import atomic_path, write_bytes_atomic
 Image.MAX_IMAGE_PIXELS = None
 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 
+# Scans are made at these resolutions; one blob-grid unit and one spec tile are 256 px at 300 DPI.
+SCAN_DPIS = (300, 600, 1200)
+# Square tile sizes the GAN trains on: powers of two from 4 to 1024.
+TILE_RESOLUTIONS = tuple(2 ** power for power in range(2, 11))
+
 # Fast zlib setting for tiles and frames: several times faster than the default for ~10 % more bytes.
 PNG_COMPRESSION = 3
 # For tiles written by the thousand: zlib level 1 without PNG row filters. On scanned line art (paper grain,

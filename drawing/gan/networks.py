@@ -19,8 +19,9 @@ from drawing.cli import UserError
 from drawing.gan.backend import keras
 from drawing.gan.layers import (Downsample, ImageRange, MinibatchStddev, PixelNorm, ScaledAdd,
                                 ScaledConv2d, ScaledDense, ScaledLeakyRelu, Upsample, UpsampleConv2d)
+from drawing.images import TILE_RESOLUTIONS
 
-RESOLUTIONS = (4, 8, 16, 32, 64, 128, 256, 512, 1024)
+RESOLUTIONS = TILE_RESOLUTIONS  # the GAN trains on the tiles data/ cuts
 GENERATOR_CHANNELS = {4: 512, 8: 512, 16: 512, 32: 512, 64: 512, 128: 256, 256: 128, 512: 64, 1024: 32}
 # (first convolution, second convolution) of each discriminator block.
 DISCRIMINATOR_CHANNELS = {4: (512, 512), 8: (512, 512), 16: (512, 512), 32: (512, 512), 64: (512, 512),
