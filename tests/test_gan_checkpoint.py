@@ -1,4 +1,5 @@
 """Checkpoints: the public loading API, our format, the seed's pickles, and refusing anything unsafe."""
+import contextlib
 import io
 import pickle
 import sys
@@ -100,8 +101,10 @@ def test_a_folder_without_checkpoints_is_an_error(tmp_path):
 
 # ---- the seed's pickles -------------------------------------------------------------------------
 
+@contextlib.contextmanager
 def _seed_module():
-    """A stand-in for the seed's `train` module, so pickle records `train.TrainingState` as it did."""
+    """A stand-in for the seed's `train` module, importable as `train` inside the block, so pickle
+    records and finds `train.TrainingState` as it did for the seed."""
     module = types.ModuleType("train")
 
     class TrainingOptions:
@@ -116,7 +119,11 @@ def _seed_module():
     for cls in (TrainingOptions, TrainingState):
         cls.__module__, cls.__qualname__ = "train", cls.__name__
         setattr(module, cls.__name__, cls)
-    return module
+    sys.modules["train"] = module
+    try:
+        yield module
+    finally:
+        del sys.modules["train"]
 
 
 def _serialize_model(weights):
@@ -129,9 +136,7 @@ def _serialize_model(weights):
 
 
 def write_seed_checkpoint(path, generator, discriminator, epoch_i=4, resolution=16, latent_size=8):
-    module = _seed_module()
-    sys.modules["train"] = module
-    try:
+    with _seed_module() as module:
         options = module.TrainingOptions(real_images_file_pattern="/data/*.tfrecord", resolution=resolution,
                                           replica_batch_size=4, epoch_sample_count=64,
                                           total_sample_count=256, learning_rate=0.002,
@@ -139,8 +144,6 @@ def write_seed_checkpoint(path, generator, discriminator, epoch_i=4, resolution=
         state = module.TrainingState(options, epoch_i, _serialize_model(generator.get_weights()),
                                      _serialize_model(discriminator.get_weights()))
         path.write_bytes(pickle.dumps(state))
-    finally:
-        del sys.modules["train"]
     return path
 
 
@@ -184,17 +187,18 @@ def test_foreign_pickles_are_refused(tmp_path, payload, capsys):
     assert "owned" not in capsys.readouterr().out
 
 
+def _replace_generator_weights(path, model_weights):
+    """Rewrite a seed checkpoint with another list in its generator's `model_weights`."""
+    with _seed_module():
+        state = pickle.loads(path.read_bytes())
+        state.generator = pickle.dumps({"model_weights": model_weights})
+        path.write_bytes(pickle.dumps(state))
+
+
 def test_foreign_global_inside_a_network_pickle_is_refused(seed_networks, tmp_path):
     generator, discriminator = seed_networks
     path = write_seed_checkpoint(tmp_path / "4.checkpoint", generator, discriminator)
-    module = _seed_module()
-    sys.modules["train"] = module
-    try:
-        state = pickle.loads(path.read_bytes())
-        state.generator = pickle.dumps({"model_weights": [_Exploit()]})
-        path.write_bytes(pickle.dumps(state))
-    finally:
-        del sys.modules["train"]
+    _replace_generator_weights(path, [_Exploit()])
     with pytest.raises(UserError, match="refus"):
         load_generator(path)
 
@@ -202,15 +206,8 @@ def test_foreign_global_inside_a_network_pickle_is_refused(seed_networks, tmp_pa
 def test_seed_weights_with_object_arrays_are_refused(seed_networks, tmp_path):
     generator, discriminator = seed_networks
     path = write_seed_checkpoint(tmp_path / "4.checkpoint", generator, discriminator)
-    module = _seed_module()
-    sys.modules["train"] = module
-    try:
-        state = pickle.loads(path.read_bytes())
-        buffer = io.BytesIO()
-        np.save(buffer, np.array([_Exploit()], dtype=object), allow_pickle=True)
-        state.generator = pickle.dumps({"model_weights": [buffer.getvalue()]})
-        path.write_bytes(pickle.dumps(state))
-    finally:
-        del sys.modules["train"]
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([_Exploit()], dtype=object), allow_pickle=True)
+    _replace_generator_weights(path, [buffer.getvalue()])
     with pytest.raises(UserError, match="not a plain numeric array"):
         load_generator(path)
