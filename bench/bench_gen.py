@@ -7,8 +7,9 @@ Frames: an untrained 256 px generator of the seed's full width (latent size 64, 
 a bezier path; path.py's frame writer (compiled generator in batches, PNGs encoded on other threads)
 is timed against the seed's way of doing it (the Keras model called eagerly on batches of 16, each
 frame converted and PNG-encoded with TensorFlow and written in turn, on the main thread), on the same
-latents, and both against the generator alone, which bounds them. rgba: the vectorised conversion of
-one 256 px frame, alone and with its PNG decode and encode.
+latents, and both against the generator alone, which bounds them. path.py --int8 (8-bit weights under
+TensorFlow Lite) is timed as well, with how far its frames are from the float32 ones. rgba: the
+vectorised conversion of one 256 px frame, alone and with its PNG decode and encode.
 """
 import argparse
 import os
@@ -21,7 +22,7 @@ import numpy as np
 from drawing import latent_paths
 from drawing.cli import use_legacy_keras
 from drawing.frames import brightness_to_alpha, frame_name
-from drawing.images import decode_png, encode_png
+from drawing.images import decode_png, encode_png, read_image
 
 RESOLUTION = 256
 LATENT_SIZE = 64
@@ -47,8 +48,17 @@ def timed(label, frame_count, work):
           f"{cpu / frame_count:5.2f} CPU s per frame", flush=True)
 
 
-def bench_frames(frame_count, batches, with_seed):
+def grey_level_difference(folder, reference):
+    """Mean and largest difference, in grey levels (0-255), between the frames of two folders."""
+    names = sorted(path.name for path in reference.glob("*.png"))
+    difference = np.stack([np.abs(read_image(folder / name).astype(np.int16) - read_image(reference / name))
+                           for name in names])
+    return difference.mean(), difference.max()
+
+
+def bench_frames(frame_count, batches, int8_batches, with_seed):
     from drawing.gan import load_generator, save_untrained_checkpoint
+    from drawing.gan.int8 import Int8Generator
     path_script = _load_path_script()
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
@@ -70,6 +80,18 @@ def bench_frames(frame_count, batches, with_seed):
             folder.mkdir()
             timed(f"path.py --batch={batch}", len(latents),
                   lambda: path_script.render_frames(generator, latents, folder, batch))
+        for batch in int8_batches:
+            started = time.perf_counter()
+            int8_generator = Int8Generator(generator, batch)
+            print(f"  (int8: quantising the generator took {time.perf_counter() - started:.1f} s, once per run)")
+            timed(f"int8 generator alone, batch {batch}", len(latents),
+                  lambda: [int8_generator(latents[start:start + batch]) for start in range(0, len(latents), batch)])
+            folder = scratch / f"int8_b{batch}"
+            folder.mkdir()
+            timed(f"path.py --int8 --batch={batch}", len(latents),
+                  lambda: path_script.render_frames(int8_generator, latents, folder, batch))
+            mean, largest = grey_level_difference(folder, scratch / f"ours_b{batches[0]}")
+            print(f"  int8 frames against float32: {mean:.2f} grey levels apart on average, {largest} at most")
         if with_seed:
             folder = scratch / "seed"
             folder.mkdir()
@@ -106,11 +128,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=512, help="frames to generate, e.g. 32 (default: 512)")
     parser.add_argument("--batch", default="16", help="path.py batch sizes to time, e.g. 8,16 (default: 16)")
+    parser.add_argument("--int8_batch", default="8",
+                        help="path.py --int8 batch sizes to time, e.g. 4,8 (default: 8; none: 0)")
     parser.add_argument("--no_seed", action="store_true", help="skip timing the seed's way (halves the time)")
     args = parser.parse_args()
     use_legacy_keras()
     bench_rgba()
-    bench_frames(args.frames, [int(batch) for batch in args.batch.split(",")], not args.no_seed)
+    bench_frames(args.frames, [int(batch) for batch in args.batch.split(",")],
+                 [int(batch) for batch in args.int8_batch.split(",") if int(batch) > 0], not args.no_seed)
 
 
 if __name__ == "__main__":

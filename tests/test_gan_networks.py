@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 from scipy.signal import convolve2d
 
-from drawing.gan.layers import blur, blur_filter, downsample, minibatch_stddev, pixel_norm, upsample
+from drawing.gan.layers import (blur, blur_filter, downsample, minibatch_stddev, pixel_norm, pooled_blur,
+                                upsample)
 from drawing.gan.networks import build_discriminator, build_generator, weight_layer_names
 
 G32 = ["latent_to_4x4", "conv_4x4", "conv_8x8_1", "conv_8x8_2", "conv_16x16_1", "conv_16x16_2", "to_rgb_4x4",
@@ -107,6 +108,19 @@ def test_blur(image):
     np.testing.assert_allclose(blur(tf.constant(image)).numpy()[0], numpy_blur(image[0]), atol=1e-5)
 
 
+def test_pooled_blur_is_the_blur(image):
+    np.testing.assert_allclose(pooled_blur(tf.constant(image)).numpy(), blur(tf.constant(image)).numpy(), atol=1e-6)
+
+
+def test_generator_with_pooled_blur_is_the_same_network():
+    model = build_generator(16, 8, channel_scale=1 / 32)
+    pooled = build_generator(16, 8, channel_scale=1 / 32, blur_by_pooling=True)
+    assert [weight.shape for weight in pooled.weights] == [weight.shape for weight in model.weights]
+    pooled.set_weights(model.get_weights())
+    latents = np.random.default_rng(3).standard_normal((2, 8)).astype(np.float32)
+    np.testing.assert_allclose(pooled(latents).numpy(), model(latents).numpy(), atol=1e-5)
+
+
 def test_downsample(image):
     result = downsample(tf.constant(image)).numpy()
     assert result.shape == (2, 4, 4, 3)
@@ -114,11 +128,12 @@ def test_downsample(image):
 
 
 def test_upsample(image):
-    zeros = np.zeros((16, 16, 3), np.float32)
-    zeros[::2, ::2] = image[0] * 4
     result = upsample(tf.constant(image)).numpy()
     assert result.shape == (2, 16, 16, 3)
-    np.testing.assert_allclose(result[0], numpy_blur(zeros), atol=1e-5)
+    for one_image, one_result in zip(image, result):
+        zeros = np.zeros((16, 16, 3), np.float32)
+        zeros[::2, ::2] = one_image * 4
+        np.testing.assert_allclose(one_result, numpy_blur(zeros), atol=1e-5)
     # Away from the border, upsampling keeps a constant image constant.
     flat = upsample(tf.ones((1, 8, 8, 1))).numpy()[0, 2:-2, 2:-2, 0]
     np.testing.assert_allclose(flat, 1.0, atol=1e-6)

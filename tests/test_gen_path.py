@@ -88,6 +88,17 @@ def test_same_seed_same_frames_and_truncation_scales_the_latents(generator, tmp_
     assert not np.allclose(np.load(other / "latents.npy"), np.load(first / "latents.npy"))
 
 
+def test_int8_frames_are_close_to_the_exact_ones_and_recorded(generator, tmp_path):
+    exact = make_path(generator, tmp_path / "a", "random", "--count=5", "--seed=4")
+    int8 = make_path(generator, tmp_path / "b", "random", "--count=5", "--seed=4", "--int8", "--batch=2")
+    assert json.loads((int8 / "run.json").read_text())["int8"] is True
+    assert json.loads((exact / "run.json").read_text())["int8"] is False
+    assert frame_files(int8) == frame_files(exact)
+    difference = np.abs(np.stack([read_image(int8 / name).astype(int) - read_image(exact / name)
+                                  for name in frame_files(exact)]))
+    assert difference.mean() < 2 and difference.max() <= 16
+
+
 def test_render_frames_writes_every_batch_including_a_short_last_one(tmp_path):
     def stand_in(latents):   # any callable of the generator contract: [N, L] -> [N, R, R, 3] in [0, 1]
         return np.broadcast_to(latents[:, :1, None, None], (len(latents), 4, 4, 3)) / 10

@@ -39,11 +39,25 @@ def blur(x, strides=1):
     return tf.nn.depthwise_conv2d(x, kernel, strides=[1, strides, strides, 1], padding="SAME")
 
 
+def pooled_blur(x):
+    """`blur(x)` at stride 1 as three 2x2 box averages ([1, 1] convolved with itself twice is
+    [1, 3, 3, 1]), padded as `blur` pads. Same result to float rounding, with no kernel: the TensorFlow
+    Lite converter would store a depthwise kernel in 8 bits and run it on a slow path (gen/'s --int8)."""
+    x = tf.pad(x, [[0, 0], [1, 2], [1, 2], [0, 0]])
+    for _ in range(3):
+        x = tf.nn.avg_pool2d(x, 2, strides=1, padding="VALID")
+    return x
+
+
 def upsample(x):
     """Double the height and width: zeros between the pixels, times 4 to keep the mean, then blur."""
     height, width, channel_count = x.shape[1], x.shape[2], x.shape[3]
-    x = tf.reshape(x * 4.0, [-1, height, 1, width, 1, channel_count])
-    x = tf.pad(x, [[0, 0], [0, 0], [0, 1], [0, 0], [0, 1], [0, 0]])
+    # Zeros after every pixel of a row, then a zero row after every row; 4-D throughout so that the
+    # TensorFlow Lite converter (gen/'s --int8) takes it as well.
+    x = tf.reshape(x * 4.0, [-1, width, 1, channel_count])
+    x = tf.pad(x, [[0, 0], [0, 0], [0, 1], [0, 0]])
+    x = tf.reshape(x, [-1, height, 1, width * 2 * channel_count])
+    x = tf.pad(x, [[0, 0], [0, 0], [0, 1], [0, 0]])
     return blur(tf.reshape(x, [-1, height * 2, width * 2, channel_count]))
 
 
@@ -104,7 +118,9 @@ class ScaledLeakyRelu(keras.layers.Layer):
     """Leaky ReLU (slope 0.2) times sqrt(2), which keeps the signal's variance through the layer."""
 
     def call(self, x):
-        return tf.nn.leaky_relu(x, LEAKY_RELU_SLOPE) * ACTIVATION_GAIN
+        # The gain goes in first (the same for a positive factor): a converter can then fold it into
+        # the convolution before.
+        return tf.nn.leaky_relu(x * ACTIVATION_GAIN, LEAKY_RELU_SLOPE)
 
 
 class ImageRange(keras.layers.Layer):
@@ -192,11 +208,13 @@ class UpsampleConv2d(keras.layers.Layer):
     """Transposed 3x3 convolution with stride 2, plus bias, then blur: doubles the resolution.
 
     The kernel is stored as (3, 3, out, in), as `conv2d_transpose` takes it; fan_in = 3 * 3 * in.
+    `blur_by_pooling` blurs with `pooled_blur` (for TensorFlow Lite; slower in TensorFlow itself).
     """
 
-    def __init__(self, channel_count, **kwargs):
+    def __init__(self, channel_count, blur_by_pooling=False, **kwargs):
         super().__init__(**kwargs)
         self.channel_count = channel_count
+        self.blur_by_pooling = blur_by_pooling
 
     def build(self, input_shape):
         inputs = int(input_shape[-1])
@@ -211,7 +229,9 @@ class UpsampleConv2d(keras.layers.Layer):
         output_shape = tf.stack([tf.shape(x)[0], height * 2, width * 2, self.channel_count])
         x = tf.nn.conv2d_transpose(x, self.kernel * self.scale, output_shape, strides=2, padding="SAME")
         x = tf.ensure_shape(x, [None, height * 2, width * 2, self.channel_count])
-        return blur(tf.nn.bias_add(x, self.bias))
+        x = tf.nn.bias_add(x, self.bias)
+        return pooled_blur(x) if self.blur_by_pooling else blur(x)
 
     def get_config(self):
-        return {**super().get_config(), "channel_count": self.channel_count}
+        return {**super().get_config(), "channel_count": self.channel_count,
+                "blur_by_pooling": self.blur_by_pooling}

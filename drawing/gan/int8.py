@@ -1,0 +1,87 @@
+"""The generator with 8-bit weights, run by TensorFlow Lite: about twice as fast on a CPU.
+
+TensorFlow Lite's dynamic-range quantisation stores every convolution and dense kernel in int8 (a
+scale per output channel) and quantises each layer's input on the fly, so the heavy arithmetic runs
+in 8-bit integer instructions (XNNPACK; AVX512-VNNI or AVX-VNNI where the CPU has them). Kernels of
+under 1024 numbers (the 1x1 to-RGB convolutions, small `channel_scale` models) stay float32.
+
+The price is precision: frames differ from the float32 generator's by about half a grey level on
+average and a few levels at worst (bench/bench_gen.py prints both numbers for the model it times).
+gen/path.py uses this for `--int8`. It runs on the CPU only; on a GPU the float32 generator is faster.
+"""
+import warnings
+
+import numpy as np
+import tensorflow as tf
+
+from drawing.gan.backend import keras
+from drawing.gan.layers import UpsampleConv2d
+from drawing.parallel import default_workers
+
+
+def _with_pooled_blur(layer):
+    """A fresh copy of a generator layer; upsampling convolutions blur by average pooling, because a
+    depthwise blur kernel would itself be quantised and run on TensorFlow Lite's slow path."""
+    config = layer.get_config()
+    if isinstance(layer, UpsampleConv2d):
+        config["blur_by_pooling"] = True
+    return type(layer).from_config(config)
+
+
+def int8_flatbuffer(model, batch_size):
+    """The TensorFlow Lite model (bytes) of a generator `tf_keras.Model`, for batches of `batch_size`.
+
+    The batch is fixed: with a free batch dimension the transposed convolutions get a run-time output
+    shape, which XNNPACK does not take, and TensorFlow Lite falls back to kernels a thousand times slower.
+    """
+    copy = keras.models.clone_model(model, clone_function=_with_pooled_blur)
+    copy.set_weights(model.get_weights())
+    latent_size = int(model.inputs[0].shape[-1])
+    generate = tf.function(lambda latents: tf.clip_by_value(copy(latents, training=False), 0.0, 1.0),
+                           input_signature=[tf.TensorSpec([batch_size, latent_size], tf.float32)])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([generate.get_concrete_function()], copy)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.experimental_lower_to_saved_model = False  # a frozen graph converts in 2/3 of the time
+    return converter.convert()
+
+
+def _interpreter(flatbuffer, threads):
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        # Where LiteRT has no wheel (Windows): TensorFlow's own copy of the runtime, which warns that
+        # it is deprecated in favour of the LiteRT that cannot be installed there.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return tf.lite.Interpreter(model_content=flatbuffer, num_threads=threads)
+    return Interpreter(model_content=flatbuffer, num_threads=threads)
+
+
+class Int8Generator:
+    """`g(latents)`: float32 [N, latent_size] -> numpy float32 [N, R, R, 3] in [0, 1], as
+    `drawing.gan.Generator` but with 8-bit weights, in batches of `batch_size` (the last one padded)."""
+
+    def __init__(self, generator, batch_size, threads=None):
+        self.latent_size = generator.latent_size
+        self.resolution = generator.resolution
+        self.batch_size = batch_size
+        self._interpreter = _interpreter(int8_flatbuffer(generator.model, batch_size),
+                                         threads or default_workers())
+        self._interpreter.allocate_tensors()
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+
+    def __call__(self, latents):
+        latents = np.asarray(latents, dtype=np.float32)
+        if latents.ndim != 2 or latents.shape[1] != self.latent_size:
+            raise ValueError(f"latents must have shape [N, {self.latent_size}], not {latents.shape}")
+        images = np.empty((len(latents), self.resolution, self.resolution, 3), np.float32)
+        for start in range(0, len(latents), self.batch_size):
+            batch = latents[start:start + self.batch_size]
+            count = len(batch)
+            if count < self.batch_size:
+                batch = np.concatenate([batch, np.zeros((self.batch_size - count, self.latent_size), np.float32)])
+            self._interpreter.set_tensor(self._input, batch)
+            self._interpreter.invoke()
+            images[start:start + count] = self._interpreter.get_tensor(self._output)[:count]
+        return images

@@ -1,0 +1,68 @@
+"""drawing.gan.int8: the generator with 8-bit weights under TensorFlow Lite, close to the float32 one."""
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from drawing.gan.int8 import Int8Generator
+from drawing.gan.models import Generator
+from drawing.gan.networks import build_generator, initialise_weights
+
+LATENT_SIZE = 16
+
+
+@pytest.fixture(scope="module")
+def generator():
+    # Wide enough (64 channels) that the 3x3 kernels are quantised; small values of channel_scale stay float.
+    model = build_generator(16, LATENT_SIZE, channel_scale=1 / 8)
+    initialise_weights(model, np.random.default_rng(0))
+    return Generator(model)
+
+
+@pytest.fixture(scope="module")
+def int8_generator(generator):
+    return Int8Generator(generator, batch_size=4, threads=1)
+
+
+def latents(count, seed=1):
+    return np.random.default_rng(seed).standard_normal((count, LATENT_SIZE)).astype(np.float32)
+
+
+def test_weights_are_stored_in_8_bits(int8_generator):
+    details = int8_generator._interpreter.get_tensor_details()
+    quantised = [tensor for tensor in details if tensor["dtype"] == np.int8 and len(tensor["shape"]) == 4]
+    assert len(quantised) >= 4  # the 3x3 convolutions of every resolution
+
+
+def test_images_are_close_to_float32(generator, int8_generator):
+    exact = np.asarray(generator(latents(6)))
+    approximate = int8_generator(latents(6))
+    assert approximate.shape == exact.shape == (6, 16, 16, 3) and approximate.dtype == np.float32
+    assert approximate.min() >= 0.0 and approximate.max() <= 1.0
+    difference = np.abs(approximate - exact)
+    assert 0 < difference.mean() < 2 / 255 and difference.max() < 16 / 255
+
+
+def test_frames_do_not_depend_on_the_batch(generator, int8_generator):
+    # 7 latents are two batches of 4, the last padded; each image must be what it is alone, and what
+    # a model converted for another batch size makes of it.
+    together = int8_generator(latents(7))
+    alone = np.concatenate([int8_generator(latents(7)[index:index + 1]) for index in range(7)])
+    np.testing.assert_array_equal(together, alone)
+    np.testing.assert_array_equal(int8_generator(latents(7)), together)
+    np.testing.assert_array_equal(Int8Generator(generator, batch_size=3, threads=2)(latents(7)), together)
+
+
+def test_wrong_latent_size_is_refused(int8_generator):
+    with pytest.raises(ValueError, match="latents must have shape"):
+        int8_generator(np.zeros((2, LATENT_SIZE + 1), np.float32))
+
+
+def test_without_litert_tensorflows_own_runtime_serves(generator, int8_generator, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)   # as on Windows, where it has no wheel
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*Interpreter.*")  # no deprecation notice for users
+        fallback = Int8Generator(generator, batch_size=4, threads=1)
+    np.testing.assert_allclose(fallback(latents(3)), int8_generator(latents(3)), atol=2 / 255)
