@@ -99,6 +99,15 @@ def test_int8_frames_are_close_to_the_exact_ones_and_recorded(generator, tmp_pat
     assert difference.mean() < 2 and difference.max() <= 16
 
 
+def test_long_float32_renders_on_a_cpu_suggest_int8(monkeypatch):
+    import tensorflow as tf
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    assert "--int8" in path_script.int8_hint(512, 256)
+    assert path_script.int8_hint(16, 256) is None   # a few images: not worth a word
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["a GPU"])
+    assert path_script.int8_hint(512, 256) is None
+
+
 def test_render_frames_writes_every_batch_including_a_short_last_one(tmp_path):
     def stand_in(latents):   # any callable of the generator contract: [N, L] -> [N, R, R, 3] in [0, 1]
         return np.broadcast_to(latents[:, :1, None, None], (len(latents), 4, 4, 3)) / 10
