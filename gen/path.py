@@ -251,7 +251,7 @@ def int8_hint(frame_count, resolution):
 def to_int8(generator, batch_size):
     """The generator with 8-bit weights under TensorFlow Lite (see drawing.gan.int8)."""
     from drawing.gan.int8 import Int8Generator
-    print(f"int8: quantising the generator for batches of {batch_size}", file=sys.stderr, flush=True)
+    print("int8: quantising the generator for TensorFlow Lite", file=sys.stderr, flush=True)
     return Int8Generator(generator, batch_size)
 
 

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from drawing.gan.backend import keras
 from drawing.gan.layers import UpsampleConv2d
+from drawing.gan.models import images_per_chunk
 from drawing.parallel import default_workers
 
 
@@ -59,13 +60,14 @@ def _interpreter(flatbuffer, threads):
 
 class Int8Generator:
     """`g(latents)`: float32 [N, latent_size] -> numpy float32 [N, R, R, 3] in [0, 1], as
-    `drawing.gan.Generator` but with 8-bit weights, in batches of `batch_size` (the last one padded)."""
+    `drawing.gan.Generator` but with 8-bit weights, in batches of `batch_size` (the last one padded;
+    fewer at high resolutions, where memory is bounded as for the float32 generator)."""
 
     def __init__(self, generator, batch_size, threads=None):
         self.latent_size = generator.latent_size
         self.resolution = generator.resolution
-        self.batch_size = batch_size
-        self._interpreter = _interpreter(int8_flatbuffer(generator.model, batch_size),
+        self.batch_size = min(batch_size, images_per_chunk(generator.resolution))
+        self._interpreter = _interpreter(int8_flatbuffer(generator.model, self.batch_size),
                                          threads or default_workers())
         self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]["index"]

@@ -12,7 +12,8 @@ from drawing.gan.networks import (build_discriminator, build_generator, initiali
 PIXELS_PER_CHUNK = 4096 * 1024
 
 
-def _chunk_size(resolution):
+def images_per_chunk(resolution):
+    """The most images of `resolution` that one generator call computes at once."""
     return max(1, PIXELS_PER_CHUNK // (resolution * resolution))
 
 
@@ -27,7 +28,7 @@ class Generator:
         self.model = model
         self.latent_size = int(model.inputs[0].shape[-1])
         self.resolution = int(model.outputs[0].shape[1])
-        self._chunk = _chunk_size(self.resolution)
+        self._chunk = images_per_chunk(self.resolution)
         self._generate = tf.function(
             lambda latents: tf.clip_by_value(model(latents, training=False), 0.0, 1.0),
             input_signature=[tf.TensorSpec([None, self.latent_size], tf.float32)])
