@@ -1,13 +1,17 @@
 """Training end to end on tiny shards: the run folder, finite losses, exact resume, seed checkpoints, bad input."""
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
 
-from conftest import load_script, run_script
+from conftest import REPO, load_script, run_script
 from drawing.cli import UserError
 from drawing.gan.checkpoint import ARRAY_GROUPS, read_checkpoint
 from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
@@ -191,3 +195,42 @@ def test_reals_and_fakes_are_classified_alike_together_or_apart(batch):
     together = trainer._classify_both(reals, fakes)
     for joint, image in zip(together, (reals, fakes)):
         np.testing.assert_allclose(joint.numpy(), trainer.discriminator(image, training=True).numpy(), atol=1e-5)
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for each in sockets:
+        each.bind(("localhost", 0))
+    ports = [each.getsockname()[1] for each in sockets]
+    for each in sockets:
+        each.close()
+    return ports
+
+
+def test_two_workers_train_one_run_and_only_the_chief_writes(tmp_path):
+    """MultiWorkerMirroredStrategy on one machine: TF_CONFIG names two workers on localhost."""
+    run_dir = make_run(tmp_path / "run", write_shards(tmp_path / "shards", 8), augment=["translation"],
+                       augment_probability=0.2)
+    cluster = {"worker": [f"localhost:{port}" for port in free_ports(2)]}
+    workers = []
+    for index in range(2):
+        env = dict(os.environ, PYTHONUNBUFFERED="1",
+                   TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        workers.append(subprocess.Popen([sys.executable, "main.py", str(run_dir)], cwd=REPO / "train", env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = []
+    try:
+        for worker in workers:
+            stdout, stderr = worker.communicate(timeout=300)
+            assert worker.returncode == 0, stdout + stderr
+            outputs.append(stdout)
+    finally:
+        for worker in workers:
+            worker.kill()
+    assert "MultiWorkerMirroredStrategy, 2 replicas" in outputs[0]
+    assert "the chief wrote" in outputs[1] and "the chief wrote" not in outputs[0]
+    assert sorted(path.name for path in run_dir.glob("*.checkpoint")) == ["1.checkpoint", "2.checkpoint"]
+    assert len((run_dir / "stats.jsonl").read_text().splitlines()) == 2   # written once, by the chief
+    # Both workers took the same synchronised steps: the same losses in their progress bars.
+    losses = [[line.split(" - ", 2)[-1] for line in output.splitlines() if "d_loss" in line] for output in outputs]
+    assert losses[0] == losses[1] and len(losses[0]) == 2

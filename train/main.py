@@ -41,7 +41,11 @@ def main(argv=None):
     from drawing.gan.training import Run, plan_devices
     plan = plan_devices(options.devices)
     Run(run_dir, options, plan).train()
-    print(f"done: checkpoints and fakes grids are in {run_dir}", flush=True)
+    if plan.is_chief:
+        print(f"done: checkpoints and fakes grids are in {run_dir}", flush=True)
+    else:
+        print(f"done: this worker's part; the chief wrote the checkpoints and fakes grids in {run_dir}",
+              flush=True)
 
 
 if __name__ == "__main__":
