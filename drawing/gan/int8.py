@@ -7,7 +7,7 @@ under 1024 numbers (the 1x1 to-RGB convolutions, small `channel_scale` models) s
 
 The price is precision: frames differ from the float32 generator's by about half a grey level on
 average and a few levels at worst (bench/bench_gen.py prints both numbers for the model it times).
-gen/path.py uses this for `--int8`. It runs on the CPU only; on a GPU the float32 generator is faster.
+gen/path.py uses this for `--int8`. It runs on the CPU, even where TensorFlow has a GPU.
 """
 import warnings
 
@@ -33,7 +33,7 @@ def int8_flatbuffer(model, batch_size):
     """The TensorFlow Lite model (bytes) of a generator `tf_keras.Model`, for batches of `batch_size`.
 
     The batch is fixed: with a free batch dimension the transposed convolutions get a run-time output
-    shape, which XNNPACK does not take, and TensorFlow Lite falls back to kernels a thousand times slower.
+    shape, which XNNPACK does not take, and TensorFlow Lite falls back to kernels hundreds of times slower.
     """
     copy = keras.models.clone_model(model, clone_function=_with_pooled_blur)
     copy.set_weights(model.get_weights())
