@@ -71,14 +71,15 @@ EOF
 
 # ---- BEGIN gen ----
 # From the trained run: a seamless bezier loop (4 segments of 24 frames) and its mp4; the same loop made
-# transparent in navy and laid over a sample scan, as mp4; and 16 random images for the fill section.
+# transparent in navy and laid over a sample scan, as mp4; and 16 random images for the fill section,
+# rendered with 8-bit weights (--int8, the fast CPU mode for long renders).
 newest_run() { local runs=("$1"/*/); local newest="${runs[-1]}"; echo "${newest%/}"; }
 (cd "$ROOT/gen" && python path.py "$RUN" bezier --dir_out="$FRAMES" --segments=4 --frames=24 --seed="$DEMO_SEED")
 LOOP="$(newest_run "$FRAMES/bezier_s4_f24")"
 (cd "$ROOT/gen" && python mp4.py "$LOOP")
 (cd "$ROOT/gen" && python rgba.py "$LOOP" --color=navy)
 (cd "$ROOT/gen" && python mp4.py "${LOOP}_rgba_navy" --background="$SCANS_BLOB/1.png")
-(cd "$ROOT/gen" && python path.py "$RUN" random --dir_out="$FRAMES" --count=16 --seed="$DEMO_SEED")
+(cd "$ROOT/gen" && python path.py "$RUN" random --dir_out="$FRAMES" --count=16 --seed="$DEMO_SEED" --int8)
 RANDOM_IMAGES="$(newest_run "$FRAMES/random_c16")"
 echo "random images: $RANDOM_IMAGES"
 # ---- END gen ----
