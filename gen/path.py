@@ -249,10 +249,13 @@ def int8_hint(frame_count, resolution):
 
 
 def to_int8(generator, batch_size):
-    """The generator with 8-bit weights under TensorFlow Lite (see drawing.gan.int8)."""
-    from drawing.gan.int8 import Int8Generator
-    print("int8: quantising the generator for TensorFlow Lite", file=sys.stderr, flush=True)
-    return Int8Generator(generator, batch_size)
+    """The generator with 8-bit weights under TensorFlow Lite (see drawing.gan.int8), converted once
+    per model and batch size and then kept in the cache folder."""
+    from drawing.gan.int8 import Int8Generator, default_cache_dir
+    cache_dir = default_cache_dir()
+    print(f"int8: preparing the 8-bit generator (converted once per model and batch size, kept in {cache_dir})",
+          file=sys.stderr, flush=True)
+    return Int8Generator(generator, batch_size, cache_dir=cache_dir)
 
 
 def check_options(style, options, fps):

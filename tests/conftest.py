@@ -39,3 +39,9 @@ def run_script(folder, *args, check=True, timeout=600):
 @pytest.fixture
 def script():
     return load_script
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_outside_home(tmp_path_factory):
+    """Caches (gen/path.py --int8's converted models) go to a temporary folder, never the user's home."""
+    os.environ["DRAWING_CACHE"] = str(tmp_path_factory.mktemp("cache"))

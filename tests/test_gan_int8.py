@@ -5,7 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from drawing.gan.int8 import Int8Generator
+from drawing.gan import int8
+from drawing.gan.int8 import Int8Generator, conversion_key, default_cache_dir
 from drawing.gan.models import Generator
 from drawing.gan.networks import build_generator, initialise_weights
 
@@ -66,3 +67,46 @@ def test_without_litert_tensorflows_own_runtime_serves(generator, int8_generator
         warnings.filterwarnings("error", message=".*Interpreter.*")  # no deprecation notice for users
         fallback = Int8Generator(generator, batch_size=4, threads=1)
     np.testing.assert_allclose(fallback(latents(3)), int8_generator(latents(3)), atol=2 / 255)
+
+
+def test_a_conversion_is_cached_and_reused(generator, int8_generator, tmp_path, monkeypatch):
+    first = Int8Generator(generator, batch_size=4, threads=1, cache_dir=tmp_path)
+    assert not first.was_cached and len(list(tmp_path.glob("*.tflite"))) == 1
+
+    def no_conversion(*_):
+        raise AssertionError("converted again")
+    monkeypatch.setattr(int8, "int8_flatbuffer", no_conversion)
+    again = Int8Generator(generator, batch_size=4, threads=1, cache_dir=tmp_path)
+    assert again.was_cached
+    np.testing.assert_array_equal(again(latents(3)), int8_generator(latents(3)))
+
+
+def test_the_cache_key_follows_weights_and_batch(generator):
+    key = conversion_key(generator.model, 4)
+    assert conversion_key(generator.model, 4) == key and conversion_key(generator.model, 8) != key
+    other = build_generator(16, LATENT_SIZE, channel_scale=1 / 8)
+    initialise_weights(other, np.random.default_rng(1))
+    assert conversion_key(other, 4) != key
+
+
+def test_the_cache_keeps_the_newest_few(generator, tmp_path, monkeypatch):
+    monkeypatch.setattr(int8, "CACHED_MODELS", 1)
+    Int8Generator(generator, batch_size=2, threads=1, cache_dir=tmp_path)
+    Int8Generator(generator, batch_size=3, threads=1, cache_dir=tmp_path)
+    assert [path.name for path in tmp_path.glob("*.tflite")] == [f"{conversion_key(generator.model, 3)}.tflite"]
+
+
+def test_an_unwritable_cache_is_a_warning_not_a_failure(generator, tmp_path, capsys):
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a folder")
+    converted = Int8Generator(generator, batch_size=4, threads=1, cache_dir=blocked / "int8")
+    assert converted(latents(1)).shape == (1, 16, 16, 3)
+    assert "cannot keep the converted model" in capsys.readouterr().err
+
+
+def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("DRAWING_CACHE", str(tmp_path))
+    assert default_cache_dir() == tmp_path / "int8"
+    monkeypatch.delenv("DRAWING_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "drawing" / "int8"

@@ -8,16 +8,31 @@ under 1024 numbers (the 1x1 to-RGB convolutions, small `channel_scale` models) s
 The price is precision: frames differ from the float32 generator's by about half a grey level on
 average and a few levels at worst (bench/bench_gen.py prints both numbers for the model it times).
 gen/path.py uses this for `--int8`. It runs on the CPU, even where TensorFlow has a GPU.
+
+Converting takes seconds (8-16 s at 256 px full width), so converted models are kept in a cache
+folder (`default_cache_dir()`: $DRAWING_CACHE, else $XDG_CACHE_HOME/drawing, else ~/.cache/drawing,
+then int8/), named by a hash of the weights, the batch size and the converter's version; the
+`CACHED_MODELS` most recently used are kept. Deleting the folder is always safe.
 """
+import hashlib
+import json
+import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from drawing.cli import warn
+from drawing.files import write_bytes_atomic
 from drawing.gan.backend import keras
 from drawing.gan.layers import UpsampleConv2d
 from drawing.gan.models import images_per_chunk
 from drawing.parallel import default_workers
+
+# Bump when int8_flatbuffer() would convert the same weights differently: old cache entries then miss.
+CONVERSION_VERSION = 1
+CACHED_MODELS = 8
 
 
 def _with_pooled_blur(layer):
@@ -46,6 +61,54 @@ def int8_flatbuffer(model, batch_size):
     return converter.convert()
 
 
+def default_cache_dir():
+    """Where converted models are kept between runs (see the module's docstring)."""
+    root = os.environ.get("DRAWING_CACHE")
+    if not root:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "drawing"
+    return Path(root) / "int8"
+
+
+def conversion_key(model, batch_size):
+    """A name for the converted model: the same exactly when the weights, shapes and batch are."""
+    digest = hashlib.sha256()
+    weights = model.get_weights()
+    digest.update(json.dumps({"version": CONVERSION_VERSION, "tensorflow": tf.__version__, "batch": batch_size,
+                              "shapes": [list(weight.shape) for weight in weights]}).encode())
+    for weight in weights:
+        digest.update(np.ascontiguousarray(weight, dtype=np.float32).data)
+    return digest.hexdigest()[:32]
+
+
+def _forget_all_but_newest(cache_dir, keep):
+    cached = sorted(cache_dir.glob("*.tflite"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for path in cached[keep:]:
+        path.unlink(missing_ok=True)
+
+
+def cached_int8_flatbuffer(model, batch_size, cache_dir):
+    """`int8_flatbuffer(model, batch_size)`, from `cache_dir` when converted before: (bytes, was cached).
+
+    A cache that cannot be written is said in a warning; the conversion is used all the same.
+    """
+    path = Path(cache_dir) / f"{conversion_key(model, batch_size)}.tflite"
+    try:
+        flatbuffer = path.read_bytes()
+        os.utime(path)   # most recently used: pruned last
+        return flatbuffer, True
+    except OSError:
+        pass
+    flatbuffer = int8_flatbuffer(model, batch_size)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(path, flatbuffer)
+        _forget_all_but_newest(path.parent, CACHED_MODELS)
+    except OSError as error:
+        warn(f"{path.parent}: cannot keep the converted model ({error.strerror or error}); "
+             "the next run converts again")
+    return flatbuffer, False
+
+
 def _interpreter(flatbuffer, threads):
     try:
         from ai_edge_litert.interpreter import Interpreter
@@ -61,14 +124,18 @@ def _interpreter(flatbuffer, threads):
 class Int8Generator:
     """`g(latents)`: float32 [N, latent_size] -> numpy float32 [N, R, R, 3] in [0, 1], as
     `drawing.gan.Generator` but with 8-bit weights, in batches of `batch_size` (the last one padded;
-    fewer at high resolutions, where memory is bounded as for the float32 generator)."""
+    fewer at high resolutions, where memory is bounded as for the float32 generator). With `cache_dir`,
+    the conversion is read from there when it was made before, and kept there when not."""
 
-    def __init__(self, generator, batch_size, threads=None):
+    def __init__(self, generator, batch_size, threads=None, cache_dir=None):
         self.latent_size = generator.latent_size
         self.resolution = generator.resolution
         self.batch_size = min(batch_size, images_per_chunk(generator.resolution))
-        self._interpreter = _interpreter(int8_flatbuffer(generator.model, self.batch_size),
-                                         threads or default_workers())
+        if cache_dir is None:
+            flatbuffer, self.was_cached = int8_flatbuffer(generator.model, self.batch_size), False
+        else:
+            flatbuffer, self.was_cached = cached_int8_flatbuffer(generator.model, self.batch_size, cache_dir)
+        self._interpreter = _interpreter(flatbuffer, threads or default_workers())
         self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
