@@ -281,8 +281,6 @@ def generate_path(args, argv, generator_loader=load_model):
     fps = args.fps
     check_options(args.style, options, fps)
     generator = generator_loader(args.model)
-    if args.int8:
-        generator = to_int8(generator, args.batch)
     latent_size = generator.latent_size
     keyframes = None
     if args.style == "keyframes":
@@ -293,6 +291,8 @@ def generate_path(args, argv, generator_loader=load_model):
     except ValueError as error:
         raise UserError(f"{args.style}: {error}") from None
     latents = latent_paths.truncate(latents, args.truncation)
+    if args.int8:   # once the path is known to be good: converting takes seconds
+        generator = to_int8(generator, args.batch)
 
     style_dir = Path(args.dir_out) / style_folder(args.style, options, None if keyframes is None else len(keyframes))
     run_dir = new_run_dir(style_dir, seed)
