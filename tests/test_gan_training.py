@@ -13,7 +13,7 @@ from PIL import Image
 
 from conftest import REPO, load_script, run_script
 from drawing.cli import UserError
-from drawing.gan.checkpoint import ARRAY_GROUPS, read_checkpoint
+from drawing.gan.checkpoint import ARRAY_GROUPS, holds_optimizer_state, read_checkpoint
 from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
 from drawing.gan.options import parse_options
 from drawing.gan.training import Run, Trainer, plan_devices
@@ -77,6 +77,27 @@ def test_main_writes_a_run_folder_that_explains_itself(trained):
     assert used["ema_kimg"] == 10.0 and used["replicas"] == 1 and used["resolution"] == 8
 
 
+def test_only_the_newest_checkpoint_keeps_adams_state(trained, tmp_path):
+    run_dir, _ = trained
+    assert holds_optimizer_state(run_dir / "2.checkpoint") and not holds_optimizer_state(run_dir / "1.checkpoint")
+    first = read_checkpoint(run_dir / "1.checkpoint")
+    assert first.generator_optimizer is None and first.generator_ema is not None and first.training["batch_count"] == 2
+    # Resuming from a slimmed checkpoint works, with a word that Adam starts afresh.
+    from_first = tmp_path / "run"
+    from_first.mkdir()
+    for name in ("options.json", "1.checkpoint"):
+        shutil.copy(run_dir / name, from_first / name)
+    completed = run_script("train", "main.py", from_first)
+    assert "holds no optimizer state" in completed.stderr and (from_first / "2.checkpoint").exists()
+
+
+def test_every_checkpoint_keeps_adams_state_when_asked(tmp_path):
+    run_dir = make_run(tmp_path / "run", write_shards(tmp_path / "shards", 8), optimizer_state_in="all",
+                       augment=[])
+    Run(run_dir, parse_options(json.loads((run_dir / "options.json").read_text())), plan_devices("cpu")).train()
+    assert holds_optimizer_state(run_dir / "1.checkpoint") and holds_optimizer_state(run_dir / "2.checkpoint")
+
+
 def test_training_changes_the_weights_and_keeps_them_finite(trained):
     run_dir, _ = trained
     first, second = read_checkpoint(run_dir / "1.checkpoint"), read_checkpoint(run_dir / "2.checkpoint")
@@ -95,11 +116,15 @@ def test_resume_after_a_kill_continues_exactly(trained, tmp_path):
     """Killed during epoch 2 (even while writing its checkpoint): the restart ends bit-identical."""
     run_dir, _ = trained
     resumed = tmp_path / "run"
-    shutil.copytree(run_dir, resumed)
-    (resumed / "2.checkpoint").unlink()
+    resumed.mkdir()
+    shutil.copy(run_dir / "options.json", resumed / "options.json")
+    values = json.loads((resumed / "options.json").read_text())
+    # The run as it was when killed: epoch 1 done (its checkpoint the newest, so still with Adam's state).
+    Run(resumed, parse_options({**values, "total_sample_count": values["epoch_sample_count"]}),
+        plan_devices("cpu")).train()
+    assert holds_optimizer_state(resumed / "1.checkpoint")
     (resumed / ".2.checkpoint.x1y2.tmp").write_bytes(b"PK\x03\x04 half a checkpoint")
-    options = parse_options(json.loads((resumed / "options.json").read_text()))
-    Run(resumed, options, plan_devices("cpu")).train()
+    Run(resumed, parse_options(values), plan_devices("cpu")).train()
 
     assert not list(resumed.glob(".*.tmp"))
     original, again = read_checkpoint(run_dir / "2.checkpoint"), read_checkpoint(resumed / "2.checkpoint")

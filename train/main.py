@@ -8,7 +8,8 @@ key is described in docs/options.md). The first call starts the run; every later
 folder's newest `<epoch>.checkpoint`, ours or one written by the seed's scripts, and continues exactly
 where it stopped (a run killed mid-epoch loses only that epoch). The run folder receives:
 
-    <epoch>.checkpoint   networks, optimizer state and counters after each epoch (docs/checkpoint.md)
+    <epoch>.checkpoint   networks and counters after each epoch, the newest with optimizer state too
+                         (docs/checkpoint.md)
     fakes/<epoch>.png    generated images at fixed latents after each epoch; reals.png: training images
     stats.jsonl          one line of mean losses per epoch; logs/ the same for TensorBoard
     options.used.json    every option as used, with the devices and the TensorFlow version

@@ -99,6 +99,28 @@ def write_checkpoint(path, checkpoint):
             archive.writestr(META_ENTRY, json.dumps(meta, indent=1))
 
 
+OPTIMIZER_GROUPS = ("generator_optimizer", "discriminator_optimizer")
+
+
+def holds_optimizer_state(path):
+    """Whether a checkpoint of our format stores Adam's state (reads only its meta.json)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            arrays = json.loads(archive.read(META_ENTRY)).get("arrays", {})
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, AttributeError):
+        return False
+    return any(group in arrays for group in OPTIMIZER_GROUPS)
+
+
+def drop_optimizer_state(path):
+    """Rewrite a checkpoint of our format without Adam's state (about 60 % smaller), atomically: killed
+    midway, the file is left as it was. Its weights, moving average and counters stay as they were."""
+    checkpoint = read_checkpoint(path)
+    for group in OPTIMIZER_GROUPS:
+        setattr(checkpoint, group, None)
+    write_checkpoint(path, checkpoint)
+
+
 def read_checkpoint(path):
     """A `Checkpoint` from either format; a one-line UserError naming the file for anything wrong."""
     path = Path(path)

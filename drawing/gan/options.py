@@ -47,6 +47,7 @@ class TrainingOptions:
     xla: bool = False
     devices: str = "auto"
     keep_checkpoints: int = None
+    optimizer_state_in: str = "newest"
     shuffle_buffer: int = 1000
     fakes_grid: int = None
 
@@ -134,6 +135,7 @@ CHECKS = {
     "xla": (lambda v: isinstance(v, bool), "true or false"),
     "devices": (lambda v: v in DEVICE_MODES, " or ".join(f'"{m}"' for m in DEVICE_MODES)),
     "keep_checkpoints": (lambda v: v is None or _integer(1)(v), "a positive integer or null (keep all)"),
+    "optimizer_state_in": (lambda v: v in ("newest", "all"), '"newest" or "all"'),
     "shuffle_buffer": (_integer(1), "a positive integer"),
     "fakes_grid": (lambda v: v is None or _integer(1)(v), "a positive integer (images per side) or null"),
 }
