@@ -26,6 +26,7 @@ META_ENTRY = "meta.json"
 # Weight and optimizer lists stored in a checkpoint, each as `<group>/<index>.npy`.
 ARRAY_GROUPS = ("generator", "generator_ema", "discriminator",
                 "generator_optimizer", "discriminator_optimizer")
+OPTIMIZER_GROUPS = ("generator_optimizer", "discriminator_optimizer")   # what only the newest needs
 ZIP_MAGIC = b"PK\x03\x04"
 PICKLE_MAGIC = b"\x80"
 
@@ -97,9 +98,6 @@ def write_checkpoint(path, checkpoint):
                     with archive.open(f"{group}/{index:04d}.npy", "w", force_zip64=True) as entry:
                         np.save(entry, np.asarray(array), allow_pickle=False)
             archive.writestr(META_ENTRY, json.dumps(meta, indent=1))
-
-
-OPTIMIZER_GROUPS = ("generator_optimizer", "discriminator_optimizer")
 
 
 def holds_optimizer_state(path):

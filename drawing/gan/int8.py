@@ -35,13 +35,19 @@ CONVERSION_VERSION = 1
 CACHED_MODELS = 8
 
 
-def _with_pooled_blur(layer):
-    """A fresh copy of a generator layer; upsampling convolutions blur by average pooling, because a
-    depthwise blur kernel would itself be quantised and run on TensorFlow Lite's slow path."""
+def _copy_with_pooled_blur(layer):
     config = layer.get_config()
     if isinstance(layer, UpsampleConv2d):
         config["blur_by_pooling"] = True
     return type(layer).from_config(config)
+
+
+def with_pooled_blur(model):
+    """A copy of a generator, same weights, whose upsampling convolutions blur by average pooling:
+    for TensorFlow Lite, where a depthwise blur kernel would itself be quantised and run on a slow path."""
+    copy = keras.models.clone_model(model, clone_function=_copy_with_pooled_blur)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def int8_flatbuffer(model, batch_size):
@@ -50,8 +56,7 @@ def int8_flatbuffer(model, batch_size):
     The batch is fixed: with a free batch dimension the transposed convolutions get a run-time output
     shape, which XNNPACK does not take, and TensorFlow Lite falls back to kernels hundreds of times slower.
     """
-    copy = keras.models.clone_model(model, clone_function=_with_pooled_blur)
-    copy.set_weights(model.get_weights())
+    copy = with_pooled_blur(model)
     latent_size = int(model.inputs[0].shape[-1])
     generate = tf.function(lambda latents: tf.clip_by_value(copy(latents, training=False), 0.0, 1.0),
                            input_signature=[tf.TensorSpec([batch_size, latent_size], tf.float32)])

@@ -53,7 +53,7 @@ def _to_float32(x):
     return x
 
 
-def _generator_body(latents, resolution, channel_scale, blur_by_pooling):
+def _generator_body(latents, resolution, channel_scale):
     """(rgb, features) at `resolution`: the lower resolution's rgb, upsampled, plus this one's."""
     channel_count = scaled_channels(GENERATOR_CHANNELS[resolution], channel_scale)
 
@@ -66,23 +66,19 @@ def _generator_body(latents, resolution, channel_scale, blur_by_pooling):
         features = _conv(features, channel_count, name="conv_4x4")
         return to_rgb(features), features
 
-    lower_rgb, features = _generator_body(latents, resolution // 2, channel_scale, blur_by_pooling)
+    lower_rgb, features = _generator_body(latents, resolution // 2, channel_scale)
     name = f"conv_{resolution}x{resolution}"
-    features = _activate(UpsampleConv2d(channel_count, blur_by_pooling, name=f"{name}_1")(features))
+    features = _activate(UpsampleConv2d(channel_count, name=f"{name}_1")(features))
     features = _conv(features, channel_count, name=f"{name}_2")
     rgb = keras.layers.Add()([Upsample()(lower_rgb), to_rgb(features)])
     return rgb, features
 
 
-def build_generator(resolution, latent_size, channel_scale=1.0, blur_by_pooling=False):
-    """latents [N, latent_size] -> images [N, R, R, 3] in [0, 1] (not clipped).
-
-    `blur_by_pooling`: the same network with the upsampling blurs made of average pools, for
-    TensorFlow Lite (drawing.gan.int8); the weights are the same arrays in the same order.
-    """
+def build_generator(resolution, latent_size, channel_scale=1.0):
+    """latents [N, latent_size] -> images [N, R, R, 3] in [0, 1] (not clipped)."""
     check_resolution(resolution)
     latents = keras.layers.Input((latent_size,), name="latents")
-    rgb, _ = _generator_body(PixelNorm()(latents), resolution, channel_scale, blur_by_pooling)
+    rgb, _ = _generator_body(PixelNorm()(latents), resolution, channel_scale)
     images = _to_float32(ImageRange(to_model=False)(rgb))
     return keras.Model(inputs=latents, outputs=images, name="generator")
 
