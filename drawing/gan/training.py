@@ -467,8 +467,7 @@ def prune_checkpoints(run_dir, keep):
 def drop_old_optimizer_state(run_dir):
     """Only the newest checkpoint needs Adam's state to resume exactly; older ones drop it (about 60 %
     of a checkpoint). Every older one is checked, so a slimming cut short by a kill is finished later."""
-    ours = [p for p in list_checkpoints(run_dir) if _is_our_format(p)]
-    for old in ours[:-1]:
+    for old in list_checkpoints(run_dir)[:-1]:   # the seed's pickles hold no optimizer state
         if holds_optimizer_state(old):
             drop_optimizer_state(old)
 
