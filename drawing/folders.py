@@ -1,0 +1,107 @@
+"""Output folders and the records that describe them.
+
+A folder of images holds images only, so that the next stage (ours or the seed's, which opens every
+file it lists) can read it. What describes a folder sits beside it, named after it: `tile/` is described
+by `tile.json`. That record says which stage wrote the folder (`"stage"`), with which command
+(`"command"`), and whether it finished (`"complete"`): a stage marks its folder complete only at the
+end, and a stage that reads a folder refuses an incomplete one, naming the command that finishes it.
+
+The record is also how a stage knows a folder is its own earlier output (to resume or redo it): a
+folder that is not empty and has no record of this stage beside it belongs to someone else.
+"""
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from drawing.cli import UserError
+from drawing.files import write_text_atomic
+
+
+def record_path(folder, suffix=".json"):
+    """`<parent>/<name>.json` for `<parent>/<name>/`; `.` and `..` are named by the folder they are."""
+    folder = Path(folder)
+    if folder.name in ("", ".", ".."):
+        folder = folder.resolve()
+    return folder.with_name(folder.name + suffix)
+
+
+def command_line(argv=None):
+    """The command line as a user would retype it in the same folder."""
+    argv = sys.argv if argv is None else argv
+    return "python " + shlex.join([Path(argv[0]).name, *argv[1:]])
+
+
+def read_record(folder):
+    """The record beside `folder` as a dict, or None where there is none (the seed's folders have none)."""
+    path = record_path(folder)
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(f"{path}: not valid JSON ({error}); it describes {Path(folder).name}/, "
+                        "move it away if it is not this project's") from None
+    if not isinstance(record, dict):
+        raise UserError(f"{path}: expected a JSON object describing {Path(folder).name}/")
+    return record
+
+
+def write_record(folder, record, complete):
+    """Write the record beside `folder` atomically, `"complete"` last so it reads as the verdict."""
+    record = {key: value for key, value in record.items() if key != "complete"}
+    record["complete"] = bool(complete)
+    write_text_atomic(record_path(folder), json.dumps(record, indent=1, allow_nan=False) + "\n")
+
+
+def _is_within(path, other):
+    return path == other or other in path.parents
+
+
+def check_not_overlapping(output, inputs, option="--dir_out"):
+    """Refuse an output path that is, contains or lies inside any input (a file or a folder)."""
+    resolved_output = Path(output).resolve()
+    for source in inputs:
+        resolved_input = Path(source).resolve()
+        if _is_within(resolved_output, resolved_input) or _is_within(resolved_input, resolved_output):
+            relation = ("is" if resolved_output == resolved_input
+                        else "lies inside" if _is_within(resolved_output, resolved_input) else "contains")
+            raise UserError(f"{output}: {option} {relation} the input {source}; choose a folder apart from "
+                            "the input, so nothing of it is overwritten")
+
+
+def _holds_files(folder):
+    return any(entry.is_file() and not entry.name.startswith(".") for entry in folder.rglob("*"))
+
+
+def open_output_folder(path, stage, inputs=(), option="--dir_out"):
+    """Create (or reopen) the output folder of `stage` and return its record so far ({} when new).
+
+    Refuses an output that overlaps an input, a path that is a file, and a folder holding files with
+    no record of `stage` beside it. A folder that is this stage's own earlier output is kept as it is:
+    the caller decides whether to resume it (same settings) or refuse it. The returned record is not
+    yet written; call `write_record(folder, record, complete=False)` once the settings are known.
+    """
+    path = Path(path)
+    check_not_overlapping(path, inputs, option)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{path}: output path exists and is not a folder")
+    record = read_record(path) if path.exists() else None
+    ours = record is not None and record.get("stage") == stage
+    if path.exists() and _holds_files(path) and not ours:
+        whose = f"the output of {record['stage']}" if record and record.get("stage") else "files this stage did not write"
+        raise UserError(f"{path}: output folder already holds {whose} (no {stage} record "
+                        f"{record_path(path).name} beside it); choose an empty folder or move them away")
+    path.mkdir(parents=True, exist_ok=True)
+    return dict(record) if ours else {}
+
+
+def require_complete(folder, what="input folder"):
+    """Refuse a folder whose record says the stage that wrote it did not finish."""
+    record = read_record(folder)
+    if record is not None and record.get("complete") is False:
+        command = record.get("command") or f"the {record.get('stage', 'stage')} command that wrote it"
+        raise UserError(f"{folder}: {what} is incomplete ({record.get('stage', 'its stage')} was interrupted); "
+                        f"finish it by rerunning: {command}")
+    return record
+

@@ -1,0 +1,59 @@
+"""Records beside folders: naming, ownership, overlap with inputs, completeness."""
+import json
+
+import pytest
+
+from drawing.cli import UserError
+from drawing.folders import (check_not_overlapping, command_line, open_output_folder, read_record, record_path,
+                             require_complete, write_record)
+
+
+def test_record_sits_beside_the_folder_named_after_it(tmp_path, monkeypatch):
+    assert record_path(tmp_path / "tile") == tmp_path / "tile.json"
+    assert record_path(tmp_path / "tile/") == tmp_path / "tile.json"
+    monkeypatch.chdir(tmp_path / ".." )
+    assert record_path(".").name == tmp_path.parent.name + ".json"
+
+
+def test_output_overlapping_an_input_is_refused(tmp_path):
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for output in (scans, scans / "grid", tmp_path):
+        with pytest.raises(UserError, match="input"):
+            check_not_overlapping(output, [scans])
+    check_not_overlapping(tmp_path / "grid", [scans])
+
+
+def test_a_folder_with_foreign_files_is_refused_and_our_own_is_reopened(tmp_path):
+    folder = tmp_path / "tile"
+    assert open_output_folder(folder, "blob_tile.py") == {}
+    (folder / "0.png").write_bytes(b"x")
+    with pytest.raises(UserError, match="did not write"):
+        open_output_folder(folder, "blob_tile.py")
+    write_record(folder, {"stage": "blob_tile.py", "seed": 3}, complete=False)
+    assert open_output_folder(folder, "blob_tile.py")["seed"] == 3
+    with pytest.raises(UserError, match="output of blob_tile.py"):
+        open_output_folder(folder, "spec_tile.py")
+
+
+def test_incomplete_folder_names_the_command_that_finishes_it(tmp_path):
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    assert require_complete(folder) is None  # the seed's folders have no record
+    write_record(folder, {"stage": "tfrecord.py", "command": "python tfrecord.py tile"}, complete=False)
+    with pytest.raises(UserError, match="rerunning: python tfrecord.py tile"):
+        require_complete(folder)
+    write_record(folder, {"stage": "tfrecord.py"}, complete=True)
+    assert require_complete(folder)["complete"] is True
+    assert json.loads(record_path(folder).read_text())["complete"] is True
+
+
+def test_malformed_record_is_one_line_error(tmp_path):
+    (tmp_path / "tile").mkdir()
+    (tmp_path / "tile.json").write_text("{oops")
+    with pytest.raises(UserError, match="tile.json: not valid JSON"):
+        read_record(tmp_path / "tile")
+
+
+def test_command_line_is_retypeable():
+    assert command_line(["/x/y/tfrecord.py", "tile", "--dir_out=a b"]) == "python tfrecord.py tile '--dir_out=a b'"
