@@ -4,22 +4,25 @@
     python blob_grid.py scans 300 --dir_out=grid --rows=12 --cols=18
     python blob_grid.py scans 300 --dir_out=grid --index=0      # scan 0 alone, after editing adjustment.json
 
-One grid unit is 256/300 inch (256 px at 300 DPI). The grid of --rows x --cols units is centred on each
-page and shifted by the page's entry in adjustment.json (created with zeros in the current folder when
-absent, never overwritten; its format is in drawing/blob.py). Each preview is the scan with the grid
-drawn in red and the scan's index and shift written in its top-left corner, saved under the scan's
-file name in --dir_out. blob_tile.py cuts its tiles inside the same grid.
+One grid unit is 256/300 inch (256 px at 300 DPI). Each page's grid of --rows x --cols units has its
+top-left corner where the page's entry in adjustment.json puts it, `x` units right and `y` units down
+from the page's top-left corner (the seed's meaning; the format is in drawing/blob.py). When there is no
+adjustment.json, one is written in the current folder with every page's grid centred (as corner offsets,
+e.g. "x": 0.375), and never overwritten after that. Each preview is the scan with the grid drawn in red
+and the scan's index and corner written in its top-left corner, saved under the scan's file name in
+--dir_out (`grid.json` beside it records the run). blob_tile.py cuts its tiles inside exactly this grid.
 """
 import argparse
 from pathlib import Path
 
 import cv2
 
-from drawing.blob import (ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, check_dpi, check_grid_fits,
-                          grid_unit, load_adjustment, page_grid)
+from drawing.blob import (ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, centred_adjustment, check_dpi,
+                          check_grid_fits, grid_unit, load_adjustment, page_grid, write_adjustment)
 from drawing.cli import UserError, positive_int, run, warn
-from drawing.files import list_images, prepare_output_dir
-from drawing.images import read_scan, write_png
+from drawing.files import list_images
+from drawing.folders import command_line, open_output_folder, write_record
+from drawing.images import image_size, read_scan, write_png
 from drawing.parallel import parallel_map, report_failures
 
 GRID_COLOUR = (255, 0, 0)
@@ -54,21 +57,29 @@ def draw_grid(page, grid, width, label=""):
     return preview
 
 
-def shift_label(index, shift):
-    return f"index {index}  x={shift[0]:g} y={shift[1]:g}"
+def corner_label(index, corner):
+    return f"index {index}  x={corner[0]:g} y={corner[1]:g}"
 
 
 def preview_scan(job):
     """Read one scan, draw its grid, write the preview; warn if the grid runs off the page."""
-    index, scan, shift, options, destination = job
+    index, scan, corner, options, destination = job
     page = read_scan(scan)
-    grid = page_grid(*page.shape[:2], options.rows, options.cols, grid_unit(options.dpi), shift)
+    grid = page_grid(options.rows, options.cols, grid_unit(options.dpi), corner)
     try:
-        check_grid_fits(grid, *page.shape[:2], scan)
+        check_grid_fits(grid, *page.shape[:2], scan, index)
     except UserError as problem:
         warn(f"{problem} (blob_tile.py will refuse this page)")
-    write_png(destination, draw_grid(page, grid, line_width(options.dpi), shift_label(index, shift)))
+    write_png(destination, draw_grid(page, grid, line_width(options.dpi), corner_label(index, corner)))
     return destination
+
+
+def create_adjustment(path, scans, options):
+    """Write a new adjustment.json placing every page's grid in its centre (read from the headers only)."""
+    sizes = [image_size(scan) for scan in scans]
+    write_adjustment(path, centred_adjustment(sizes, options.rows, options.cols, grid_unit(options.dpi)))
+    print(f"wrote {path} with every page's grid centred, for {len(scans)} scans; "
+          "edit a page's x/y (grid units from the page's top-left corner) to move its grid")
 
 
 def select_scans(scans, index):
@@ -84,28 +95,35 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", help="folder of blob scans (RGB PNG), e.g. scans")
     parser.add_argument("dpi", type=int, help="resolution the pages were scanned at: 300, 600 or 1200, e.g. 300")
-    parser.add_argument("--dir_out", default="blob_grid", help="folder for the previews, e.g. grid (default: %(default)s)")
+    parser.add_argument("--dir_out", default="grid", help="folder for the previews, e.g. grid (default: %(default)s)")
     parser.add_argument("--index", type=int, default=None,
                         help="preview only the scan at this position, 0 = first scan, e.g. --index=3 (default: all)")
     parser.add_argument("--rows", type=positive_int, default=DEFAULT_ROWS, help="grid rows, e.g. 12 (default: %(default)s)")
     parser.add_argument("--cols", "--columns", dest="cols", type=positive_int, default=DEFAULT_COLS,
                         help="grid columns, e.g. 18 (default: %(default)s)")
     parser.add_argument("--adjustment", default=ADJUSTMENT_FILE,
-                        help="per-scan grid shifts in units, created with zeros if absent, "
+                        help="each scan's grid corner in units, created with centred grids if absent, "
                              "e.g. ../adjustment.json (default: %(default)s in the current folder)")
     options = parser.parse_args()
     check_dpi(options.dpi)
 
     scans = list_images(options.dir_in, what="scans folder")
     selected = select_scans(scans, options.index)
-    shifts = load_adjustment(options.adjustment, len(scans))
-    dir_out = prepare_output_dir(options.dir_out, owns=lambda relative: len(relative.parts) == 1
-                                 and relative.suffix == ".png")
-    jobs = [(index, scan, shifts[index], options, dir_out / scan.name) for index, scan in selected]
+    open_output_folder(options.dir_out, "blob_grid.py", inputs=[options.dir_in])
+    dir_out = Path(options.dir_out)
+    if not Path(options.adjustment).exists():
+        create_adjustment(options.adjustment, scans, options)
+    corners = load_adjustment(options.adjustment, len(scans))
+    record = {"stage": "blob_grid.py", "command": command_line(), "source": str(options.dir_in),
+              "dpi": options.dpi, "rows": options.rows, "cols": options.cols,
+              "adjustment": str(options.adjustment)}
+    write_record(dir_out, record, complete=False)
+    jobs = [(index, scan, corners[index], options, dir_out / scan.name) for index, scan in selected]
     results = parallel_map(preview_scan, jobs, desc="grids", unit="page", keep_going=True,
                            describe=lambda job: str(job[1]))
     report_failures(results, "page")
-    print(f"{len(jobs)} grid previews in {Path(dir_out)}")
+    write_record(dir_out, record, complete=True)
+    print(f"{len(jobs)} grid previews in {dir_out}")
 
 
 if __name__ == "__main__":

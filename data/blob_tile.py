@@ -4,7 +4,8 @@
     python blob_tile.py scans 300 256 --dir_out=tile --rows=12 --cols=18 --steps=4 --seed=0
 
 Tile centres lie on a lattice stepping 1/--steps of a grid unit (256/300 inch) inside each page's grid
-(the grid blob_grid.py draws: --rows x --cols units, centred, shifted by adjustment.json), inset by the
+(exactly the grid blob_grid.py draws: --rows x --cols units, its top-left corner where adjustment.json
+puts it, or centred on the page where there is no adjustment.json), inset by the
 radius a tile needs to turn freely, resolution/sqrt(2) px. So more --steps means more, more overlapping
 tiles: per page there are
 
@@ -16,14 +17,12 @@ tile covers 256 px of the page). The angles and mirrorings of page p come from (
 a run is reproducible whatever the number of cores.
 
 Output: `<dir_out>/<page>/<n>.png`, page = the scan's position in natural order (as in adjustment.json),
-n = 0, 1, ... row by row; and `<dir_out>/blob_tile.json` with the options, the seed, the pages and
-"complete": true once every tile is written. Tiles are written atomically, so after an interruption
+n = 0, 1, ... row by row; and beside the folder `<dir_out>.json` (e.g. tile.json) with the options, the
+seed, the pages and "complete": true once every tile is written. Tiles are written atomically, so after an interruption
 the same command finishes the job, skipping the tiles that exist. Memory stays at one page per core.
 """
 import argparse
-import json
 import math
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,20 +30,20 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from drawing.blob import (ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, Grid, check_dpi, check_grid_fits,
-                          grid_unit, load_adjustment, page_grid)
-from drawing.cli import UserError, positive_int, run, warn
-from drawing.files import list_images, prepare_output_dir, write_text_atomic
-from drawing.images import FAST_PNG, TILE_RESOLUTIONS, open_image, to_array, write_png
+from drawing.blob import (ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, Grid, centred_corner, check_dpi,
+                          check_grid_fits, grid_unit, load_adjustment, page_grid)
+from drawing.cli import UserError, non_negative_int, positive_int, run, warn
+from drawing.files import list_images
+from drawing.folders import command_line, open_output_folder, record_path, write_record
+from drawing.images import FAST_PNG, TILE_RESOLUTIONS, check_declared_size, open_image, to_array, write_png
 from drawing.parallel import parallel_map
 
-RECORD_FILE = "blob_tile.json"
 CHUNK_TILES = 512
 
 
 @dataclass(frozen=True)
 class Cutting:
-    """Everything that decides which tiles a page gives; recorded in blob_tile.json."""
+    """Everything that decides which tiles a page gives; recorded beside the tile folder."""
     dpi: int
     resolution: int
     rows: int
@@ -157,13 +156,19 @@ def cut_chunk(task):
     return stop - start
 
 
-def inspect_scan(scan, cutting, shift):
-    """The scan's grid, checked without decoding the pixels: a PNG with intact chunks, the grid on the page."""
+def inspect_scan(scan, index, cutting, corner):
+    """The scan's grid, checked without decoding the pixels: a PNG with intact chunks, the grid on the page.
+
+    `corner` is the page's adjustment.json entry, or None to centre the grid (no adjustment.json).
+    """
     height, width, mode = png_header(scan)
     if mode != "RGB":
         warn(f"{scan}: scan is in mode {mode}, not RGB; converting it (transparency becomes white)")
-    grid = page_grid(height, width, cutting.rows, cutting.cols, grid_unit(cutting.dpi), shift)
-    check_grid_fits(grid, height, width, scan)
+    unit = grid_unit(cutting.dpi)
+    if corner is None:
+        corner = centred_corner(height, width, cutting.rows, cutting.cols, unit)
+    grid = page_grid(cutting.rows, cutting.cols, unit, corner)
+    check_grid_fits(grid, height, width, scan, index)
     return grid
 
 
@@ -174,6 +179,7 @@ def png_header(path):
             if image.format != "PNG":
                 raise UserError(f"{path}: not a PNG file ({image.format})")
             size, mode = image.size, image.mode
+            check_declared_size(*size, path)
             image.verify()
     except Image.UnidentifiedImageError:
         raise UserError(f"{path}: not an image file") from None
@@ -182,31 +188,16 @@ def png_header(path):
     return size[1], size[0], mode
 
 
-def owned_output(relative):
-    """Files blob_tile.py writes: the record, and <page>/<n>.png."""
-    if relative.as_posix() == RECORD_FILE:
-        return True
-    return (len(relative.parts) == 2 and relative.parts[0].isdigit()
-            and re.fullmatch(r"\d+\.png", relative.name) is not None)
-
-
-def load_record(dir_out, record):
+def check_same_settings(dir_out, previous, record):
     """Refuse to finish a run in `dir_out` that was started with other options or other scans."""
-    path = dir_out / RECORD_FILE
-    if not path.exists():
-        return
-    try:
-        previous = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"{path}: not valid JSON ({error}); move it away or choose another --dir_out") from None
-    changed = sorted(key for key in record if key != "complete" and previous.get(key) != record[key])
+    changed = sorted(key for key in record if key not in ("command", "complete", "pages")
+                     and previous.get(key) != record[key])
+    earlier_pages = {page.get("index"): page for page in previous.get("pages", [])}
+    if any(page["index"] in earlier_pages and earlier_pages[page["index"]] != page for page in record["pages"]):
+        changed.append("pages")
     if changed:
         raise UserError(f"{dir_out}: holds tiles cut with other settings ({', '.join(changed)} differ from "
-                        f"{path.name}); choose another --dir_out, or rerun with the recorded settings")
-
-
-def write_record(dir_out, record, complete):
-    write_text_atomic(dir_out / RECORD_FILE, json.dumps({**record, "complete": complete}, indent=1) + "\n")
+                        f"{record_path(dir_out).name}); choose another --dir_out, or rerun with the recorded settings")
 
 
 def main():
@@ -215,18 +206,18 @@ def main():
     parser.add_argument("dpi", type=int, help="resolution the pages were scanned at: 300, 600 or 1200, e.g. 300")
     parser.add_argument("resolution", type=int,
                         help="tile size in pixels, a power of 2 from 4 to 1024, e.g. 256")
-    parser.add_argument("--dir_out", default="blob_tile",
+    parser.add_argument("--dir_out", default="tile",
                         help="folder for the tiles, e.g. tile (default: %(default)s)")
     parser.add_argument("--rows", type=positive_int, default=DEFAULT_ROWS, help="grid rows, e.g. 12 (default: %(default)s)")
     parser.add_argument("--cols", "--columns", dest="cols", type=positive_int, default=DEFAULT_COLS,
                         help="grid columns, e.g. 18 (default: %(default)s)")
-    parser.add_argument("--steps", type=positive_int, default=4,
+    parser.add_argument("--steps", type=positive_int, default=2,
                         help="tile centres per grid unit along each axis; more steps, more overlap, "
                              "e.g. 16 (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the angles and mirrorings, e.g. 7 (default: %(default)s)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the angles and mirrorings, e.g. 7 (default: %(default)s)")
     parser.add_argument("--adjustment", default=ADJUSTMENT_FILE,
-                        help="per-scan grid shifts written by blob_grid.py, e.g. ../adjustment.json "
-                             "(default: %(default)s in the current folder; zero shifts if absent)")
+                        help="each scan's grid corner, as blob_grid.py writes it, e.g. ../adjustment.json "
+                             "(default: %(default)s in the current folder; every grid centred if absent)")
     options = parser.parse_args()
     check_dpi(options.dpi)
     check_resolution(options.resolution)
@@ -238,23 +229,29 @@ def main():
                         f"({tile_radius(cutting.resolution) * 2:.0f} px); use more --rows/--cols or a lower resolution")
 
     scans = list_images(options.dir_in, what="scans folder")
-    if not Path(options.adjustment).exists():
+    if Path(options.adjustment).exists():
+        corners = load_adjustment(options.adjustment, len(scans))
+    else:
         print(f"no {options.adjustment}: every page's grid is centred (blob_grid.py writes one to adjust)")
-    shifts = load_adjustment(options.adjustment, len(scans), create=False)
-    dir_out = prepare_output_dir(options.dir_out, owns=owned_output)
-    record = {**asdict(cutting), "tiles_per_page": tiles_per_page,
-              "pages": [{"index": index, "scan": scan.name, "shift": list(shifts[index])}
-                        for index, scan in enumerate(scans)]}
-    load_record(dir_out, record)
-    write_record(dir_out, record, complete=False)
+        corners = [None] * len(scans)
+    previous = open_output_folder(options.dir_out, "blob_tile.py", inputs=[options.dir_in])
+    dir_out = Path(options.dir_out)
 
     pages, failures = [], []
     for index, scan in enumerate(scans):
         try:
-            pages.append(Page(index, scan, dir_out / str(index), inspect_scan(scan, cutting, shifts[index])))
+            pages.append(Page(index, scan, dir_out / str(index), inspect_scan(scan, index, cutting, corners[index])))
         except UserError as problem:
             warn(f"{problem}; going on with the other pages")
             failures.append(str(problem))
+    record = {"stage": "blob_tile.py", "command": command_line(), "source": str(options.dir_in),
+              **asdict(cutting), "tiles_per_page": tiles_per_page,
+              "pages": [{"index": page.index, "scan": page.scan.name,
+                         "corner": [page.grid.left / page.grid.unit, page.grid.top / page.grid.unit]}
+                        for page in pages]}
+    if previous:
+        check_same_settings(dir_out, previous, record)
+    write_record(dir_out, record, complete=False)
     tasks = [(cutting, page, start, min(start + CHUNK_TILES, tiles_per_page))
              for page in pages for start in range(0, tiles_per_page, CHUNK_TILES)]
     for page in pages:

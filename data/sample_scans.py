@@ -2,9 +2,10 @@
 
 Spec pages are letter-size (8.5 x 11 in) with 6 x 6 mirror-symmetric specimens on a rough grid, a few
 specks of dust and the dark scanner bed around the paper; blob pages are one continuous mass of closed
-cells (16 x 11 in unless told otherwise). Pages are written as `<dir_out>/1.png`, `2.png`, ..., with
-their DPI in the PNG, and `<dir_out>/samples.json` records the options and the seed of each page, so
-the same pages can be made again.
+cells (16 x 11 in unless told otherwise). Pages are written as `<dir_out>/0.png`, `1.png`, ... (the
+seed's scripts open scans by index), with their DPI in the PNG, and `<dir_out>.json` beside the folder
+records the options and the seed of each page, so the same pages can be made again. A folder that
+holds anything but this script's own earlier pages is refused: real scans are never replaced.
 
 Example:
     cd data
@@ -12,19 +13,16 @@ Example:
     python spec_tile.py scans 256 --dir_out=tile --dir_out_grid=grid
 """
 import argparse
-import json
-import re
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from drawing.cli import UserError, run
-from drawing.files import prepare_output_dir, write_text_atomic
+from drawing.cli import UserError, non_negative_int, run
+from drawing.folders import command_line, open_output_folder, write_record
 from drawing.images import PNG_COMPRESSION, SCAN_DPIS, save_image
 from drawing.parallel import parallel_map
 from drawing.samples import blob_page, spec_page
-
-RECORD_NAME = "samples.json"
 
 
 def page_seed(seed, page_number):
@@ -49,12 +47,6 @@ def write_page(job):
     return number
 
 
-def is_sample_output(relative_path):
-    """Whether a file in the output folder is one this script writes (so a rerun may replace it)."""
-    return len(relative_path.parts) == 1 and (
-        re.fullmatch(r"\d+\.png", relative_path.name) is not None or relative_path.name == RECORD_NAME)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_out", help="folder for the pages, created if needed, e.g. scans")
@@ -64,7 +56,7 @@ def main():
     parser.add_argument("--dpi", type=int, default=300,
                         help="scan resolution, 300, 600 or 1200 (default: %(default)s), e.g. --dpi 600")
     parser.add_argument("--pages", type=int, default=2, help="how many pages (default: %(default)s), e.g. --pages 40")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="seed of the random drawing; the same seed makes the same pages "
                              "(default: %(default)s), e.g. --seed 7")
     parser.add_argument("--width_in", type=float, default=16.0,
@@ -80,20 +72,23 @@ def main():
         raise UserError(f"--width_in {args.width_in} --height_in {args.height_in}: "
                         "blob pages are 2 to 48 inches a side")
 
-    dir_out = prepare_output_dir(args.dir_out, owns=is_sample_output)
+    previous = open_output_folder(args.dir_out, "sample_scans.py")
+    dir_out = Path(args.dir_out)
     options = {"style": args.style, "dpi": args.dpi, "pages": args.pages, "seed": args.seed}
     if args.style == "blob":
         options.update(width_in=args.width_in, height_in=args.height_in)
     else:
         options.update(width_in=8.5, height_in=11.0)
-    numbers = range(1, args.pages + 1)
+    numbers = range(args.pages)
+    record = dict(options, stage="sample_scans.py", command=command_line(),
+                  page_seeds={f"{number}.png": page_seed(args.seed, number) for number in numbers})
+    write_record(dir_out, record, complete=False)
     parallel_map(write_page, [(dir_out, number, options) for number in numbers],
                  desc=f"{args.style} pages", unit="page")
-    for stale in dir_out.glob("*.png"):
-        if is_sample_output(stale.relative_to(dir_out)) and int(stale.stem) > args.pages:
-            stale.unlink()  # a page of an earlier, longer run of this script
-    record = dict(options, page_seeds={f"{number}.png": page_seed(args.seed, number) for number in numbers})
-    write_text_atomic(dir_out / RECORD_NAME, json.dumps(record, indent=2) + "\n")
+    for name in previous.get("page_seeds", {}):
+        if name not in record["page_seeds"] and (dir_out / name).is_file():
+            (dir_out / name).unlink()  # a page of an earlier, longer run of this script
+    write_record(dir_out, record, complete=True)
     print(f"wrote {args.pages} {args.style} pages at {args.dpi} DPI to {dir_out}")
 
 

@@ -3,17 +3,24 @@
 Spec specimens are symmetric about a vertical and a horizontal axis, so their rotations and mirror
 images are drawings the artist could have made: eight times the training data for free.
 
-For each tile `<tile>.png` in the page folders of <dir_in> (as spec_tile.py writes them; a flat folder
-of tiles works too), writes `<dir_out>/<page>/<tile>_rf<F><R>.png` where F = 1 if mirrored left-right
-and R is the number of quarter turns counter-clockwise applied after the mirror; `_rf00` is the tile
-itself. The input tiles are only read, never renamed or removed. Tiles whose names already end in
-`_rf<F><R>` are variants already and are not turned again, so running the script twice, or on its own
-output, never makes 64 of a tile. Tiles keep their mode (grayscale, RGB or RGBA).
+Variants are named as the seed names them: `<tile>_rf0R.png` is the tile turned R + 1 quarter turns
+counter-clockwise, `<tile>_rf1R.png` the tile mirrored left-right, then turned R + 1 quarter turns. So
+`_rf03` (four quarter turns) is the tile itself.
+
+By default, as in the seed, the variants go into the input's own page folders, so that
+`python spec_rotateflip.py tile` then `python tfrecord.py tile` trains on eight images per tile. Only
+files are added: the tile keeps its own name as the identity variant (where the seed renamed it to
+`_rf03`), the seven others are written beside it, and nothing existing is overwritten, renamed or
+removed; a second run adds nothing. With `--dir_out`, all eight (with `_rf03`) go to that folder's page
+folders and the input is only read. Tiles whose names already end in `_rf<F><R>` are variants and are
+not turned again, so the script never makes 64 of a tile. A tile that cannot be read is named and left
+out, the others are still turned, and the script exits non-zero at the end. Tiles keep their mode
+(grayscale, RGB or RGBA).
 
 Example:
     cd data
-    python spec_rotateflip.py tile                  # writes tile_rf/p1/p1_t01_rf00.png ... _rf13.png
-    python spec_rotateflip.py tile --dir_out=tile8
+    python spec_rotateflip.py tile                  # adds tile/p1/p1_t00_rf00.png ... _rf13.png beside p1_t00.png
+    python spec_rotateflip.py tile --dir_out=tile8  # tile8/p1/p1_t00_rf00.png ... _rf13.png, with _rf03
 """
 import argparse
 import re
@@ -22,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from drawing.cli import UserError, run, warn
-from drawing.files import list_images, list_page_folders, prepare_output_dir
+from drawing.files import list_images, list_page_folders
+from drawing.folders import command_line, open_output_folder, write_record
 from drawing.images import open_image, to_array, write_png
 from drawing.parallel import parallel_map
 
@@ -30,13 +38,17 @@ VARIANT_NAME = re.compile(r"_rf[01][0-3]$")
 TILES_PER_JOB = 64  # enough to outweigh the cost of handing a job to a worker
 
 
+IDENTITY = (0, 3)  # `_rf03`: four quarter turns, the tile itself
+
+
 def dihedral_variants(tile):
-    """The eight (F, R, array) variants of a tile: mirrored left-right if F, then R quarter turns."""
+    """The eight (F, R, array) variants of a tile: mirrored left-right if F, then R + 1 quarter turns
+    counter-clockwise (the seed's numbering)."""
     variants = []
     for flip in (0, 1):
         mirrored = tile[:, ::-1] if flip else tile
         for turns in range(4):
-            variants.append((flip, turns, np.ascontiguousarray(np.rot90(mirrored, turns))))
+            variants.append((flip, turns, np.ascontiguousarray(np.rot90(mirrored, turns + 1))))
     return variants
 
 
@@ -61,31 +73,43 @@ def read_tile(path):
 
 
 def turn_tiles(job):
-    """Worker: write the eight variants of each tile of a job; returns how many tiles it did."""
-    tile_paths, folder_out = job
+    """Worker: write the missing variants of each tile of a job (never replacing a file); in place, the
+    tile's own file is its identity variant. Returns (tiles done, [problems of tiles left out])."""
+    tile_paths, folder_out, in_place = job
+    problems = []
     for tile_path in tile_paths:
-        tile = read_tile(tile_path)
+        wanted = [(flip, turns) for flip in (0, 1) for turns in range(4)
+                  if not (in_place and (flip, turns) == IDENTITY)
+                  and not (Path(folder_out) / variant_name(tile_path, flip, turns)).exists()]
+        if not wanted:
+            continue
+        try:
+            tile = read_tile(tile_path)
+        except UserError as problem:
+            problems.append(str(problem))
+            continue
         for flip, turns, variant in dihedral_variants(tile):
-            write_png(Path(folder_out) / variant_name(tile_path, flip, turns), variant)
-    return len(tile_paths)
-
-
-def is_variant_output(relative_path):
-    return relative_path.suffix == ".png" and is_variant(relative_path)
+            if (flip, turns) in wanted:
+                write_png(Path(folder_out) / variant_name(tile_path, flip, turns), variant)
+    return len(tile_paths), problems
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", help="folder of page folders of tiles, as spec_tile.py writes it, e.g. tile")
     parser.add_argument("--dir_out", default=None,
-                        help="folder for the variants, same page folders (default: <dir_in>_rf), e.g. --dir_out=tile8")
+                        help="folder for all eight variants, same page folders, e.g. --dir_out=tile8 "
+                             "(default: beside each tile in <dir_in>, adding files only, as the seed)")
     args = parser.parse_args()
 
     dir_in = Path(args.dir_in)
     pages = list_page_folders(dir_in)
-    dir_out = Path(args.dir_out) if args.dir_out else dir_in.resolve().with_name(f"{dir_in.resolve().name}_rf")
-    if dir_out.resolve() == dir_in.resolve():
-        raise UserError(f"{dir_out}: --dir_out must not be the input folder; the tiles there are kept as they are")
+    in_place = args.dir_out is None
+    dir_out = dir_in if in_place else Path(args.dir_out)
+    if not in_place:
+        open_output_folder(dir_out, "spec_rotateflip.py", inputs=[dir_in])
+        record = {"stage": "spec_rotateflip.py", "command": command_line(), "source": str(dir_in)}
+        write_record(dir_out, record, complete=False)
 
     jobs, already_turned, tile_count = [], 0, 0
     for page in pages:
@@ -93,18 +117,27 @@ def main():
         tiles = [path for path in found if not is_variant(path)]
         already_turned += len(found) - len(tiles)
         folder_out = dir_out / page.relative_to(dir_in)
-        jobs += [(tiles[start:start + TILES_PER_JOB], folder_out) for start in range(0, len(tiles), TILES_PER_JOB)]
+        jobs += [(tiles[start:start + TILES_PER_JOB], folder_out, in_place)
+                 for start in range(0, len(tiles), TILES_PER_JOB)]
         tile_count += len(tiles)
     if tile_count == 0:
         raise UserError(f"{dir_in}: every tile here is already a rotated/flipped variant (its name ends in "
                         "_rf<F><R>); run the script on the original tiles instead")
-    if already_turned:
+    if already_turned and not in_place:
         warn(f"{dir_in}: {already_turned} tiles are already variants (names ending in _rf<F><R>); not turning them again")
-    prepare_output_dir(dir_out, owns=is_variant_output)
 
-    parallel_map(turn_tiles, jobs, desc="rotate/flip", unit="tile", advance=lambda done: done, total=tile_count,
-                 describe=lambda job: f"page folder {job[0][0].parent.name}")
-    print(f"wrote {8 * tile_count} variants of {tile_count} tiles from {len(pages)} page folders to {dir_out}")
+    results = parallel_map(turn_tiles, jobs, desc="rotate/flip", unit="tile", advance=lambda result: result[0],
+                           total=tile_count, describe=lambda job: f"page folder {job[0][0].parent.name}")
+    problems = [problem for _, job_problems in results for problem in job_problems]
+    for problem in problems:
+        warn(f"{problem}; left out, the other tiles are turned")
+    where = "beside each tile" if in_place else f"to {dir_out}"
+    print(f"{8 * (tile_count - len(problems))} images of {tile_count - len(problems)} tiles "
+          f"({len(pages)} page folders) {where}")
+    if problems:
+        raise UserError(f"{len(problems)} of {tile_count} tiles could not be read, the rest are done: {problems[0]}")
+    if not in_place:
+        write_record(dir_out, record, complete=True)
 
 
 if __name__ == "__main__":

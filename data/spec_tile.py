@@ -11,7 +11,8 @@ For every scan in <dir_in> (RGB PNG at 300, 600 or 1200 DPI):
 4. in each cell, fit a box to the ink; cut a square of 1.5 x <resolution> scan pixels centred on that
    box (the neighbouring cells blanked to paper), and shrink it to <resolution> x <resolution>;
    empty cells are skipped;
-5. write the tiles as <dir_out>/p<page>/p<page>_t<NN>.png (NN counts the page's tiles row by row) and a
+5. write the tiles as <dir_out>/p<page>/p<page>_t<NN>.png (NN counts the page's tiles from 00, column by
+   column, the left column top to bottom, as the seed numbers them) and a
    copy of the page at 150 DPI with the grid and the tile squares drawn in red as
    <dir_out_grid>/<scan name>.
 
@@ -33,7 +34,8 @@ import cv2
 import numpy as np
 
 from drawing.cli import UserError, run, warn
-from drawing.files import IMAGE_SUFFIXES, list_images, prepare_output_dir
+from drawing.files import list_images
+from drawing.folders import check_not_overlapping, command_line, open_output_folder, write_record
 from drawing.images import open_image, to_array, write_png
 from drawing.parallel import parallel_map, report_failures
 
@@ -120,18 +122,20 @@ def separators(bands, length):
 
 
 def cell_boxes(boxes, column_lines, row_lines):
-    """Row-major list of (cell, box) for each cell holding a drawing: the union of the blobs inside it.
+    """Column-major list of (cell, box) for each cell holding a drawing: the union of the blobs inside it.
+
+    Column by column (the left column top to bottom, then the next) is the seed's tile numbering.
 
     Blobs never straddle a cell border (the borders lie in gaps between them), so each belongs to the
     cell its top-left corner is in.
     """
     cols = np.searchsorted(column_lines, boxes[:, 0], side="right") - 1
     rows = np.searchsorted(row_lines, boxes[:, 1], side="right") - 1
-    cell_index = rows * (len(column_lines) - 1) + cols
+    cell_index = cols * (len(row_lines) - 1) + rows
     found = []
     for index in np.unique(cell_index):
         inside = boxes[cell_index == index]
-        row, col = divmod(int(index), len(column_lines) - 1)
+        col, row = divmod(int(index), len(row_lines) - 1)
         cell = (column_lines[col], row_lines[row], column_lines[col + 1], row_lines[row + 1])
         box = (*inside[:, :2].min(axis=0).tolist(), *inside[:, 2:].max(axis=0).tolist())
         found.append((cell, tuple(int(v) for v in box)))
@@ -260,10 +264,6 @@ def is_tile_output(relative_path):
     return len(parts) == 2 and re.fullmatch(rf"{re.escape(parts[0])}_t\d+\.png", parts[1]) is not None
 
 
-def is_grid_output(relative_path):
-    return len(relative_path.parts) == 1 and relative_path.suffix.lower() in IMAGE_SUFFIXES
-
-
 def check_paper_size(path, paper, resolution):
     """Warn when the paper's size at the implied DPI looks like a scan at another DPI."""
     dpi = 300 * resolution // 256
@@ -292,12 +292,12 @@ def process_scan(job):
     name = page_name(scan_path)
     folder = Path(dir_out) / name
     written = set()
-    for number, tile in enumerate(tiles, start=1):
+    for number, tile in enumerate(tiles):
         path = folder / tile_name(name, number, len(tiles))
         write_png(path, tile)
         written.add(path.name)
     for stale in folder.glob(f"{name}_t*.png"):
-        if stale.name not in written:
+        if is_tile_output(stale.relative_to(dir_out)) and stale.name not in written:
             stale.unlink()  # a tile of this page from an earlier run that found more specimens
     return len(tiles)
 
@@ -321,10 +321,14 @@ def main():
     for other in sorted(Path(args.dir_in).iterdir()):
         if other.suffix.lower() in OTHER_IMAGE_SUFFIXES:
             warn(f"{other}: not a PNG, ignored; convert scans to PNG")
-    if Path(args.dir_out).resolve() == Path(args.dir_out_grid).resolve():
-        raise UserError(f"{args.dir_out}: --dir_out and --dir_out_grid must be different folders")
-    dir_out = prepare_output_dir(args.dir_out, owns=is_tile_output)
-    dir_out_grid = prepare_output_dir(args.dir_out_grid, owns=is_grid_output)
+    check_not_overlapping(args.dir_out_grid, [args.dir_out], option="--dir_out_grid")
+    open_output_folder(args.dir_out, "spec_tile.py", inputs=[args.dir_in])
+    open_output_folder(args.dir_out_grid, "spec_tile.py", inputs=[args.dir_in], option="--dir_out_grid")
+    dir_out, dir_out_grid = Path(args.dir_out), Path(args.dir_out_grid)
+    record = {"stage": "spec_tile.py", "command": command_line(), "source": str(args.dir_in),
+              "resolution": args.resolution}
+    for folder in (dir_out, dir_out_grid):
+        write_record(folder, record, complete=False)
 
     results = parallel_map(process_scan, [(scan, dir_out, dir_out_grid, args.resolution) for scan in scans],
                            desc="spec pages", unit="page", keep_going=True, describe=lambda job: f"page {job[0].name}")
@@ -332,6 +336,8 @@ def main():
     print(f"wrote {sum(tile_counts)} tiles of {args.resolution} px from {len(tile_counts)} pages to {dir_out}; "
           f"grid previews in {dir_out_grid}")
     report_failures(results, what="page")
+    for folder in (dir_out, dir_out_grid):
+        write_record(folder, record, complete=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Pack tiles into .tfrecord shards for training: 0.tfrecord, 1.tfrecord, ... of about --size each.
 
     cd data
+    python tfrecord.py tile --dir_out=tfrecord --size=300000000       # bytes, as in the seed
     python tfrecord.py tile --dir_out=tfrecord --size=300MB
     python tfrecord.py tile --dir_out=tfrecord --size=20MB --shuffle --seed=1
 
@@ -10,11 +11,12 @@ tiles together). Each record holds the tile's PNG bytes and [height, width, chan
 schema (drawing/tfrecord.py): 8-bit grayscale, RGB and RGBA tiles go in byte for byte, other PNG modes
 are converted. A damaged tile is reported and left out, and the run ends with a non-zero status.
 
-Next to the shards, tfrecord.json records the source, the options, the seed, the counts and
-"complete": true once every shard is written. Shards left by an earlier, longer run are removed.
+Beside the shard folder, `<dir_out>.json` (e.g. tfrecord.json) records the source, the options, the
+seed, the counts and "complete": true once every shard is written; training refuses shards whose record
+says otherwise. Shards left by an earlier, longer run of this script are removed. Tiles must all have
+one size: a tile of another size is named, with one of the first size, and the run stops.
 """
 import argparse
-import json
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -23,19 +25,19 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from drawing.cli import UserError, run, use_legacy_keras, warn
-from drawing.files import list_page_folders, natural_sorted, prepare_output_dir, write_text_atomic
+from drawing.cli import UserError, non_negative_int, run, use_legacy_keras, warn
+from drawing.files import list_page_folders, natural_sorted
+from drawing.folders import command_line, open_output_folder, require_complete, write_record
 from drawing.images import decode_png, encode_png
 from drawing.parallel import default_workers
 from drawing.tfrecord import SHARD_NAME, ShardWriter, png_layout, serialize_example
 
-RECORD_FILE = "tfrecord.json"
-SIZE_UNITS = {"": 10 ** 6, "B": 1, "KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9}
+SIZE_UNITS = {"": 1, "B": 1, "KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9}
 TILES_PER_BATCH = 256
 
 
 def parse_size(text):
-    """Bytes from '300MB', '1.5GB', '500KB', '4096B' or a bare number of megabytes ('300')."""
+    """Bytes from '300MB', '1.5GB', '500KB', '4096B' or a bare number of bytes ('300000000', as in the seed)."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([KMG]?B?)\s*", text.upper())
     if not match or match.group(2) not in SIZE_UNITS:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size; write e.g. 300MB, 20MB, 500KB or 1GB")
@@ -74,23 +76,6 @@ def tile_order(count, shuffle, seed):
     return np.random.default_rng(seed).permutation(count) if shuffle else np.arange(count)
 
 
-def check_tiles_complete(dir_in):
-    """Refuse the tiles of a blob_tile.py run that was interrupted: its pages may be partial."""
-    record = Path(dir_in) / "blob_tile.json"
-    if record.exists():
-        try:
-            complete = json.loads(record.read_text(encoding="utf-8")).get("complete")
-        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-            return
-        if complete is False:
-            raise UserError(f"{record}: the tiles are not complete (blob_tile.py was interrupted or some "
-                            "pages failed); rerun blob_tile.py to finish them first")
-
-
-def owned_output(relative):
-    return len(relative.parts) == 1 and (relative.name == RECORD_FILE or SHARD_NAME.match(relative.name) is not None)
-
-
 def remove_stale_shards(dir_out, shards):
     """Shards of an earlier run beyond this run's last one would otherwise be read as part of this dataset."""
     kept = {shard.name for shard in shards}
@@ -105,14 +90,14 @@ def write_shards(dir_in, dir_out, shard_bytes, shuffle, seed):
     """Write the shards; the number of tiles written and the messages about tiles left out."""
     pages, page_of_tile, names = list_tiles(dir_in)
     order = tile_order(len(names), shuffle, seed)
-    record = {"source": str(Path(dir_in).resolve()), "shard_bytes": shard_bytes, "shuffle": shuffle,
-              "seed": seed, "tiles": int(len(names)), "complete": False}
-    write_text_atomic(dir_out / RECORD_FILE, json.dumps(record, indent=1) + "\n")
+    record = {"stage": "tfrecord.py", "command": command_line(), "source": str(Path(dir_in).resolve()),
+              "shard_bytes": shard_bytes, "shuffle": shuffle, "seed": seed, "tiles": int(len(names))}
+    write_record(dir_out, record, complete=False)
 
     def load(position):
         path = pages[page_of_tile[position]] / os.fsdecode(names[position])
         try:
-            return record_content(path.read_bytes(), path)
+            return (*record_content(path.read_bytes(), path), path)
         except OSError as error:
             raise UserError(f"{path}: cannot be read ({error.strerror})") from None
 
@@ -122,7 +107,7 @@ def write_shards(dir_in, dir_out, shard_bytes, shuffle, seed):
         except UserError as problem:
             return problem
 
-    problems, written = [], 0
+    problems, written, first_tile = [], 0, {}
     with ShardWriter(dir_out, shard_bytes) as writer, \
             ThreadPoolExecutor(max_workers=2 * default_workers()) as pool, \
             tqdm(total=len(order), desc="records", unit="tile", dynamic_ncols=True, disable=None) as bar:
@@ -131,25 +116,37 @@ def write_shards(dir_in, dir_out, shard_bytes, shuffle, seed):
         upcoming = pool.map(load_or_failure, next(batches, []))
         for batch in batches:
             current, upcoming = upcoming, pool.map(load_or_failure, batch)
-            written += write_batch(writer, current, problems)
+            written += write_batch(writer, current, problems, first_tile)
             bar.update(TILES_PER_BATCH)
-        written += write_batch(writer, upcoming, problems)
+        written += write_batch(writer, upcoming, problems, first_tile)
         bar.update(bar.total - bar.n)
     remove_stale_shards(dir_out, writer.shards)
-    record.update(tiles=written, shards=len(writer.shards), left_out=len(problems), complete=not problems)
-    write_text_atomic(dir_out / RECORD_FILE, json.dumps(record, indent=1) + "\n")
+    record.update(tiles=written, shards=len(writer.shards), left_out=len(problems))
+    write_record(dir_out, record, complete=not problems)
     return written, len(writer.shards), problems
 
 
-def write_batch(writer, contents, problems):
-    """Write one batch of loaded tiles; the damaged ones are said and collected in `problems`."""
+def write_batch(writer, contents, problems, first_tile):
+    """Write one batch of loaded tiles; the damaged ones are said and collected in `problems`.
+
+    `first_tile` remembers the first tile's size and path: the GAN trains on one size, so a tile of
+    another size stops the run, naming one tile of each size.
+    """
     written = 0
     for content in contents:
         if isinstance(content, UserError):
             warn(f"{content}; leaving it out")
             problems.append(str(content))
             continue
-        writer.write(serialize_example(*content))
+        data, shape, path = content
+        size = tuple(shape[:2])
+        first_tile.setdefault("size", size)
+        first_tile.setdefault("path", path)
+        if size != first_tile["size"]:
+            (height, width), (first_height, first_width) = size, first_tile["size"]
+            raise UserError(f"{path}: is {width} x {height} px but {first_tile['path']} is {first_width} x "
+                            f"{first_height} px; the tiles of one dataset must all have one size")
+        writer.write(serialize_example(data, shape))
         written += 1
     return written
 
@@ -160,16 +157,17 @@ def main():
     parser.add_argument("--dir_out", default="tfrecord",
                         help="folder for the shards, e.g. tfrecord (default: %(default)s)")
     parser.add_argument("--size", type=parse_size, default="300MB",
-                        help="about this many bytes per shard: 300MB, 20MB, 500KB, 1GB; a bare number is "
-                             "megabytes; lower it for small datasets so there are several shards "
-                             "(default: 300MB)")
+                        help="about this many bytes per shard: a bare number is bytes, as in the seed "
+                             "(300000000), or 300MB, 20MB, 500KB, 1GB; lower it for small datasets so there "
+                             "are several shards (default: 300MB)")
     parser.add_argument("--shuffle", action="store_true",
                         help="mix the tiles of all pages (default: natural order, page by page)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of --shuffle, e.g. 7 (default: %(default)s)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of --shuffle, e.g. 7 (default: %(default)s)")
     options = parser.parse_args()
-    check_tiles_complete(options.dir_in)
+    require_complete(options.dir_in, "tile folder")
     list_page_folders(options.dir_in)
-    dir_out = prepare_output_dir(options.dir_out, owns=owned_output)
+    open_output_folder(options.dir_out, "tfrecord.py", inputs=[options.dir_in])
+    dir_out = Path(options.dir_out)
     use_legacy_keras()
 
     written, shard_count, problems = write_shards(Path(options.dir_in), dir_out, options.size,

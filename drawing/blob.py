@@ -1,18 +1,22 @@
 """The cutting grid of blob pages, shared by data/blob_grid.py (which draws it) and data/blob_tile.py
 (which cuts tiles inside it).
 
-One grid unit is 256/300 inch: 256 px at 300 DPI, 512 px at 600 DPI, 1024 px at 1200 DPI. A grid of
-`rows` x `cols` units is centred on each page, then shifted by that page's entry in `adjustment.json`.
+One grid unit is 256/300 inch: 256 px at 300 DPI, 512 px at 600 DPI, 1024 px at 1200 DPI. Each page's
+grid of `rows` x `cols` units has its top-left corner where that page's entry in `adjustment.json` puts it.
 
-`adjustment.json` is a JSON list with one object per scan, in the natural order of the scans' file names:
+`adjustment.json` is a JSON list with one object per scan, in the natural order of the scans' file names
+(the seed's format and meaning, so a file tuned for the seed's scripts cuts the same areas here):
 
-    [{"index": 0, "x": 0, "y": 0}, {"index": 1, "x": -0.5, "y": 1}, ...]
+    [{"index": 0, "x": 0.375, "y": 0.5}, {"index": 1, "x": 1.0, "y": 0.25}, ...]
 
-`index` is the scan's position (0 = first scan); `x` and `y` are the shift in grid units (fractions
-allowed), `x` to the right and `y` downward. blob_grid.py writes it with zeros when it is absent and
-never overwrites it: edit it by hand, then rerun blob_grid.py to see the result.
+`index` is the scan's position (0 = first scan); `x` and `y` place the grid's top-left corner `x` units
+right of and `y` units below the page's top-left corner (fractions allowed). The seed wrote a new file
+with 0.0 everywhere (the grid in the page's corner); blob_grid.py writes each page's centred position
+instead, in the same units, so a new file starts well and still means the same to both programs. It never
+overwrites the file: edit it by hand, then rerun blob_grid.py to see the result.
 """
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +28,7 @@ UNIT_PX_AT_300_DPI = 256
 DEFAULT_ROWS = 12
 DEFAULT_COLS = 18
 ADJUSTMENT_FILE = "adjustment.json"
+MAX_UNITS = 1000  # a 1200 DPI page of 16 inches is 19 units across: anything near 1000 is a typo
 
 
 def check_dpi(dpi):
@@ -59,29 +64,47 @@ class Grid:
                 and self.left + self.width <= page_width and self.top + self.height <= page_height)
 
 
-def page_grid(page_height, page_width, rows, cols, unit, shift=(0.0, 0.0)):
-    """The grid of `rows` x `cols` units centred on the page, moved by `shift` = (x, y) units."""
-    shift_x, shift_y = shift
-    return Grid(left=(page_width - cols * unit) / 2 + shift_x * unit,
-                top=(page_height - rows * unit) / 2 + shift_y * unit,
-                rows=rows, cols=cols, unit=unit)
+def page_grid(rows, cols, unit, corner=(0.0, 0.0)):
+    """The grid of `rows` x `cols` units whose top-left corner is `corner` = (x, y) units into the page."""
+    corner_x, corner_y = corner
+    return Grid(left=corner_x * unit, top=corner_y * unit, rows=rows, cols=cols, unit=unit)
 
 
-def check_grid_fits(grid, page_height, page_width, scan):
-    """A UserError naming the scan if its (adjusted) grid runs off the page."""
-    if not grid.fits(page_height, page_width):
+def centred_corner(page_height, page_width, rows, cols, unit):
+    """The (x, y) corner in units that centres the grid on the page, to 1/1000 unit (a third of a pixel)."""
+    return (round((page_width / unit - cols) / 2, 3), round((page_height / unit - rows) / 2, 3))
+
+
+def overrun(grid, page_height, page_width):
+    """By how many pixels the grid runs off each side of the page, as {side: px} for the sides it does."""
+    sides = {"left": -grid.left, "top": -grid.top,
+             "right": grid.left + grid.width - page_width, "bottom": grid.top + grid.height - page_height}
+    return {side: pixels for side, pixels in sides.items() if pixels > 1e-9}
+
+
+def check_grid_fits(grid, page_height, page_width, scan, index=None):
+    """A UserError naming the scan (and its adjustment.json index) if its grid runs off the page, and by how much."""
+    off = overrun(grid, page_height, page_width)
+    if off:
+        sides = ", ".join(f"{pixels:g} px past the {side}" for side, pixels in off.items())
+        entry = "its" if index is None else f"index {index}'s"
         raise UserError(
             f"{scan}: the {grid.rows} x {grid.cols} grid ({grid.height} x {grid.width} px, top-left at "
-            f"x={grid.left:g}, y={grid.top:g}) runs off the {page_height} x {page_width} px page; "
-            "use fewer --rows/--cols or change this page's shift in adjustment.json")
+            f"x={grid.left:g}, y={grid.top:g} px) runs off the {page_height} x {page_width} px page by {sides}; "
+            f"move {entry} x/y in adjustment.json or use fewer --rows/--cols")
 
 
-def zero_adjustment(scan_count):
-    return [{"index": index, "x": 0, "y": 0} for index in range(scan_count)]
+def centred_adjustment(page_sizes, rows, cols, unit):
+    """adjustment.json's entries placing every page's grid in its centre; page_sizes = [(height, width)]."""
+    entries = []
+    for index, (height, width) in enumerate(page_sizes):
+        x, y = centred_corner(height, width, rows, cols, unit)
+        entries.append({"index": index, "x": x, "y": y})
+    return entries
 
 
 def parse_adjustment(entries, scan_count, source):
-    """Validated shifts from adjustment.json's content: a list of (x, y) units indexed by scan.
+    """Validated grid corners from adjustment.json's content: a list of (x, y) units indexed by scan.
 
     `source` names the file in errors. Every scan needs an entry; entries beyond the scans are ignored.
     """
@@ -96,9 +119,10 @@ def parse_adjustment(entries, scan_count, source):
         if not isinstance(index, int) or isinstance(index, bool) or index < 0:
             raise UserError(f"{source}: entry {position} has index {index!r}, expected a whole number >= 0")
         for name, value in (("x", x), ("y", y)):
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
+                    or abs(value) > MAX_UNITS:
                 raise UserError(f"{source}: entry {position} (index {index}) has {name}={value!r}, "
-                                "expected a number of grid units")
+                                f"expected a number of grid units from -{MAX_UNITS} to {MAX_UNITS}")
         if index in shifts:
             raise UserError(f"{source}: index {index} appears more than once")
         shifts[index] = (float(x), float(y))
@@ -110,15 +134,15 @@ def parse_adjustment(entries, scan_count, source):
     return [shifts[index] for index in range(scan_count)]
 
 
-def load_adjustment(path, scan_count, create=True):
-    """Per-scan (x, y) shifts from `path`; with `create`, a file of zeros is written first if absent."""
+def write_adjustment(path, entries):
+    """A new adjustment.json, one entry a line so that it is easy to edit by hand."""
+    lines = ",\n ".join(json.dumps(entry) for entry in entries)
+    write_text_atomic(path, f"[{lines}]\n")
+
+
+def load_adjustment(path, scan_count):
+    """Per-scan (x, y) grid corners in units from the adjustment.json at `path`."""
     path = Path(path)
-    if not path.exists():
-        if not create:
-            return [(0.0, 0.0)] * scan_count
-        lines = ",\n ".join(json.dumps(entry) for entry in zero_adjustment(scan_count))
-        write_text_atomic(path, f"[{lines}]\n")
-        print(f"wrote {path} with zero shifts for {scan_count} scans; edit it to move a page's grid")
     if path.is_dir():
         raise UserError(f"{path}: is a folder, expected the adjustment.json file")
     try:

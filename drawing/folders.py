@@ -70,6 +70,17 @@ def check_not_overlapping(output, inputs, option="--dir_out"):
                             "the input, so nothing of it is overwritten")
 
 
+def remove_temporary_files(folder):
+    """Remove what killed runs of a stage left half-written: the hidden `.<name>.<...>.tmp` files of
+    drawing.files' atomic writes, inside the folder and beside it (its record's). The number removed."""
+    folder = Path(folder)
+    leftovers = [*folder.rglob(".*.tmp"), *folder.parent.glob(f".{record_path(folder).name}.*.tmp")]
+    for leftover in leftovers:
+        if leftover.is_file():
+            leftover.unlink()
+    return len(leftovers)
+
+
 def _holds_files(folder):
     return any(entry.is_file() and not entry.name.startswith(".") for entry in folder.rglob("*"))
 
@@ -78,7 +89,8 @@ def open_output_folder(path, stage, inputs=(), option="--dir_out"):
     """Create (or reopen) the output folder of `stage` and return its record so far ({} when new).
 
     Refuses an output that overlaps an input, a path that is a file, and a folder holding files with
-    no record of `stage` beside it. A folder that is this stage's own earlier output is kept as it is:
+    no record of `stage` beside it. A folder that is this stage's own earlier output is kept as it is,
+    less the temporary files of an interrupted run:
     the caller decides whether to resume it (same settings) or refuse it. The returned record is not
     yet written; call `write_record(folder, record, complete=False)` once the settings are known.
     """
@@ -93,6 +105,8 @@ def open_output_folder(path, stage, inputs=(), option="--dir_out"):
         raise UserError(f"{path}: output folder already holds {whose} (no {stage} record "
                         f"{record_path(path).name} beside it); choose an empty folder or move them away")
     path.mkdir(parents=True, exist_ok=True)
+    if ours:
+        remove_temporary_files(path)
     return dict(record) if ours else {}
 
 

@@ -13,9 +13,12 @@ from PIL import Image
 from drawing.cli import UserError, warn
 from drawing.files import atomic_path, write_bytes_atomic
 
-# A 1200 DPI 11 x 16 inch scan is over 250 megapixels: real input here, not a decompression bomb.
+# A 1200 DPI 11 x 16 inch scan is over 250 megapixels: real input here, so PIL's own bomb limit is off,
+# and ours allows twice that page. A PNG declaring more is refused before a byte of it is decoded: a few
+# hundred kilobytes can declare 50000 x 50000 pixels, which would take 7.5 GB as RGB.
 Image.MAX_IMAGE_PIXELS = None
 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+MAX_PIXELS = 2 * 19200 * 13200
 
 # Scans are made at these resolutions; one blob-grid unit and one spec tile are 256 px at 300 DPI.
 SCAN_DPIS = (300, 600, 1200)
@@ -30,12 +33,23 @@ PNG_COMPRESSION = 3
 FAST_PNG = {"compression": 1, "png_filter": getattr(cv2, "IMWRITE_PNG_FILTER_NONE", None)}
 
 
+def check_declared_size(width, height, path):
+    """A UserError naming the file if its header declares more pixels than any scan has."""
+    if width * height > MAX_PIXELS:
+        raise UserError(f"{path}: declares {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), "
+                        f"more than the largest scan this accepts ({MAX_PIXELS / 1e6:.0f}); not decoding it")
+
+
 def open_image(path):
-    """A fully decoded PIL image, or a UserError naming the file if it is missing, not an image, or truncated."""
+    """A fully decoded PIL image, or a UserError naming the file if it is missing, not an image, truncated,
+    or declares more pixels than any scan (checked before decoding)."""
     path = Path(path)
     try:
         image = Image.open(path)
+        check_declared_size(*image.size, path)
         image.load()
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not an image file") from None
     except FileNotFoundError:
         raise UserError(f"{path}: file not found") from None
     except Image.UnidentifiedImageError:
@@ -43,6 +57,24 @@ def open_image(path):
     except (OSError, SyntaxError, ValueError) as error:
         raise UserError(f"{path}: cannot be decoded, the file is damaged or truncated ({error})") from None
     return image
+
+
+def image_size(path):
+    """(height, width) from the image's header alone, with open_image's errors."""
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not an image file") from None
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found") from None
+    except Image.UnidentifiedImageError:
+        raise UserError(f"{path}: not an image file") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise UserError(f"{path}: cannot be read, the file is damaged or truncated ({error})") from None
+    check_declared_size(width, height, path)
+    return height, width
 
 
 def to_array(image, mode):

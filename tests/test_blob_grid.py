@@ -6,7 +6,8 @@ import pytest
 from PIL import Image
 
 from conftest import load_script, run_script
-from drawing.blob import grid_unit, load_adjustment, page_grid, parse_adjustment, check_grid_fits
+from drawing.blob import (centred_adjustment, centred_corner, check_grid_fits, grid_unit, load_adjustment, page_grid,
+                          parse_adjustment)
 from drawing.cli import UserError
 from drawing.images import write_png
 from drawing.samples import blob_page
@@ -25,22 +26,35 @@ def test_other_dpis_are_refused(dpi):
         grid_unit(dpi)
 
 
-def test_grid_is_centred_then_shifted_in_units():
-    centred = page_grid(1000, 2000, rows=2, cols=3, unit=256)
-    assert (centred.left, centred.top) == ((2000 - 768) / 2, (1000 - 512) / 2)
-    shifted = page_grid(1000, 2000, rows=2, cols=3, unit=256, shift=(1, -0.5))
-    assert (shifted.left, shifted.top) == (centred.left + 256, centred.top - 128)
+@pytest.mark.parametrize("unit", [256, 512, 1024])
+def test_adjustment_places_the_top_left_corner_in_units_from_the_page_corner(unit):
+    """The seed's meaning: x units right of and y units below the page's top-left corner."""
+    assert page_grid(rows=2, cols=3, unit=unit) == page_grid(2, 3, unit, (0.0, 0.0))
+    grid = page_grid(rows=2, cols=3, unit=unit, corner=(1, 0.5))
+    assert (grid.left, grid.top, grid.width, grid.height) == (unit, unit / 2, 3 * unit, 2 * unit)
 
 
-def test_a_grid_off_the_page_is_refused_naming_the_scan():
-    grid = page_grid(600, 900, rows=2, cols=3, unit=256, shift=(1, 0))
-    with pytest.raises(UserError, match="page7.png: the 2 x 3 grid .* runs off"):
-        check_grid_fits(grid, 600, 900, "page7.png")
+def test_a_new_adjustment_centres_each_page_as_corner_offsets():
+    # 300 DPI, 16 x 11 in page (4800 x 3300 px), the default 12 x 18 grid.
+    assert centred_corner(3300, 4800, rows=12, cols=18, unit=256) == (0.375, 0.445)
+    assert centred_adjustment([(3300, 4800), (600, 900)], 2, 3, 256) == [
+        {"index": 0, "x": 7.875, "y": 5.445}, {"index": 1, "x": 0.258, "y": 0.172}]
+    grid = page_grid(12, 18, 256, centred_corner(3300, 4800, 12, 18, 256))
+    assert abs(grid.left - (4800 - 18 * 256) / 2) < 0.5 and abs(grid.top - (3300 - 12 * 256) / 2) < 0.5
+
+
+def test_a_grid_off_the_page_is_refused_naming_the_page_and_by_how_much():
+    grid = page_grid(rows=2, cols=3, unit=256, corner=(1, 0))
+    with pytest.raises(UserError, match=r"page7.png: the 2 x 3 grid .* runs off the 600 x 900 px page by "
+                                        r"124 px past the right; move index 7's x/y in adjustment.json"):
+        check_grid_fits(grid, 600, 900, "page7.png", index=7)
+    with pytest.raises(UserError, match="10 px past the left, 20 px past the top"):
+        check_grid_fits(page_grid(2, 3, 10, (-1, -2)), 600, 900, "page7.png")
 
 
 def test_draw_grid_draws_every_line_and_leaves_the_page_alone():
     page = np.full((600, 900, 3), 255, np.uint8)
-    grid = page_grid(600, 900, rows=2, cols=3, unit=256)
+    grid = page_grid(rows=2, cols=3, unit=256, corner=centred_corner(600, 900, 2, 3, 256))
     preview = blob_grid.draw_grid(page, grid, width=1)
     assert (page == 255).all()
     red = (preview == blob_grid.GRID_COLOUR).all(axis=2)
@@ -51,10 +65,8 @@ def test_draw_grid_draws_every_line_and_leaves_the_page_alone():
     assert np.flatnonzero(red[:, middle_column]).tolist() == [round(grid.top + k * 256) for k in range(3)]
 
 
-def test_adjustment_is_created_with_zeros_and_never_overwritten(tmp_path):
+def test_adjustment_is_read_as_it_is_and_never_overwritten(tmp_path):
     path = tmp_path / "adjustment.json"
-    assert load_adjustment(path, 3) == [(0.0, 0.0)] * 3
-    assert json.loads(path.read_text()) == [{"index": i, "x": 0, "y": 0} for i in range(3)]
     path.write_text(json.dumps([{"index": 0, "x": 1, "y": 0}, {"index": 1, "x": 0, "y": -2.5},
                                 {"index": 2, "x": 0, "y": 0}]))
     before = path.read_bytes()
@@ -67,6 +79,8 @@ def test_adjustment_is_created_with_zeros_and_never_overwritten(tmp_path):
     ([{"index": 0, "x": 0}], "exactly the keys index, x, y"),
     ([{"index": "0", "x": 0, "y": 0}], "expected a whole number"),
     ([{"index": 0, "x": "left", "y": 0}], "x='left', expected a number"),
+    ([{"index": 0, "x": 1e308, "y": 0}], "x=1e.308, expected a number of grid units from -1000 to 1000"),
+    ([{"index": 0, "x": 0, "y": float("nan")}], "y=nan, expected a number"),
     ([{"index": 0, "x": 0, "y": 0}, {"index": 0, "x": 1, "y": 1}], "index 0 appears more than once"),
     ([{"index": 0, "x": 0, "y": 0}], "has 1 entries but there are 2 scans; no entry for index 1"),
 ])
@@ -106,7 +120,8 @@ def test_blob_grid_from_its_folder(blob_scans, tmp_path):
     assert [p.name for p in out.iterdir()] == ["page0.png"]
     preview = np.asarray(Image.open(out / "page0.png"))
     assert preview.shape == (600, 900, 3) and (preview == blob_grid.GRID_COLOUR).all(axis=2).any()
-    assert len(json.loads(adjustment.read_text())) == 2
+    assert json.loads(adjustment.read_text()) == [{"index": i, "x": 0.258, "y": 0.172} for i in range(2)]
+    assert json.loads((tmp_path / "grid.json").read_text())["complete"] is True
 
     adjustment.write_text(json.dumps([{"index": 0, "x": 0, "y": 0}, {"index": 1, "x": 0.25, "y": 0}]))
     edited = adjustment.read_bytes()
@@ -114,6 +129,9 @@ def test_blob_grid_from_its_folder(blob_scans, tmp_path):
                f"--adjustment={adjustment}")
     assert sorted(p.name for p in out.iterdir()) == ["page0.png", "page1.png"]
     assert adjustment.read_bytes() == edited
+    # Page 1's grid corner is 0.25 units (64 px) right of the page's left edge and on its top edge (lines 3 px wide).
+    red = (np.asarray(Image.open(out / "page1.png")) == blob_grid.GRID_COLOUR).all(axis=2)
+    assert red[300, 64] and red[300, 64 + 3 * 256] and not red[300, 62] and not red[300, 66] and red[1, 800]
 
 
 @pytest.mark.parametrize("arguments, message", [

@@ -34,7 +34,7 @@ def test_more_steps_put_centres_closer():
 
 @pytest.mark.parametrize("steps, resolution", [(1, 64), (3, 128), (16, 256)])
 def test_centres_keep_a_turning_tile_inside_the_grid(steps, resolution):
-    grid = page_grid(3300, 4800, rows=12, cols=18, unit=256, shift=(0.5, -1))
+    grid = page_grid(rows=12, cols=18, unit=256, corner=(0.875, -0.555))
     centres = blob_tile.tile_centres(grid, steps, resolution)
     assert len(centres) == blob_tile.tile_count(12, 18, steps, 300, resolution)
     radius = resolution / math.sqrt(2)
@@ -108,7 +108,7 @@ def test_blob_tile_from_its_folder_is_reproducible_and_resumable(scans, tmp_path
     assert len(files) == 3 * TILES_PER_PAGE
     assert {f.split("/")[0] for f in files} == {"0", "1", "2"}
     assert read_image(out / "0" / "0.png").shape == (32, 32, 3)
-    record = json.loads((out / "blob_tile.json").read_text())
+    record = json.loads((tmp_path / "tile.json").read_text())
     assert record["seed"] == 4 and record["complete"] and record["tiles_per_page"] == TILES_PER_PAGE
 
     # The same command again writes the same bytes.
@@ -122,7 +122,7 @@ def test_blob_tile_from_its_folder_is_reproducible_and_resumable(scans, tmp_path
     kept_time = kept.stat().st_mtime_ns
     for name in files[5:40]:
         (again / name).unlink()
-    record_path = again / "blob_tile.json"
+    record_path = tmp_path / "again.json"
     record_path.write_text(record_path.read_text().replace('"complete": true', '"complete": false'))
     run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={again}",
                f"--adjustment={tmp_path / 'absent.json'}")
@@ -154,7 +154,7 @@ def test_a_bad_page_is_reported_and_the_rest_are_cut(scans, tmp_path):
     assert "scan1.png: cannot be read, the file is damaged or truncated" in completed.stderr
     assert "1 of 3 pages could not be cut" in completed.stderr
     assert {p.parent.name for p in out.rglob("*.png")} == {"0", "2"}
-    assert json.loads((out / "blob_tile.json").read_text())["complete"] is False
+    assert json.loads((tmp_path / "tile.json").read_text())["complete"] is False
     assert (folder / "scan1.png").read_bytes() == original[:len(original) // 2]
 
 
@@ -171,6 +171,27 @@ def test_blob_tile_bad_input_fails_with_one_line(scans, tmp_path, arguments, mes
     assert completed.returncode != 0 and message in completed.stderr
 
 
+def test_blob_tile_cuts_inside_the_grid_adjustment_json_places(tmp_path):
+    """A page that is white but for a black grid-sized square where adjustment.json's corner says: every
+    tile, at any angle, is cut from inside the square, so every pixel of every tile is black."""
+    page = np.full((600, 900, 3), 255, np.uint8)
+    page[128:128 + 512, 64:64 + 768] = 0       # a 2 x 3 unit grid at x=0.25, y=0.5 units
+    write_png(tmp_path / "scans" / "0.png", page)
+    adjustment = tmp_path / "adjustment.json"
+    adjustment.write_text(json.dumps([{"index": 0, "x": 0.25, "y": 0.5}]))
+    out = tmp_path / "tile"
+    completed = run_script("data", "blob_tile.py", tmp_path / "scans", *OPTIONS, f"--dir_out={out}",
+                           f"--adjustment={adjustment}", check=False)
+    assert completed.returncode == 1 and "runs off the 600 x 900 px page by 40 px past the bottom" in completed.stderr
+    page = np.full((600, 900, 3), 255, np.uint8)
+    page[40:40 + 512, 64:64 + 768] = 0
+    write_png(tmp_path / "scans" / "0.png", page)
+    adjustment.write_text(json.dumps([{"index": 0, "x": 0.25, "y": 40 / 256}]))
+    run_script("data", "blob_tile.py", tmp_path / "scans", *OPTIONS, f"--dir_out={out}", f"--adjustment={adjustment}")
+    tiles = [read_image(path) for path in out.rglob("*.png")]
+    assert len(tiles) == TILES_PER_PAGE and max(int(tile.max()) for tile in tiles) == 0
+
+
 def test_blob_tile_uses_the_adjustment(scans, tmp_path):
     adjustment = tmp_path / "adjustment.json"
     adjustment.write_text(json.dumps([{"index": i, "x": 0.25 * i, "y": 0} for i in range(2)]))
@@ -185,7 +206,7 @@ def test_blob_tile_refuses_a_folder_of_other_files(scans, tmp_path):
     (out / "notes.txt").write_text("mine")
     completed = run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={out}",
                            f"--adjustment={tmp_path / 'a.json'}", check=False)
-    assert completed.returncode == 1 and "already holds other files (notes.txt)" in completed.stderr
+    assert completed.returncode == 1 and "already holds files this stage did not write" in completed.stderr
     assert (out / "notes.txt").read_text() == "mine"
 
 

@@ -57,3 +57,15 @@ def test_malformed_record_is_one_line_error(tmp_path):
 
 def test_command_line_is_retypeable():
     assert command_line(["/x/y/tfrecord.py", "tile", "--dir_out=a b"]) == "python tfrecord.py tile '--dir_out=a b'"
+
+
+def test_reopening_our_folder_removes_the_temporary_files_of_a_killed_run(tmp_path):
+    folder = tmp_path / "shards"
+    open_output_folder(folder, "tfrecord.py")
+    write_record(folder, {"stage": "tfrecord.py"}, complete=False)
+    (folder / ".0.tfrecord.abc.tmp").write_bytes(b"half")
+    (folder / "0.tfrecord").write_bytes(b"whole")
+    (tmp_path / ".shards.json.12.34.tmp").write_text("{")
+    open_output_folder(folder, "tfrecord.py")
+    assert sorted(p.name for p in folder.iterdir()) == ["0.tfrecord"]
+    assert not list(tmp_path.glob(".*.tmp"))

@@ -93,9 +93,10 @@ def test_blob_is_one_asymmetric_mass_inside_a_blank_margin():
 def test_sample_scans_writes_numbered_rgb_pages_and_the_seed(tmp_path):
     run_script("data", "sample_scans.py", tmp_path / "scans", "--style", "blob", "--pages", "2",
                "--seed", "7", "--width_in", "3", "--height_in", "2")
-    assert sorted(p.name for p in (tmp_path / "scans").iterdir()) == ["1.png", "2.png", "samples.json"]
-    record = json.loads((tmp_path / "scans" / "samples.json").read_text())
-    assert record["seed"] == 7 and record["style"] == "blob" and set(record["page_seeds"]) == {"1.png", "2.png"}
+    assert sorted(p.name for p in (tmp_path / "scans").iterdir()) == ["0.png", "1.png"]
+    record = json.loads((tmp_path / "scans.json").read_text())
+    assert record["seed"] == 7 and record["style"] == "blob" and set(record["page_seeds"]) == {"0.png", "1.png"}
+    assert record["complete"] is True
     with Image.open(tmp_path / "scans" / "1.png") as image:
         assert image.mode == "RGB" and image.size == (900, 600)
         assert round(image.info["dpi"][0]) == 300
@@ -117,5 +118,16 @@ def test_sample_scans_refuses_a_folder_of_other_files(tmp_path):
     (tmp_path / "scans").mkdir()
     (tmp_path / "scans" / "mine.txt").write_text("keep me")
     completed = run_script("data", "sample_scans.py", tmp_path / "scans", check=False)
-    assert completed.returncode == 1 and "already holds other files" in completed.stderr
+    assert completed.returncode == 1 and "already holds files this stage did not write" in completed.stderr
     assert sorted(p.name for p in (tmp_path / "scans").iterdir()) == ["mine.txt"]
+
+
+def test_sample_scans_never_replaces_real_scans_named_like_its_pages(tmp_path):
+    """Real scans named 0.png, 1.png are not this script's pages: no record of its own sits beside them."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    (scans / "0.png").write_bytes(b"a real scan")
+    (scans / "1.png").write_bytes(b"another")
+    completed = run_script("data", "sample_scans.py", scans, check=False)
+    assert completed.returncode == 1 and "already holds files this stage did not write" in completed.stderr
+    assert (scans / "0.png").read_bytes() == b"a real scan" and (scans / "1.png").read_bytes() == b"another"

@@ -1,5 +1,6 @@
 """data/spec_rotateflip.py: the eight dihedral variants, never 64, and the input tiles kept as they are."""
 import hashlib
+import json
 
 import numpy as np
 import pytest
@@ -31,7 +32,12 @@ def test_the_eight_variants_are_exactly_the_dihedral_group(shape):
     assert [(flip, turns) for flip, turns, _ in variants] == [(f, r) for f in (0, 1) for r in range(4)]
     expected = {as_key(np.rot90(t, k)) for t in (tile, np.fliplr(tile)) for k in range(4)}
     assert {as_key(v) for _, _, v in variants} == expected and len(expected) == 8
-    assert np.array_equal(variants[0][2], tile)
+    # The seed's names: _rf0R is R + 1 quarter turns counter-clockwise, _rf1R mirrored first; _rf03 is the tile.
+    named = {(flip, turns): variant for flip, turns, variant in variants}
+    assert np.array_equal(named[(0, 3)], tile)
+    assert np.array_equal(named[(0, 0)], np.rot90(tile))
+    assert np.array_equal(named[(1, 0)], np.rot90(np.fliplr(tile)))
+    assert np.array_equal(named[(1, 3)], np.fliplr(tile))
     # Closed under itself: turning a variant gives nothing new (which is why a second run adds nothing).
     for _, _, variant in variants:
         assert {as_key(v) for _, _, v in rotateflip.dihedral_variants(variant)} == expected
@@ -62,30 +68,55 @@ def digest(folder):
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_every_tile_becomes_eight_and_the_input_is_kept(tmp_path):
+def test_in_place_every_tile_ends_with_eight_images_and_no_file_is_changed(tmp_path):
     tiles = make_tiles(tmp_path / "tile")
     before = digest(tmp_path / "tile")
     completed = run_script("data", "spec_rotateflip.py", tmp_path / "tile")
-    assert "wrote 48 variants of 6 tiles" in completed.stdout
-    out = tmp_path / "tile_rf"
+    assert "48 images of 6 tiles (2 page folders) beside each tile" in completed.stdout
+    out = tmp_path / "tile"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == sorted(
+        [path.as_posix() for path in tiles] + [f"{path.parent}/{path.stem}_rf{f}{r}.png" for path in tiles
+                                              for f in (0, 1) for r in range(4) if (f, r) != (0, 3)])
+    for path, array in tiles.items():
+        for flip, turns in [(0, 0), (0, 2), (1, 0), (1, 3)]:
+            written = read_image(out / path.parent / f"{path.stem}_rf{flip}{turns}.png", mode_of(array))
+            assert np.array_equal(written, np.rot90(np.fliplr(array) if flip else array, turns + 1))
+    after = digest(tmp_path / "tile")
+    assert {name: after[name] for name in before} == before
+
+
+def test_dir_out_gets_all_eight_and_the_input_is_only_read(tmp_path):
+    tiles = make_tiles(tmp_path / "tile")
+    before = digest(tmp_path / "tile")
+    run_script("data", "spec_rotateflip.py", tmp_path / "tile", f"--dir_out={tmp_path / 'eight'}")
+    out = tmp_path / "eight"
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == sorted(
         f"{path.parent}/{path.stem}_rf{f}{r}.png" for path in tiles for f in (0, 1) for r in range(4))
     for path, array in tiles.items():
-        for flip, turns in [(0, 0), (0, 3), (1, 0), (1, 2)]:
-            written = read_image(out / path.parent / f"{path.stem}_rf{flip}{turns}.png", mode_of(array))
-            assert np.array_equal(written, np.rot90(np.fliplr(array) if flip else array, turns))
+        assert np.array_equal(read_image(out / path.parent / f"{path.stem}_rf03.png", mode_of(array)), array)
     assert digest(tmp_path / "tile") == before
+    assert json.loads((tmp_path / "eight.json").read_text())["complete"] is True
 
 
 def test_running_twice_or_on_its_own_output_never_makes_64(tmp_path):
     make_tiles(tmp_path / "tile", pages=1, per_page=2)
     run_script("data", "spec_rotateflip.py", tmp_path / "tile")
+    once = digest(tmp_path / "tile")
     run_script("data", "spec_rotateflip.py", tmp_path / "tile")
-    assert len(list((tmp_path / "tile_rf").rglob("*.png"))) == 16
-    completed = run_script("data", "spec_rotateflip.py", tmp_path / "tile_rf", check=False)
+    assert digest(tmp_path / "tile") == once and len(once) == 16
+    run_script("data", "spec_rotateflip.py", tmp_path / "tile", f"--dir_out={tmp_path / 'eight'}")
+    completed = run_script("data", "spec_rotateflip.py", tmp_path / "eight", check=False)
     assert completed.returncode == 1 and "already a rotated/flipped variant" in completed.stderr
-    assert len(list((tmp_path / "tile_rf").rglob("*.png"))) == 16
-    assert not (tmp_path / "tile_rf_rf").exists()
+    assert len(list((tmp_path / "eight").rglob("*.png"))) == 16
+
+
+def test_one_unreadable_tile_is_named_and_the_rest_of_its_page_turned(tmp_path):
+    make_tiles(tmp_path / "tile", pages=1, per_page=3)
+    (tmp_path / "tile" / "p1" / "p1_t02.png").write_bytes(b"not a png")
+    completed = run_script("data", "spec_rotateflip.py", tmp_path / "tile", check=False)
+    assert completed.returncode == 1 and "p1_t02.png: not an image file; left out" in completed.stderr
+    assert len(list((tmp_path / "tile" / "p1").glob("p1_t01_rf*.png"))) == 7
+    assert len(list((tmp_path / "tile" / "p1").glob("p1_t03_rf*.png"))) == 7
 
 
 def test_variants_mixed_with_tiles_are_not_turned_again(tmp_path):
@@ -112,16 +143,17 @@ def truncated_tile(root):
 
 def foreign_file_in_output(root):
     make_tiles(root / "tile")
-    (root / "tile_rf").mkdir()
-    (root / "tile_rf" / "a.txt").write_text("someone else's")
+    (root / "eight").mkdir()
+    (root / "eight" / "a.txt").write_text("someone else's")
 
 
 @pytest.mark.parametrize("setup, args, message", [
     (lambda root: None, ["missing"], "missing: tiles folder does not exist"),
     (lambda root: (root / "tile").mkdir(), ["tile"], "tile: no PNG images in this folder"),
     (truncated_tile, ["tile"], "p1_t02.png: cannot be decoded, the file is damaged or truncated"),
-    (lambda root: make_tiles(root / "tile"), ["tile", "--dir_out={root}/tile"], "must not be the input folder"),
-    (foreign_file_in_output, ["tile"], "already holds other files (a.txt)"),
+    (lambda root: make_tiles(root / "tile"), ["tile", "--dir_out={root}/tile"], "--dir_out is the input"),
+    (lambda root: make_tiles(root / "tile"), ["tile", "--dir_out={root}/tile/p1/x"], "--dir_out lies inside the input"),
+    (foreign_file_in_output, ["tile", "--dir_out={root}/eight"], "already holds files this stage did not write"),
 ])
 def test_bad_input_gets_a_one_line_error(tmp_path, setup, args, message):
     setup(tmp_path)

@@ -18,6 +18,11 @@ def ink(image):
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) < 128
 
 
+def by_column(boxes, rows, cols):
+    """The sample page's specimen boxes (row by row) in the seed's tile order: column by column."""
+    return [boxes[row * cols + col] for col in range(cols) for row in range(rows)]
+
+
 def centre(box):
     return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
 
@@ -38,7 +43,7 @@ def test_finds_all_36_specimens_and_ignores_the_specks(known_page):
     assert len(tiles) == 36
     assert all(tile.shape == (256, 256, 3) and tile.dtype == np.uint8 for tile in tiles)
     assert len(layout["columns"]) == 7 and len(layout["rows"]) == 7  # 6 x 6 cells
-    for square, box in zip(layout["squares"], boxes):
+    for square, box in zip(layout["squares"], by_column(boxes, 6, 6)):
         assert square[2] - square[0] == 384 and square[3] - square[1] == 384
         assert np.abs(centre(square) - centre(box)).max() <= 1.5
         assert square[0] < box[0] and square[1] < box[1] and box[2] < square[2] and box[3] < square[3]
@@ -46,7 +51,7 @@ def test_finds_all_36_specimens_and_ignores_the_specks(known_page):
 
 def test_each_tile_centres_its_specimen_at_two_thirds_scale(known_page):
     tiles, _ = spec_tile.tile_page(known_page[0], 256)
-    for tile, box in zip(tiles, known_page[1]):
+    for tile, box in zip(tiles, by_column(known_page[1], 6, 6)):
         blobs = spec_tile.drawing_boxes(ink(tile).astype(np.uint8), speck_extent=8)  # specks may be in a tile
         found = (*blobs[:, :2].min(axis=0), *blobs[:, 2:].max(axis=0))
         assert np.abs(centre(found) - 128).max() <= 1.5
@@ -61,7 +66,7 @@ def test_neighbours_reaching_into_the_square_are_blanked():
     tiles, layout = spec_tile.tile_page(page, 256)
     assert len(tiles) == 54
     neighbour_inside = 0
-    for tile, square, box in zip(tiles, layout["squares"], boxes):
+    for tile, square, box in zip(tiles, layout["squares"], by_column(boxes, 6, 9)):
         inside = np.zeros((256, 256), bool)
         x0, y0 = ((np.array(box[:2]) - square[:2]) * 2 / 3).astype(int) - 2
         x1, y1 = ((np.array(box[2:]) - square[:2]) * 2 / 3).astype(int) + 3
@@ -78,7 +83,8 @@ def test_tile_count_follows_the_layout(seed, rows, cols, specks):
     page, boxes = spec_page(dpi=300, rows=rows, cols=cols, seed=seed, specks=specks)
     tiles, layout = spec_tile.tile_page(page, 256)
     assert len(tiles) == rows * cols
-    assert all(np.abs(centre(square) - centre(box)).max() <= 1.5 for square, box in zip(layout["squares"], boxes))
+    assert all(np.abs(centre(square) - centre(box)).max() <= 1.5
+               for square, box in zip(layout["squares"], by_column(boxes, rows, cols)))
 
 
 def test_dust_between_columns_does_not_join_them(known_page):
@@ -109,7 +115,8 @@ def test_a_600_dpi_scan_gives_512_px_tiles():
     tiles, layout = spec_tile.tile_page(page, 512)
     assert len(tiles) == 6 and tiles[0].shape == (512, 512, 3)
     # Found at 300 DPI: within a 300 DPI pixel.
-    assert all(np.abs(centre(square) - centre(box)).max() <= 2 for square, box in zip(layout["squares"], boxes))
+    assert all(np.abs(centre(square) - centre(box)).max() <= 2
+               for square, box in zip(layout["squares"], by_column(boxes, 2, 3)))
 
 
 def test_the_scanner_bed_is_cropped(known_page):
@@ -150,11 +157,12 @@ def test_separators_lie_halfway_between_bands():
     assert spec_tile.separators([(2, 6), (10, 12)], 15) == [0, 8, 15]
 
 
-def test_blobs_are_grouped_by_cell():
-    boxes = np.array([[1, 1, 4, 4], [5, 2, 7, 6], [12, 1, 14, 3], [12, 11, 14, 13]])
+def test_blobs_are_grouped_by_cell_column_by_column():
+    boxes = np.array([[1, 1, 4, 4], [5, 2, 7, 6], [12, 1, 14, 3], [12, 11, 14, 13], [2, 12, 3, 13]])
     found = spec_tile.cell_boxes(boxes, [0, 10, 20], [0, 10, 20])
-    assert found == [((0, 0, 10, 10), (1, 1, 7, 6)), ((10, 0, 20, 10), (12, 1, 14, 3)),
-                     ((10, 10, 20, 20), (12, 11, 14, 13))]
+    # The seed's order: the left column top to bottom, then the right column.
+    assert found == [((0, 0, 10, 10), (1, 1, 7, 6)), ((0, 10, 10, 20), (2, 12, 3, 13)),
+                     ((10, 0, 20, 10), (12, 1, 14, 3)), ((10, 10, 20, 20), (12, 11, 14, 13))]
 
 
 # --- the script, from the data/ folder ---
@@ -173,18 +181,18 @@ def test_end_to_end_from_the_data_folder(tmp_path):
     before = digest(scans)
     completed = run_script("data", "spec_tile.py", scans, "256", f"--dir_out={tiles}", f"--dir_out_grid={grid}")
     assert "72 tiles" in completed.stdout
-    assert tile_names(tiles) == [f"p{page}/p{page}_t{n:02d}.png" for page in (1, 2) for n in range(1, 37)]
-    assert read_image(tiles / "p2" / "p2_t36.png").shape == (256, 256, 3)
-    assert sorted(p.name for p in grid.iterdir()) == ["1.png", "2.png"]
-    preview = read_image(grid / "1.png")
+    assert tile_names(tiles) == [f"p{page}/p{page}_t{n:02d}.png" for page in (0, 1) for n in range(36)]
+    assert read_image(tiles / "p1" / "p1_t35.png").shape == (256, 256, 3)
+    assert sorted(p.name for p in grid.iterdir()) == ["0.png", "1.png"]
+    preview = read_image(grid / "0.png")
     assert preview.shape[:2] == (1710, 1342)  # the page at 150 DPI
     red = (preview[:, :, 0] > 200) & (preview[:, :, 1] < 60) & (preview[:, :, 2] < 60)
     assert red.mean() > 0.01
     run_script("data", "spec_tile.py", scans, "256", f"--dir_out={tiles}", f"--dir_out_grid={grid}")
     assert len(tile_names(tiles)) == 72  # a rerun replaces its own output
     completed = run_script("data", "spec_rotateflip.py", tiles)
-    assert len(tile_names(tmp_path / "tile_rf")) == 8 * 72
-    assert digest(scans) == before and len(tile_names(tiles)) == 72
+    assert len(tile_names(tiles)) == 8 * 72  # in place, as in the seed
+    assert digest(scans) == before
 
 
 def write_scans(folder, files):
@@ -224,7 +232,7 @@ def test_bad_pages_are_reported_and_the_rest_tiled(tmp_path, scan_png):
     assert "4.png: no specimen found on the page" in error
     assert "notes.jpg: not a PNG, ignored" in error
     assert "error: 3 of 4 pages failed, the rest are done" in error
-    assert tile_names(tmp_path / "tile") == [f"p1/p1_t{n:02d}.png" for n in range(1, 37)]
+    assert tile_names(tmp_path / "tile") == [f"p1/p1_t{n:02d}.png" for n in range(36)]
     assert digest(scans) == before
 
 
@@ -247,5 +255,5 @@ def test_an_output_folder_holding_other_files_is_refused(tmp_path, scan_png):
     write_scans(tmp_path / "tile", {"holiday.png": b"someone else's"})
     completed = run_script("data", "spec_tile.py", tmp_path / "scans", "256", f"--dir_out={tmp_path / 'tile'}",
                            f"--dir_out_grid={tmp_path / 'grid'}", check=False)
-    assert completed.returncode == 1 and "already holds other files (holiday.png)" in completed.stderr
+    assert completed.returncode == 1 and "already holds files this stage did not write" in completed.stderr
     assert [p.name for p in (tmp_path / "tile").iterdir()] == ["holiday.png"]

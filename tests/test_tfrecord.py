@@ -56,7 +56,7 @@ def test_broken_pngs_are_named(data, problem):
         png_layout(data, "t.png")
 
 
-@pytest.mark.parametrize("text, size", [("300MB", 300_000_000), ("300", 300_000_000), ("1.5GB", 1_500_000_000),
+@pytest.mark.parametrize("text, size", [("300MB", 300_000_000), ("300", 300), ("300000000", 300_000_000), ("1.5GB", 1_500_000_000),
                                         ("20kb", 20_000), ("4096B", 4096)])
 def test_parse_size(text, size):
     assert tfrecord.parse_size(text) == size
@@ -145,7 +145,8 @@ def test_rewriting_with_fewer_shards_removes_the_old_extra_ones(tmp_path):
     out.mkdir()
     assert tfrecord.write_shards(tmp_path / "tiles", out, 300, False, 0)[1] > 2
     assert tfrecord.write_shards(tmp_path / "tiles", out, 10 ** 6, False, 0)[1] == 1
-    assert sorted(p.name for p in out.iterdir()) == ["0.tfrecord", "tfrecord.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["0.tfrecord"]
+    assert json.loads((tmp_path / "shards.json").read_text())["shards"] == 1
     assert len(read_records(out)) == 8
 
 
@@ -179,7 +180,7 @@ def test_the_blob_data_stage_from_its_folder(tmp_path):
     shards = tmp_path / "tfrecord"
     run_script("data", "tfrecord.py", tiles, f"--dir_out={shards}", "--size=5KB", "--shuffle", "--seed=2")
     assert len(list(shards.glob("*.tfrecord"))) > 1
-    assert json.loads((shards / "tfrecord.json").read_text())["complete"] is True
+    assert json.loads(shards.with_name(shards.name + ".json").read_text())["complete"] is True
     back = tmp_path / "png"
     completed = run_script("data", "tfrecord_reverse.py", shards, f"--dir_out={back}", f"--verify={tiles}")
     tile_count = len(list(tiles.rglob("*.png")))
@@ -209,8 +210,9 @@ def test_tfrecord_leaves_out_a_damaged_tile_and_says_so(tmp_path):
 @pytest.mark.parametrize("setup, message", [
     ("missing", "does not exist"),
     ("empty", "no PNG images"),
-    ("incomplete", "the tiles are not complete"),
-    ("foreign", "already holds other files"),
+    ("incomplete", "tile folder is incomplete (blob_tile.py was interrupted); finish it by rerunning: "
+                   "python blob_tile.py scans 300 256"),
+    ("foreign", "already holds files this stage did not write"),
 ])
 def test_tfrecord_bad_input(tmp_path, setup, message):
     tiles = tmp_path / "tiles"
@@ -220,7 +222,8 @@ def test_tfrecord_bad_input(tmp_path, setup, message):
     if setup in ("incomplete", "foreign"):
         make_tiles(tiles, pages=1, per_page=2)
     if setup == "incomplete":
-        (tiles / "blob_tile.json").write_text(json.dumps({"complete": False}))
+        (tmp_path / "tiles.json").write_text(json.dumps({"stage": "blob_tile.py", "complete": False,
+                                                         "command": "python blob_tile.py scans 300 256"}))
     if setup == "foreign":
         out.mkdir()
         (out / "notes.txt").write_text("mine")
