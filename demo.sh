@@ -25,7 +25,7 @@ mkdir -p "$OUT"
 
 # ---- BEGIN data-spec ----
 # Sample scans (2 letter spec pages, 2 small blob pages), then the spec tiles, their grid previews, and
-# the tiles turned eight ways (written beside them, to "$TILES_SPEC"_rf).
+# the tiles turned eight ways (the seven new variants written beside each tile, as the seed does).
 (cd "$ROOT/data" && python sample_scans.py "$SCANS_SPEC" --style spec --dpi 300 --pages 2 --seed "$DEMO_SEED")
 (cd "$ROOT/data" && python sample_scans.py "$SCANS_BLOB" --style blob --dpi 300 --pages 2 --seed "$DEMO_SEED" \
     --width_in 8 --height_in 6)
