@@ -36,7 +36,7 @@ import numpy as np
 from drawing.cli import UserError, run, warn
 from drawing.files import list_images
 from drawing.folders import check_not_overlapping, command_line, open_output_folder, write_record
-from drawing.images import open_image, to_array, write_png
+from drawing.images import check_scan_dpi, open_image, to_array, write_png
 from drawing.parallel import parallel_map, report_failures
 
 RESOLUTIONS = (256, 512, 1024)
@@ -240,11 +240,13 @@ def grid_preview(page, layout, resolution):
 
 # --- files ---
 
-def read_png_scan(path):
-    """A scan as RGB; a UserError for anything that is not a PNG, a warning for a non-RGB one."""
+def read_png_scan(path, resolution):
+    """A scan as RGB; a UserError for anything that is not a PNG, a warning for a non-RGB one or one
+    whose header records fewer DPI than the resolution needs."""
     image = open_image(path)
     if image.format != "PNG":
         raise UserError(f"{path}: not a PNG file (it is {image.format}); save scans as PNG")
+    check_scan_dpi(path, image, 300 * resolution // 256, resolution)
     if image.mode != "RGB":
         warn(f"{path}: scan is in mode {image.mode}, not RGB; converting it (transparency becomes white)")
     return to_array(image, "RGB")
@@ -277,7 +279,7 @@ def check_paper_size(path, paper, resolution):
 def process_scan(job):
     """Worker: tile one scan and write its tiles and grid preview; returns the number of tiles."""
     scan_path, dir_out, dir_out_grid, resolution = job
-    page = read_png_scan(scan_path)
+    page = read_png_scan(scan_path, resolution)
     tiles, layout = tile_page(page, resolution)
     if layout["paper"] is None:
         raise UserError(f"{scan_path}: no paper found; the scan is dark all over")

@@ -28,7 +28,7 @@ from tqdm import tqdm
 from drawing.cli import UserError, non_negative_int, run, use_legacy_keras, warn
 from drawing.files import list_page_folders, natural_sorted
 from drawing.folders import command_line, open_output_folder, require_complete, write_record
-from drawing.images import decode_png, encode_png
+from drawing.images import check_declared_size, decode_png, encode_png
 from drawing.parallel import default_workers
 from drawing.tfrecord import SHARD_NAME, ShardWriter, png_layout, serialize_example
 
@@ -50,6 +50,7 @@ def parse_size(text):
 def record_content(data, source):
     """The PNG bytes and [height, width, channels] of one record, passing PNG bytes through when exact."""
     layout = png_layout(data, source)
+    check_declared_size(layout.width, layout.height, source)
     if layout.passes_through:
         return data, layout.shape
     try:

@@ -5,8 +5,11 @@ option); `run(main)` turns it into one line on stderr naming the file and the pr
 Anything else is a bug and keeps its traceback.
 """
 import argparse
+import errno
 import os
+import re
 import sys
+from pathlib import Path
 
 
 class UserError(Exception):
@@ -18,12 +21,47 @@ def warn(message):
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
+# Errors of the machine rather than of the program: the user fixes them (free space, permissions), so they
+# get one line naming the file, not a traceback. Any other OSError may be a bug and keeps its traceback.
+WRITE_PROBLEMS = {
+    errno.ENOSPC: "the disk is full; free some space and run the same command again",
+    errno.EDQUOT: "the disk quota is used up; free some space and run the same command again",
+    errno.EFBIG: "the file is larger than this system allows (a file-size limit); raise the limit or write "
+                 "elsewhere, then run the same command again",
+    errno.EACCES: "permission denied; choose a folder you can write to, or change its permissions",
+    errno.EPERM: "operation not permitted; choose a folder you can write to",
+    errno.EROFS: "the file system is read-only; choose a folder you can write to",
+}
+# drawing.files writes `.<name>.<unique part>.tmp` and renames it to <name>: the user knows only <name>.
+TEMPORARY_NAME = re.compile(r"^\.(?P<name>.+)\.[^.]+(?:\.\d+)?\.tmp$")
+
+
+def os_error_message(error):
+    """A one-line message for an OSError the user can fix (disk full, no permission), else None."""
+    if not isinstance(error, OSError) or error.errno not in WRITE_PROBLEMS:
+        return None
+    path = error.filename
+    if path is not None:
+        path = Path(os.fsdecode(path))
+        temporary = TEMPORARY_NAME.match(path.name)
+        if temporary:
+            path = path.with_name(temporary.group("name"))
+    where = f"{path}: " if path is not None else ""
+    return f"{where}cannot write: {WRITE_PROBLEMS[error.errno]}"
+
+
 def run(main):
     """Call `main()` and exit the way a shell pipeline expects: 0 on success, 1 with a one-line error."""
     try:
         status = main()
     except UserError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
+        sys.exit(1)
+    except OSError as error:
+        message = os_error_message(error)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr, flush=True)
         sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr, flush=True)

@@ -6,7 +6,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from drawing.cli import UserError
+from drawing.cli import UserError, warn
 
 IMAGE_SUFFIXES = (".png",)
 
@@ -49,9 +49,12 @@ def list_images(folder, recursive=False, what="input folder"):
     """
     folder = require_dir(folder, what)
     pattern = "**/*" if recursive else "*"
-    found = [p for p in folder.glob(pattern)
-             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    named_like_images = [p for p in folder.glob(pattern) if p.suffix.lower() in IMAGE_SUFFIXES
+                         and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    found = [p for p in named_like_images if p.is_file()]
+    for skipped in sorted(set(named_like_images) - set(found)):
+        why = "a broken link" if skipped.is_symlink() and not skipped.exists() else "not a file"
+        warn(f"{skipped}: named like an image but {why}; skipped")
     if not found:
         where = " or its subfolders" if recursive else ""
         raise UserError(f"{folder}: no PNG images in this folder{where}")
@@ -94,6 +97,12 @@ def _renamed_into_place(temporary, path):
     try:
         yield
         os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        if error.filename is None:  # a failed write() names no file: name the one the user asked for
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)

@@ -4,8 +4,10 @@ The seed's scripts start processes whose exceptions vanish. Here a worker's exce
 and is raised in the parent with the item it was working on, or, with `keep_going=True`, is recorded
 as a `Failure` so the rest can finish and the caller can report every bad item at the end.
 """
+import ctypes
 import multiprocessing
 import os
+import signal
 import sys
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
-from drawing.cli import UserError
+from drawing.cli import UserError, os_error_message
 
 
 @dataclass
@@ -32,6 +34,10 @@ def default_workers():
         return max(1, os.cpu_count() or 1)
 
 
+class _MachineProblem(str):
+    """A worker's error that is the machine's, not the item's (a full disk): it stops the whole map."""
+
+
 def _call(function, item):
     """Run in the worker: the result, or the error as plain text (tracebacks of bugs included)."""
     try:
@@ -39,7 +45,23 @@ def _call(function, item):
     except UserError as error:
         return False, str(error)
     except Exception as error:  # a bug in a worker: keep its traceback for the report
+        machine_problem = os_error_message(error)
+        if machine_problem is not None:
+            return False, _MachineProblem(machine_problem)
         return False, f"{type(error).__name__}: {error}\n{traceback.format_exc()}"
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """Worker initializer: on Linux, the kernel kills this worker when the script that started it dies,
+    even by SIGKILL, so no orphan goes on writing into a folder a rerun is finishing."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
 
 
 def _describe(item):
@@ -69,6 +91,8 @@ def parallel_map(function, items, *, desc, unit="file", workers=None, keep_going
             results[index] = value
             bar.update(advance(value))
             return
+        if isinstance(value, _MachineProblem):
+            raise UserError(str(value))  # every other item would fail the same way
         first_line, _, details = value.partition("\n")
         name = str(describe(items[index]))
         # A UserError from the worker usually names its file already; say the name once.
@@ -87,7 +111,7 @@ def parallel_map(function, items, *, desc, unit="file", workers=None, keep_going
             return results
         # fork keeps the map usable from scripts and tests alike; callers fork before importing TensorFlow.
         context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_die_with_parent) as pool:
             pending = {}
             next_index = 0
             try:

@@ -18,6 +18,7 @@ a transparency chunk (what the tile scripts write); any other PNG (palette, gray
 transparent colour) is decoded and re-encoded as 8-bit grayscale, RGB or RGBA (`record_mode`).
 """
 import contextlib
+import errno
 import re
 import struct
 from dataclasses import dataclass
@@ -120,6 +121,25 @@ def record_mode(channels):
     return MODE_OF_CHANNELS[int(channels)]
 
 
+# TensorFlow reports a failed write as an OpError whose message ends with the C library's words for it.
+_WRITE_ERROR_WORDS = {"No space left on device": errno.ENOSPC, "File too large": errno.EFBIG,
+                      "Disk quota exceeded": errno.EDQUOT, "Permission denied": errno.EACCES,
+                      "Read-only file system": errno.EROFS}
+
+
+@contextlib.contextmanager
+def _as_os_error(path):
+    """Turn TensorFlow's error for a full disk (and the like) into the OSError Python would raise."""
+    import tensorflow as tf
+    try:
+        yield
+    except tf.errors.OpError as error:
+        for words, number in _WRITE_ERROR_WORDS.items():
+            if words in str(error.message):
+                raise OSError(number, words, str(path)) from None
+        raise
+
+
 class ShardWriter:
     """Writes serialized records into `0.tfrecord`, `1.tfrecord`, ... of about `shard_bytes` each.
 
@@ -141,7 +161,8 @@ class ShardWriter:
             self._close_shard()
         if self._writer is None:
             self._open_shard()
-        self._writer.write(record)
+        with _as_os_error(self.shards[-1]):
+            self._writer.write(record)
         self._bytes += size
 
     def _open_shard(self):
@@ -149,12 +170,14 @@ class ShardWriter:
         path = shard_path(self.folder, len(self.shards))
         self._rename = contextlib.ExitStack()
         temporary = self._rename.enter_context(atomic_path(path))
-        self._writer = tf.io.TFRecordWriter(str(temporary))
+        with _as_os_error(path):
+            self._writer = tf.io.TFRecordWriter(str(temporary))
         self.shards.append(path)
         self._bytes = 0
 
     def _close_shard(self):
-        self._writer.close()
+        with _as_os_error(self.shards[-1]):
+            self._writer.close()
         self._writer = None
         self._rename.close()
 
