@@ -52,10 +52,10 @@ def main(argv=None):
     check_output(output, Path(args.model), args.overwrite)
     checkpoint = read_checkpoint(source)
     write_seed_checkpoint(output, checkpoint, source, use_ema=not args.no_ema)
-    generator = "moving-average generator" if checkpoint.generator_ema is not None and not args.no_ema \
-        else "generator"
-    networks = f"{generator} and discriminator" if checkpoint.discriminator is not None else \
-        f"{generator} only (the layout of the seed's gen/ scripts)"
+    generator = ("moving-average generator" if checkpoint.generator_ema is not None and not args.no_ema
+                 else "generator")
+    networks = (f"{generator} and discriminator" if checkpoint.discriminator is not None
+                else f"{generator} only (the layout of the seed's gen/ scripts)")
     print(f"wrote {output}: epoch {checkpoint.epoch} of {source}, {networks}, in the seed's format")
 
 

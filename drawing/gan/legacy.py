@@ -34,10 +34,6 @@ OUR_NAME = {"real_images_file_pattern": "dataset_file_pattern"}
 PROTOCOL = 3
 
 
-class NotSeedWidth(UserError):
-    """A model at another channel_scale than the seed's networks: the seed's scripts could not build it."""
-
-
 # ---- reading ------------------------------------------------------------------------------------
 
 class _SeedRecord:
@@ -175,14 +171,15 @@ def write_seed_checkpoint(path, checkpoint, source, use_ema=True):
 
     With a discriminator it is train/'s layout (the seed's main.py resumes from it, its path.py makes
     frames); without one, gen/'s generator-only layout. The moving-average generator is written as the
-    generator when there is one and `use_ema`. A NotSeedWidth error for a model at channel_scale != 1.
+    generator when there is one and `use_ema`. A model at channel_scale != 1 is refused: the seed's
+    scripts could not build it.
     """
     channel_scale = float(checkpoint.networks.get("channel_scale", 1.0))
     if channel_scale != 1.0:
-        raise NotSeedWidth(f"{source}: a model at channel_scale {channel_scale:g}; the seed's scripts build "
-                           "only full-width networks (channel_scale 1), so they could not read it")
-    generator = checkpoint.generator_ema if use_ema and checkpoint.generator_ema is not None \
-        else checkpoint.generator
+        raise UserError(f"{source}: a model at channel_scale {channel_scale:g}; the seed's scripts build "
+                        "only full-width networks (channel_scale 1), so they could not read it")
+    use_ema = use_ema and checkpoint.generator_ema is not None
+    generator = checkpoint.generator_ema if use_ema else checkpoint.generator
     if checkpoint.discriminator is None:
         options = {"resolution": int(checkpoint.networks["resolution"]),
                    "latent_size": int(checkpoint.networks["latent_size"])}
