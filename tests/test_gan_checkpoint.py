@@ -1,4 +1,5 @@
-"""Checkpoints: the public loading API, our format, the seed's pickles, and refusing anything unsafe."""
+"""Checkpoints: the public loading API, our format, the seed's pickles (read, and written by train/export.py),
+and refusing anything unsafe."""
 import contextlib
 import io
 import pickle
@@ -8,10 +9,12 @@ import types
 import numpy as np
 import pytest
 
+from conftest import load_script, run_script
 from drawing.cli import UserError
 from drawing.gan import load_discriminator, load_generator, save_untrained_checkpoint
 from drawing.gan.checkpoint import Checkpoint, read_checkpoint, write_checkpoint
 from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
+from drawing.gan.options import TrainingOptions
 
 
 @pytest.fixture(scope="module")
@@ -101,20 +104,40 @@ def test_a_folder_without_checkpoints_is_an_error(tmp_path):
 
 # ---- the seed's pickles -------------------------------------------------------------------------
 
+# The seed's pickle layouts (facts of its train/train.py and gen/train.py): the attributes of its
+# `train.TrainingState`, in the order its constructor sets them.
+TRAIN_SIDE_STATE = ("options", "epoch_i", "generator", "discriminator")
+GEN_SIDE_STATE = ("options", "generator", "epoch_i")
+SEED_TRAINING_KEYS = ("real_images_file_pattern", "resolution", "replica_batch_size", "epoch_sample_count",
+                      "total_sample_count", "learning_rate", "latent_size", "beta_1", "beta_2")
+
+
+def _decode_network(serialized):
+    """What the seed's deserialize_model sets into its model: the arrays of model_weights, in order."""
+    return [np.load(io.BytesIO(item)) for item in pickle.loads(serialized)["model_weights"]]
+
+
 @contextlib.contextmanager
-def _seed_module():
-    """A stand-in for the seed's `train` module, importable as `train` inside the block, so pickle
-    records and finds `train.TrainingState` as it did for the seed."""
+def _seed_module(side="train", decode_networks=False):
+    """A stand-in for the seed's `train` module (of its train/ or, with side="gen", its gen/ folder),
+    importable as `train` inside the block, so pickle records and finds `train.TrainingState` as it did
+    for the seed. With `decode_networks`, unpickled networks become weight lists, as the seed's do."""
     module = types.ModuleType("train")
+    attributes = TRAIN_SIDE_STATE if side == "train" else GEN_SIDE_STATE
 
     class TrainingOptions:
         def __init__(self, **options):
             self.__dict__.update(options)
 
     class TrainingState:
-        def __init__(self, options, epoch_i, generator, discriminator):
-            self.options, self.epoch_i = options, epoch_i
-            self.generator, self.discriminator = generator, discriminator
+        def __init__(self, *values):
+            self.__dict__.update(zip(attributes, values))
+
+        if decode_networks:
+            def __setstate__(self, state):
+                self.__dict__ = dict(state)
+                for network in (name for name in ("generator", "discriminator") if name in attributes):
+                    setattr(self, network, _decode_network(state[network]))
 
     for cls in (TrainingOptions, TrainingState):
         cls.__module__, cls.__qualname__ = "train", cls.__name__
@@ -143,6 +166,15 @@ def write_seed_checkpoint(path, generator, discriminator, epoch_i=4, resolution=
                                           latent_size=latent_size, beta_1=0.0, beta_2=0.99)
         state = module.TrainingState(options, epoch_i, _serialize_model(generator.get_weights()),
                                      _serialize_model(discriminator.get_weights()))
+        path.write_bytes(pickle.dumps(state))
+    return path
+
+
+def write_generator_only_seed_checkpoint(path, generator, epoch_i=7, resolution=16, latent_size=8):
+    """What someone sharing just the generator has: a pickle of the seed's gen-side TrainingState."""
+    with _seed_module(side="gen") as module:
+        options = module.TrainingOptions(resolution=resolution, latent_size=latent_size)
+        state = module.TrainingState(options, _serialize_model(generator.get_weights()), epoch_i)
         path.write_bytes(pickle.dumps(state))
     return path
 
@@ -211,3 +243,143 @@ def test_seed_weights_with_object_arrays_are_refused(seed_networks, tmp_path):
     _replace_generator_weights(path, [buffer.getvalue()])
     with pytest.raises(UserError, match="not a plain numeric array"):
         load_generator(path)
+
+
+# ---- generator-only checkpoints (the seed's gen/ side) ------------------------------------------
+
+def test_a_generator_only_seed_checkpoint_loads_in_gen(seed_networks, tmp_path):
+    generator, _ = seed_networks
+    path = write_generator_only_seed_checkpoint(tmp_path / "gen.checkpoint", generator)
+    checkpoint = read_checkpoint(path)
+    assert (checkpoint.source, checkpoint.epoch, checkpoint.discriminator) == ("seed", 7, None)
+    loaded = load_script("gen/path.py").load_model(path)
+    assert (loaded.resolution, loaded.latent_size) == (16, 8)
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.model.get_weights(), generator.get_weights()))
+
+
+def test_svg_says_a_generator_only_checkpoint_has_no_discriminator(seed_networks, tmp_path):
+    from drawing.plotter.network import load_network
+    path = write_generator_only_seed_checkpoint(tmp_path / "gen.checkpoint", seed_networks[0])
+    with pytest.raises(UserError, match="generator-only checkpoint: it holds no discriminator") as error:
+        load_network("discriminator", path, None)
+    assert str(path) in str(error.value) and "--network vgg16" in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+# ---- train/export.py: our checkpoints in the seed's format --------------------------------------
+
+def _our_full_width_run(folder, discriminator=True):
+    """A run folder with one checkpoint of this project's format at the seed's widths (8 px)."""
+    generator, critic = build_generator(8, 8), build_discriminator(8)
+    rng = np.random.default_rng(5)
+    initialise_weights(generator, rng)
+    initialise_weights(critic, rng)
+    average = [w * 0.5 for w in generator.get_weights()]
+    options = TrainingOptions(dataset_file_pattern="../data/tfrecord/*.tfrecord", resolution=8,
+                              replica_batch_size=4, latent_size=8, beta_2=0.9).to_dict()
+    write_checkpoint(folder / "3.checkpoint", Checkpoint(
+        epoch=3, networks={"resolution": 8, "latent_size": 8, "channel_scale": 1.0},
+        generator=generator.get_weights(), generator_ema=average,
+        discriminator=critic.get_weights() if discriminator else None,
+        generator_optimizer=[np.float32(1)], options=options))
+    return folder, generator, average, critic
+
+
+@pytest.fixture(scope="module")
+def our_run(tmp_path_factory):
+    return _our_full_width_run(tmp_path_factory.mktemp("ours"))
+
+
+def _export(*args):
+    return load_script("train/export.py").main([str(arg) for arg in args])
+
+
+def _unpickle_as_the_seed(path, side="train"):
+    with _seed_module(side=side, decode_networks=True):
+        return pickle.loads(path.read_bytes())
+
+
+def test_export_writes_what_the_seeds_scripts_unpickle(our_run, tmp_path):
+    run_dir, _, average, critic = our_run
+    _export(run_dir, tmp_path / "seed.checkpoint")
+    state = _unpickle_as_the_seed(tmp_path / "seed.checkpoint")
+    assert type(state).__module__ == "train" and type(state).__name__ == "TrainingState"
+    assert list(vars(state)) == list(TRAIN_SIDE_STATE)
+    assert type(state.options).__name__ == "TrainingOptions" and state.epoch_i == 3
+    assert vars(state.options) == {
+        "real_images_file_pattern": "../data/tfrecord/*.tfrecord", "resolution": 8, "replica_batch_size": 4,
+        "epoch_sample_count": 1024 * 16, "total_sample_count": 1024 * 16 * 32, "learning_rate": 0.002,
+        "latent_size": 8, "beta_1": 0.0, "beta_2": 0.9}
+    assert list(vars(state.options)) == list(SEED_TRAINING_KEYS)
+    # The moving-average generator, in get_weights() order, with its dtypes.
+    for written, expected in ((state.generator, average), (state.discriminator, critic.get_weights())):
+        assert len(written) == len(expected)
+        assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(written, expected))
+
+
+def test_export_then_import_gives_the_same_networks(our_run, tmp_path):
+    run_dir, *_ = our_run
+    _export(run_dir / "3.checkpoint", tmp_path / "seed.checkpoint")
+    exported, original = read_checkpoint(tmp_path / "seed.checkpoint"), read_checkpoint(run_dir / "3.checkpoint")
+    assert exported.source == "seed" and exported.options["dataset_file_pattern"] == "../data/tfrecord/*.tfrecord"
+    latents = np.random.default_rng(2).standard_normal((3, 8)).astype(np.float32)
+    assert np.array_equal(load_generator(tmp_path / "seed.checkpoint")(latents), load_generator(run_dir)(latents))
+    images = np.random.default_rng(3).random((4, 8, 8, 3)).astype(np.float32)
+    assert np.array_equal(load_discriminator(tmp_path / "seed.checkpoint")(images), load_discriminator(run_dir)(images))
+    assert all(np.array_equal(a, b) for a, b in zip(exported.discriminator, original.discriminator))
+
+
+def test_export_without_ema_writes_the_trained_generator(our_run, tmp_path):
+    run_dir, generator, *_ = our_run
+    _export(run_dir, tmp_path / "seed.checkpoint", "--no-ema")
+    written = _unpickle_as_the_seed(tmp_path / "seed.checkpoint").generator
+    assert all(np.array_equal(a, b) for a, b in zip(written, generator.get_weights()))
+
+
+def test_a_generator_only_checkpoint_exports_in_the_gen_side_layout(tmp_path):
+    run_dir, _, average, _ = _our_full_width_run(tmp_path / "run", discriminator=False)
+    _export(run_dir, tmp_path / "gen.checkpoint")
+    state = _unpickle_as_the_seed(tmp_path / "gen.checkpoint", side="gen")
+    assert list(vars(state)) == list(GEN_SIDE_STATE) and state.epoch_i == 3
+    assert vars(state.options) == {"resolution": 8, "latent_size": 8}
+    assert all(np.array_equal(a, b) for a, b in zip(state.generator, average))
+
+
+@pytest.mark.parametrize("case, message", [
+    ("narrow", "channel_scale 0.0625; the seed's scripts build only full-width networks"),
+    ("exists", "already exists; add --overwrite"),
+    ("is the input", "output is the input"),
+    ("inside the run", "output lies inside the input"),
+])
+def test_export_refusals_are_one_line_and_touch_nothing(our_run, untrained, tmp_path, case, message):
+    run_dir, *_ = our_run
+    model, output = run_dir, tmp_path / "seed.checkpoint"
+    if case == "narrow":
+        model = untrained
+    elif case == "exists":
+        output.write_bytes(b"the user's file")
+    elif case == "is the input":
+        model = output = tmp_path / "3.checkpoint"
+        output.write_bytes((run_dir / "3.checkpoint").read_bytes())
+    else:
+        output = run_dir / "4.checkpoint"
+    before = {p: p.read_bytes() for p in (*tmp_path.iterdir(), *run_dir.iterdir())}
+    with pytest.raises(UserError, match=message) as error:
+        _export(model, output)
+    assert str(output if case != "narrow" else model) in str(error.value) and "\n" not in str(error.value)
+    assert {p: p.read_bytes() for p in (*tmp_path.iterdir(), *run_dir.iterdir())} == before
+
+
+def test_export_refusal_exits_1_with_one_error_line(untrained, tmp_path):
+    completed = run_script("train", "export.py", untrained, tmp_path / "seed.checkpoint", check=False)
+    assert completed.returncode == 1 and not (tmp_path / "seed.checkpoint").exists()
+    errors = [line for line in completed.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [completed.stderr.strip().splitlines()[-1]] and "channel_scale 0.0625" in errors[0]
+
+
+def test_export_overwrite_replaces_an_existing_file(our_run, tmp_path):
+    output = tmp_path / "seed.checkpoint"
+    output.write_bytes(b"an earlier export")
+    _export(our_run[0], output, "--overwrite")
+    assert read_checkpoint(output).epoch == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["seed.checkpoint"]   # no temporary file left

@@ -39,9 +39,13 @@ def main(argv=None):
     run_dir = require_dir(args.dir_out, "run folder")
     options = load_options(run_dir)
     # The strategy must exist before any other TensorFlow work (MultiWorkerMirroredStrategy insists).
+    from drawing.gan.dataset import data_errors_named
     from drawing.gan.training import Run, plan_devices
     plan = plan_devices(options.devices)
-    Run(run_dir, options, plan).train()
+    training = Run(run_dir, options, plan)
+    # Damaged shards show up wherever the images are read: one line naming the shard and the record.
+    with data_errors_named(training.files):
+        training.train()
     if plan.is_chief:
         print(f"done: checkpoints and fakes grids are in {run_dir}", flush=True)
     else:

@@ -1,14 +1,12 @@
-"""Checkpoint files: our safe format, and import of the seed's pickles. Format in docs/checkpoint.md.
+"""Checkpoint files in our safe format. Format in docs/checkpoint.md.
 
 A run folder holds `<epoch>.checkpoint` files. Ours is a ZIP archive of `.npy` arrays plus a
 `meta.json`; reading it never executes code (arrays load with `allow_pickle=False`). The seed's
-checkpoints are pickles of `train.TrainingState`; they are read by an unpickler that accepts exactly
-the seed's two classes and nothing else, so a crafted file cannot run code either. Both formats come
-out as the same `Checkpoint`, so the rest of the code knows one format.
+pickles, which share the file names, are handed to `drawing.gan.legacy`, which reads them into the
+same `Checkpoint`, so the rest of the code knows one format.
 """
 import io
 import json
-import pickle
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -28,7 +26,6 @@ ARRAY_GROUPS = ("generator", "generator_ema", "discriminator",
                 "generator_optimizer", "discriminator_optimizer")
 OPTIMIZER_GROUPS = ("generator_optimizer", "discriminator_optimizer")   # what only the newest needs
 ZIP_MAGIC = b"PK\x03\x04"
-PICKLE_MAGIC = b"\x80"
 
 
 @dataclass
@@ -39,7 +36,7 @@ class Checkpoint:
     `options`: the training options the run used (options.json, completed with defaults).
     `training`: the loop's counters and random state ({"batch_count", "sample_count", "seed",
     "augment_probability"}); empty for a seed checkpoint.
-    `source`: "drawing" for ours, "seed" for an imported pickle.
+    `source`: "drawing" for ours, "seed" for an imported pickle (drawing.gan.legacy).
     """
     epoch: int
     networks: dict
@@ -131,14 +128,16 @@ def read_checkpoint(path):
         raise UserError(f"{path}: is a folder, not a checkpoint file") from None
     if magic.startswith(ZIP_MAGIC):
         return _read_our_checkpoint(path)
-    if magic.startswith(PICKLE_MAGIC):
-        return read_seed_checkpoint(path)
+    from drawing.gan import legacy   # imported here: legacy builds on this module's Checkpoint
+    if legacy.is_seed_pickle(magic):
+        return legacy.read_seed_checkpoint(path)
     if not magic:
         raise UserError(f"{path}: checkpoint file is empty")
     raise UserError(f"{path}: not a checkpoint (neither this project's format nor the seed's pickle)")
 
 
-def _load_array(data, path, name):
+def load_npy(data, path, name):
+    """One `.npy` array from bytes, never unpickling; a UserError naming the file and the array."""
     try:
         return np.load(io.BytesIO(data), allow_pickle=False)
     except ValueError as error:
@@ -162,99 +161,10 @@ def _read_our_checkpoint(path):
                 if group not in ARRAY_GROUPS:
                     raise UserError(f"{path}: unknown array group {group!r} in the checkpoint")
                 names = [f"{group}/{index:04d}.npy" for index in range(count)]
-                groups[group] = [_load_array(archive.read(name), path, name) for name in names]
+                groups[group] = [load_npy(archive.read(name), path, name) for name in names]
     except (zipfile.BadZipFile, EOFError, KeyError, OSError, json.JSONDecodeError, zipfile.LargeZipFile) as error:
         raise UserError(f"{path}: checkpoint is damaged or truncated ({type(error).__name__}: {error})") from None
     if "generator" not in groups:
         raise UserError(f"{path}: checkpoint holds no generator")
     return Checkpoint(epoch=int(meta["epoch"]), networks=meta["networks"], options=meta.get("options", {}),
                       training=meta.get("training", {}), source="drawing", **groups)
-
-
-# ---- the seed's checkpoints -------------------------------------------------------------------------
-
-class _SeedRecord:
-    """Stands in for the seed's `train.TrainingState` / `train.TrainingOptions`: only holds attributes."""
-
-
-class _SeedTrainingState(_SeedRecord):
-    pass
-
-
-class _SeedTrainingOptions(_SeedRecord):
-    pass
-
-
-SEED_CLASSES = {("train", "TrainingState"): _SeedTrainingState,
-                ("train", "TrainingOptions"): _SeedTrainingOptions}
-
-
-class _SeedUnpickler(pickle.Unpickler):
-    """Resolves exactly the seed's two classes (to inert stand-ins); any other global is refused."""
-
-    allowed = SEED_CLASSES
-
-    def find_class(self, module, name):
-        if (module, name) in self.allowed:
-            return self.allowed[(module, name)]
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: a seed checkpoint holds only "
-                                     "train.TrainingState and train.TrainingOptions")
-
-
-class _PlainUnpickler(_SeedUnpickler):
-    """For the nested network pickles, which hold only a dict of bytes: no global at all."""
-
-    allowed = {}
-
-
-def _unpickle(data, unpickler, path, what):
-    try:
-        return unpickler(io.BytesIO(data)).load()
-    except pickle.UnpicklingError as error:
-        raise UserError(f"{path}: {what} refused: {error}") from None
-    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError, MemoryError) as error:
-        raise UserError(f"{path}: {what} is damaged or truncated ({type(error).__name__}: {error})") from None
-
-
-def _seed_weights(serialized, path, which):
-    if not isinstance(serialized, bytes):
-        raise UserError(f"{path}: seed checkpoint's {which} is not a serialized network")
-    payload = _unpickle(serialized, _PlainUnpickler, path, f"seed checkpoint's {which}")
-    if not isinstance(payload, dict) or not isinstance(payload.get("model_weights"), list):
-        raise UserError(f"{path}: seed checkpoint's {which} has no 'model_weights' list")
-    weights = []
-    for index, item in enumerate(payload["model_weights"]):
-        if not isinstance(item, bytes):
-            raise UserError(f"{path}: seed checkpoint's {which} weight {index} is not np.save bytes")
-        weights.append(_load_array(item, path, f"{which} weight {index}"))
-    return weights
-
-
-def read_seed_checkpoint(path):
-    """Import a checkpoint written by the seed's training script (a pickled `train.TrainingState`)."""
-    path = Path(path)
-    state = _unpickle(path.read_bytes(), _SeedUnpickler, path, "seed checkpoint")
-    if not isinstance(state, _SeedTrainingState):
-        raise UserError(f"{path}: not a seed checkpoint (the pickle holds {type(state).__name__}, "
-                        "not train.TrainingState)")
-    attributes = vars(state)
-    missing = [key for key in ("options", "epoch_i", "generator", "discriminator") if key not in attributes]
-    if missing or not isinstance(attributes["options"], _SeedTrainingOptions):
-        raise UserError(f"{path}: seed checkpoint lacks {', '.join(missing) or 'its TrainingOptions'}")
-    seed_options = vars(attributes["options"])
-    try:
-        resolution = int(seed_options["resolution"])
-        latent_size = int(seed_options.get("latent_size", 64))
-        epoch = int(attributes["epoch_i"])
-    except (KeyError, TypeError, ValueError):
-        raise UserError(f"{path}: seed checkpoint's options lack a valid resolution or latent_size") from None
-    options = {key: value for key, value in seed_options.items()
-               if isinstance(value, (int, float, str, type(None)))}
-    if "real_images_file_pattern" in options:
-        options["dataset_file_pattern"] = options.pop("real_images_file_pattern")
-    return Checkpoint(epoch=epoch,
-                      networks={"resolution": resolution, "latent_size": latent_size, "channel_scale": 1.0},
-                      generator=_seed_weights(attributes["generator"], path, "generator"),
-                      discriminator=(None if attributes["discriminator"] is None else
-                                     _seed_weights(attributes["discriminator"], path, "discriminator")),
-                      options=options, source="seed")

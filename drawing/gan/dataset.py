@@ -7,6 +7,7 @@ Grayscale and RGBA records become RGB (transparency laid on white paper, as ever
 Resuming must see the same images as a run that never stopped, so the stream is cut into epochs: epoch
 e draws from a shuffle seeded by (seed, e), exactly the number of batches the loop takes in that epoch.
 """
+import contextlib
 import re
 
 import tensorflow as tf
@@ -31,15 +32,74 @@ def decode_image(serialized, shard, resolution):
 
 
 SIZE_MISMATCH = re.compile(r"tfrecord shard (.+?) holds a (\d+x\d+) image; the options ask for (\d+)x")
+# TensorFlow's words for a record whose bytes fail their checksums, or a shard that ends inside one.
+DAMAGED_RECORD = re.compile(r"\b(truncated|corrupted) record at \d+")
+# The ops that fail on a record that reads fine but is not an Example holding a PNG.
+UNDECODABLE_RECORD = re.compile(r"\{\{node (DecodePng|ParseSingleExample)")
+# What TensorFlow wraps around the reason: the function it ran in, the op, the node.
+TF_DECORATION = re.compile(r"\{\{function_node [^}]*\}\}\s*|\s*(\[Op:|\n\s*\[\[).*", re.DOTALL)
 
 
-def describe_data_error(error):
-    """One line for a TensorFlow error raised while reading the shards."""
+def core_message(error):
+    """TensorFlow's reason for an error, without the function, op and node names around it."""
+    return TF_DECORATION.sub("", error.message).strip().splitlines()[0]
+
+
+def find_unreadable_record(files, decode):
+    """(shard, index of its first bad record, the error) of the first shard holding a record that
+    cannot be read (or, with `decode`, parsed and decoded as a PNG); None if every record is good.
+    Reads every shard up to the bad record: for the message after a failure, not for every run."""
+    for shard in files:
+        index = 0
+        try:
+            for record in tf.data.TFRecordDataset([str(shard)]):
+                if decode:
+                    tf.io.decode_png(tf.io.parse_single_example(record, feature_description())["image_bytes"])
+                index += 1
+        except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+            return shard, index, error
+    return None
+
+
+def _bad_record_message(shard, index, error):
+    damage = DAMAGED_RECORD.search(error.message)
+    if damage and damage.group(1) == "truncated":
+        problem = f"the shard ends inside record {index} (it is truncated: a copy or a tfrecord.py run cut short)"
+    elif damage:
+        problem = f"record {index} is corrupted (its bytes do not match their checksum)"
+    else:
+        problem = f"record {index} is not a tile's PNG ({core_message(error)})"
+    return f"{shard}: {problem}; rewrite the shards with tfrecord.py, or move this shard away"
+
+
+def describe_data_error(error, files):
+    """One line naming the shard (and the record) for a TensorFlow error about the training data in
+    `files`; None for any other error, which is a bug and keeps its traceback."""
     mismatch = SIZE_MISMATCH.search(error.message)
     if mismatch:
         shard, size, resolution = mismatch.groups()
         return f"{shard}: holds a {size} image, but options.json's resolution is {resolution}"
-    return error.message.strip().splitlines()[0]
+    damaged = isinstance(error, tf.errors.DataLossError) and DAMAGED_RECORD.search(error.message)
+    undecodable = isinstance(error, tf.errors.InvalidArgumentError) and UNDECODABLE_RECORD.search(error.message)
+    if not (damaged or undecodable):
+        return None
+    found = find_unreadable_record(files, decode=bool(undecodable))
+    if found is None:   # not found again (a shard replaced meanwhile?): still say what TensorFlow said
+        return f"a training shard could not be read ({core_message(error)}); check them with tfrecord_reverse.py"
+    return _bad_record_message(*found)
+
+
+@contextlib.contextmanager
+def data_errors_named(files):
+    """Turn TensorFlow's errors about damaged training data into a one-line UserError naming the shard
+    and the record; every other error keeps its traceback."""
+    try:
+        yield
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+        problem = describe_data_error(error, files)
+        if problem is None:
+            raise
+        raise UserError(problem) from None
 
 
 def check_shards(files, resolution):
@@ -52,10 +112,9 @@ def check_shards(files, resolution):
                 raise UserError(f"{shard}: shard holds no records")
             decode_image(first, shard, resolution)
         except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
-            description = describe_data_error(error)
             if SIZE_MISMATCH.search(error.message):
-                raise UserError(description) from None
-            raise UserError(f"{shard}: not a readable tfrecord shard of PNG images ({description})") from None
+                raise UserError(describe_data_error(error, [shard])) from None
+            raise UserError(f"{shard}: not a readable tfrecord shard of PNG images ({core_message(error)})") from None
 
 
 def _epoch_records(files, seed, epoch, shuffle_buffer, pipeline_count, pipeline_index):

@@ -58,6 +58,10 @@ class Discriminator:
         return self._classify(tf.cast(tf.convert_to_tensor(images), tf.float32))
 
 
+class NoDiscriminator(UserError):
+    """A generator-only checkpoint (as the seed's gen/ scripts keep one) asked for its discriminator."""
+
+
 def _networks(checkpoint, path):
     networks = checkpoint.networks
     try:
@@ -76,7 +80,7 @@ def generator_from_checkpoint(checkpoint, path, use_ema=True):
 
 def discriminator_from_checkpoint(checkpoint, path):
     if checkpoint.discriminator is None:
-        raise UserError(f"{path}: this checkpoint holds no discriminator (only a generator)")
+        raise NoDiscriminator(f"{path}: a generator-only checkpoint: it holds no discriminator")
     resolution, _, channel_scale = _networks(checkpoint, path)
     model = build_discriminator(resolution, channel_scale)
     set_weights_checked(model, checkpoint.discriminator, path, "discriminator")

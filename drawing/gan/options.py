@@ -13,6 +13,7 @@ from pathlib import Path
 
 from drawing.cli import UserError
 from drawing.files import natural_sorted
+from drawing.folders import require_complete
 from drawing.gan.networks import RESOLUTIONS
 
 OPTIONS_FILE = "options.json"
@@ -185,6 +186,9 @@ def check_batch_sizes(options, replicas, source=OPTIONS_FILE):
 def load_options(run_dir):
     """The options of a run folder (`<run_dir>/options.json`)."""
     path = Path(run_dir) / OPTIONS_FILE
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder; the run folder's options must be a JSON file "
+                        "(see train/options.json for an example)")
     if not path.is_file():
         raise UserError(f"{path}: not found; a run folder must hold an options.json "
                         "(see train/options.json for an example)")
@@ -192,15 +196,22 @@ def load_options(run_dir):
         values = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise UserError(f"{path}: not valid JSON ({error})") from None
+    except OSError as error:
+        raise UserError(f"{path}: cannot be read ({error.strerror})") from None
     return parse_options(values, source=str(path))
 
 
 def dataset_files(options, source=OPTIONS_FILE):
     """The shard files `dataset_file_pattern` matches (relative patterns from the current folder, as
-    in the seed), in a stable order; a UserError if there are none."""
+    in the seed), in a stable order; a UserError if there are none, or if a folder holding them was
+    left incomplete by tfrecord.py. `*`, `?` and `**` are wildcards; `[` is an ordinary character, as
+    folder names hold it (`scans [2024]`) far more often than patterns use character sets."""
     pattern = str(Path(options.dataset_file_pattern).expanduser())
-    files = natural_sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    files = natural_sorted(p for p in glob.glob(pattern.replace("[", "[[]"), recursive=True) if Path(p).is_file())
     if not files:
-        raise UserError(f"{source}: 'dataset_file_pattern' {options.dataset_file_pattern!r} matches no file "
-                        f"(relative patterns start from {Path.cwd()})")
+        hint = (f"; it is a folder, name its shards, e.g. {str(Path(pattern) / '*.tfrecord')!r}"
+                if Path(pattern).is_dir() else f" (relative patterns start from {Path.cwd()})")
+        raise UserError(f"{source}: 'dataset_file_pattern' {options.dataset_file_pattern!r} matches no file{hint}")
+    for folder in dict.fromkeys(Path(f).parent for f in files):
+        require_complete(folder, "shard folder")
     return files

@@ -37,7 +37,7 @@ from drawing.gan.backend import keras
 from drawing.gan.checkpoint import (ZIP_MAGIC, Checkpoint, checkpoint_epoch, checkpoint_path,
                                     drop_optimizer_state, holds_optimizer_state, list_checkpoints,
                                     read_checkpoint, write_checkpoint)
-from drawing.gan.dataset import check_shards, describe_data_error, make_dataset
+from drawing.gan.dataset import check_shards, make_dataset
 from drawing.gan.layers import MINIBATCH_GROUP_SIZE
 from drawing.gan.models import Generator
 from drawing.gan.networks import (build_discriminator, build_generator, initialise_weights,
@@ -596,14 +596,11 @@ class Run:
         started = last_refresh = time.monotonic()
         first_batch = epoch * trainer.epoch_batches
         for batch in range(trainer.epoch_batches):
-            try:
-                trainer.train_step(iterator, (first_batch + batch) % self.options.d_reg_interval == 0)
-                now = time.monotonic()
-                if now - last_refresh >= PROGRESS_REFRESH_SECONDS or batch + 1 == trainer.epoch_batches:
-                    progress.update(batch + 1, list(trainer.statistics().items()))
-                    last_refresh = now
-            except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as error:
-                raise UserError(describe_data_error(error)) from None
+            trainer.train_step(iterator, (first_batch + batch) % self.options.d_reg_interval == 0)
+            now = time.monotonic()
+            if now - last_refresh >= PROGRESS_REFRESH_SECONDS or batch + 1 == trainer.epoch_batches:
+                progress.update(batch + 1, list(trainer.statistics().items()))
+                last_refresh = now
         stats = trainer.statistics()
         seconds = time.monotonic() - started
         if not all(math.isfinite(value) for value in stats.values()):

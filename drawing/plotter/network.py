@@ -86,9 +86,14 @@ def select_layer(model, layer, channel, description):
 def discriminator_network(checkpoint):
     """The discriminator of a checkpoint file or run folder (our format or the seed's)."""
     from drawing.gan import load_discriminator
+    from drawing.gan.models import NoDiscriminator
     if checkpoint is None:
         raise UserError("give a checkpoint file or run folder (or --network vgg16 --weights <file.h5>)")
-    discriminator = load_discriminator(checkpoint)
+    try:
+        discriminator = load_discriminator(checkpoint)
+    except NoDiscriminator as error:
+        raise UserError(f"{error}; svg.py needs the training run's checkpoint, or use --network vgg16 "
+                        "--weights <file.h5>") from None
     return Network(discriminator.model, discriminator.resolution, f"the discriminator of {checkpoint}",
                    tf.identity, DISCRIMINATOR_LAYER)
 

@@ -1,0 +1,63 @@
+"""Export a model trained here as a checkpoint of the seed's scripts (its pickle of train.TrainingState).
+
+    python export.py ../runs/blob256 blob256.checkpoint
+    python export.py ../runs/blob256/40.checkpoint ~/seed/train/run/40.checkpoint
+
+The input is a checkpoint file or a run folder (its newest checkpoint). The seed's gen/path.py makes
+frames from the exported file, and its train/main.py resumes training from it when it lies in a run
+folder as `<epoch>.checkpoint` beside an options.json. The seed builds only full-width networks, so a
+model trained at another channel_scale than 1 cannot be exported. The seed's format has no moving
+average and no optimizer state: the moving-average generator (what gen/ here draws with) is written as
+the generator unless --no-ema says otherwise, and training resumed by the seed starts Adam afresh.
+A checkpoint holding only a generator is written in the layout of the seed's gen/ scripts.
+"""
+import argparse
+from pathlib import Path
+
+from drawing.cli import UserError, run, use_legacy_keras
+
+use_legacy_keras()
+
+from drawing.folders import check_not_overlapping  # noqa: E402  (after choosing Keras 2)
+from drawing.gan.checkpoint import read_checkpoint, resolve_checkpoint  # noqa: E402
+from drawing.gan.legacy import write_seed_checkpoint  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", help="checkpoint file or training run folder (its newest checkpoint), "
+                                      "e.g. ../runs/blob256")
+    parser.add_argument("output", help="the file to write, e.g. blob256.checkpoint")
+    parser.add_argument("--no-ema", action="store_true",
+                        help="write the generator's training weights, not its moving average")
+    parser.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    return parser.parse_args(argv)
+
+
+def check_output(output, model, overwrite):
+    """The output must be a new file (or replaceable with --overwrite) and never the input or inside it."""
+    check_not_overlapping(output, [model], option="output")
+    if output.is_dir():
+        raise UserError(f"{output}: is a folder; give the name of the file to write")
+    if output.exists() and not overwrite:
+        raise UserError(f"{output}: already exists; add --overwrite to replace it")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    output = Path(args.output)
+    source = resolve_checkpoint(args.model)
+    check_output(output, Path(args.model), args.overwrite)
+    checkpoint = read_checkpoint(source)
+    write_seed_checkpoint(output, checkpoint, source, use_ema=not args.no_ema)
+    generator = ("moving-average generator" if checkpoint.generator_ema is not None and not args.no_ema
+                 else "generator")
+    networks = (f"{generator} and discriminator" if checkpoint.discriminator is not None
+                else f"{generator} only (the layout of the seed's gen/ scripts)")
+    print(f"wrote {output}: epoch {checkpoint.epoch} of {source}, {networks}, in the seed's format")
+
+
+if __name__ == "__main__":
+    run(main)
