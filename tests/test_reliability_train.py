@@ -1,16 +1,23 @@
 """train/ given what careless or unlucky users give it: each a one-line error naming the file, the input
 left as it was. An options.json that is a folder, `[` in a shard path, a shard folder whose tfrecord.py
-run was killed, a truncated or bit-flipped shard (named with the record), and other errors left alone."""
+run was killed, a truncated or bit-flipped shard (named with the record), and other errors left alone; and a
+run killed midway resumes to the uninterrupted result."""
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import load_script
+from conftest import REPO, load_script, run_script
 from drawing.cli import UserError
 from drawing.folders import write_record
+from drawing.gan.checkpoint import ARRAY_GROUPS, read_checkpoint
 from drawing.gan.dataset import data_errors_named
 from drawing.gan.options import dataset_files, parse_options
 from drawing.images import encode_png
@@ -133,3 +140,28 @@ def test_errors_not_about_the_shards_keep_their_traceback(tmp_path, error):
         with data_errors_named([str(shards / "0.tfrecord"), str(shards / "1.tfrecord")]):
             raise error
     assert raised.value is error
+
+
+def test_a_training_run_killed_midway_resumes_to_the_uninterrupted_result(tmp_path):
+    """SIGKILL main.py once its first checkpoint exists (it is then in epoch 2, maybe writing a checkpoint):
+    the same command finishes the run, bit for bit as a run that was never interrupted, no temp files left."""
+    write_shards(tmp_path / "shards")
+    options = {"total_sample_count": 24, "epoch_sample_count": 8}
+    whole = make_run(tmp_path / "whole", str(tmp_path / "shards" / "*.tfrecord"), **options)
+    killed = make_run(tmp_path / "killed", str(tmp_path / "shards" / "*.tfrecord"), **options)
+    run_script("train", "main.py", whole)
+    process = subprocess.Popen([sys.executable, "main.py", str(killed)], cwd=REPO / "train",
+                               env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (killed / "1.checkpoint").exists():
+        assert process.poll() is None and time.monotonic() < deadline, "the run ended before it was killed"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (killed / "3.checkpoint").exists()
+    run_script("train", "main.py", killed)
+    assert not list(killed.glob(".*.tmp"))
+    original, again = read_checkpoint(whole / "3.checkpoint"), read_checkpoint(killed / "3.checkpoint")
+    for group in ARRAY_GROUPS:
+        for a, b in zip(getattr(original, group), getattr(again, group)):
+            np.testing.assert_array_equal(a, b, err_msg=group)
