@@ -35,8 +35,8 @@ from drawing.blob import (ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, Grid, cen
 from drawing.cli import UserError, non_negative_int, positive_int, run, warn
 from drawing.files import list_images
 from drawing.folders import command_line, open_output_folder, record_path, write_record
-from drawing.images import (FAST_PNG, TILE_RESOLUTIONS, check_declared_size, check_scan_dpi, open_image, to_array,
-                            write_png)
+from drawing.images import (FAST_PNG, TILE_RESOLUTIONS, check_declared_size, check_scan_dpi, image_errors, open_image,
+                            to_array, write_png)
 from drawing.parallel import parallel_map
 
 CHUNK_TILES = 512
@@ -176,18 +176,13 @@ def inspect_scan(scan, index, cutting, corner):
 def png_header(path, dpi):
     """(height, width, mode) of a PNG whose chunks all check out (CRC), without decoding its pixels;
     a warning where the header records fewer DPI than `dpi`."""
-    try:
-        with Image.open(path) as image:
-            if image.format != "PNG":
-                raise UserError(f"{path}: not a PNG file ({image.format})")
-            size, mode = image.size, image.mode
-            check_declared_size(*size, path)
-            check_scan_dpi(path, image, dpi)
-            image.verify()
-    except Image.UnidentifiedImageError:
-        raise UserError(f"{path}: not an image file") from None
-    except (OSError, SyntaxError, ValueError) as error:
-        raise UserError(f"{path}: cannot be read, the file is damaged or truncated ({error})") from None
+    with image_errors(path, "read"), Image.open(path) as image:
+        if image.format != "PNG":
+            raise UserError(f"{path}: not a PNG file ({image.format})")
+        size, mode = image.size, image.mode
+        check_declared_size(*size, path)
+        check_scan_dpi(path, image, dpi)
+        image.verify()
     return size[1], size[0], mode
 
 

@@ -2,6 +2,7 @@
 
 Arrays are uint8, height x width x channels in RGB(A) order, or height x width for grayscale.
 """
+import contextlib
 import io
 import warnings
 from pathlib import Path
@@ -40,14 +41,11 @@ def check_declared_size(width, height, path):
                         f"more than the largest scan this accepts ({MAX_PIXELS / 1e6:.0f}); not decoding it")
 
 
-def open_image(path):
-    """A fully decoded PIL image, or a UserError naming the file if it is missing, not an image, truncated,
-    or declares more pixels than any scan (checked before decoding)."""
-    path = Path(path)
+@contextlib.contextmanager
+def image_errors(path, doing="decoded"):
+    """PIL's errors for a file inside the block, as one-line UserErrors naming the file."""
     try:
-        image = Image.open(path)
-        check_declared_size(*image.size, path)
-        image.load()
+        yield
     except IsADirectoryError:
         raise UserError(f"{path}: is a folder, not an image file") from None
     except FileNotFoundError:
@@ -55,7 +53,17 @@ def open_image(path):
     except Image.UnidentifiedImageError:
         raise UserError(f"{path}: not an image file") from None
     except (OSError, SyntaxError, ValueError) as error:
-        raise UserError(f"{path}: cannot be decoded, the file is damaged or truncated ({error})") from None
+        raise UserError(f"{path}: cannot be {doing}, the file is damaged or truncated ({error})") from None
+
+
+def open_image(path):
+    """A fully decoded PIL image, or a UserError naming the file if it is missing, not an image, truncated,
+    or declares more pixels than any scan (checked before decoding)."""
+    path = Path(path)
+    with image_errors(path):
+        image = Image.open(path)
+        check_declared_size(*image.size, path)
+        image.load()
     return image
 
 
@@ -80,17 +88,8 @@ def check_scan_dpi(path, image, dpi, tile_resolution=None):
 def image_size(path):
     """(height, width) from the image's header alone, with open_image's errors."""
     path = Path(path)
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a folder, not an image file") from None
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
-    except Image.UnidentifiedImageError:
-        raise UserError(f"{path}: not an image file") from None
-    except (OSError, SyntaxError, ValueError) as error:
-        raise UserError(f"{path}: cannot be read, the file is damaged or truncated ({error})") from None
+    with image_errors(path, "read"), Image.open(path) as image:
+        width, height = image.size
     check_declared_size(width, height, path)
     return height, width
 
