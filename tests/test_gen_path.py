@@ -37,6 +37,19 @@ def frame_files(folder):
     return sorted(path.name for path in folder.glob("*.png"))
 
 
+def beside(run_dir, suffix):
+    """The file named after the run folder, beside it: its record (.json), latents (.npy) or plot."""
+    return run_dir.with_name(run_dir.name + suffix)
+
+
+def latents_of(run_dir):
+    return np.load(beside(run_dir, ".npy"))
+
+
+def record_of(run_dir):
+    return json.loads(beside(run_dir, ".json").read_text())
+
+
 STYLES = [
     # arguments, style folder, frames, first and last frame name, plotted
     (["random", "--count=5"], "random_c5", 5, "0.png", "4.png", False),
@@ -55,12 +68,15 @@ def test_every_style_writes_its_frames_latents_and_record(generator, tmp_path, a
     names = frame_files(run_dir)
     assert len(names) == count and names[0] == first and names[-1] == last
     assert read_image(run_dir / first).shape == (16, 16, 3)
-    latents = np.load(run_dir / "latents.npy")
+    latents = latents_of(run_dir)
     assert latents.shape == (count, LATENT_SIZE) and latents.dtype == np.float32
-    record = json.loads((run_dir / "run.json").read_text())
+    record = record_of(run_dir)
     assert record["seed"] == 5 and record["style"] == arguments[0] and record["frames"] == count
+    assert record["stage"] == "path.py" and record["complete"] is True
     assert "--seed=5" in record["command"]
-    assert (tmp_path / folder / f"{run_dir.name}_plot.png").exists() == plotted
+    assert beside(run_dir, "_plot.png").exists() == plotted
+    # the frames folder holds the frames only: the seed's next stage opens every file in it as an image
+    assert all(path.suffix == ".png" for path in run_dir.iterdir())
 
 
 def test_keyframes_loop_through_frames_picked_from_a_random_run(generator, tmp_path):
@@ -69,7 +85,7 @@ def test_keyframes_loop_through_frames_picked_from_a_random_run(generator, tmp_p
                         "--frames=5", "--interpolation=spherical", "--seed=2")
     assert run_dir.parent.name == "keyframes_spherical_k3_f5"
     assert len(frame_files(run_dir)) == 15
-    source, looped = np.load(picked_run / "latents.npy"), np.load(run_dir / "latents.npy")
+    source, looped = latents_of(picked_run), latents_of(run_dir)
     np.testing.assert_allclose(looped[[0, 5, 10]], source[[4, 0, 2]], rtol=1e-5, atol=1e-6)
     # the same latents make the same picture (up to rounding in a differently sized batch)
     difference = read_image(run_dir / "05.png").astype(int) - read_image(picked_run / "0.png").astype(int)
@@ -82,17 +98,17 @@ def test_same_seed_same_frames_and_truncation_scales_the_latents(generator, tmp_
     tamer = make_path(generator, tmp_path / "c", "bezier", "--segments=1", "--frames=4", "--seed=9",
                       "--truncation=0.5")
     other = make_path(generator, tmp_path / "d", "bezier", "--segments=1", "--frames=4", "--seed=10")
-    np.testing.assert_array_equal(np.load(first / "latents.npy"), np.load(again / "latents.npy"))
+    np.testing.assert_array_equal(latents_of(first), latents_of(again))
     assert [(first / n).read_bytes() for n in frame_files(first)] == [(again / n).read_bytes() for n in frame_files(again)]
-    np.testing.assert_allclose(np.load(tamer / "latents.npy"), 0.5 * np.load(first / "latents.npy"))
-    assert not np.allclose(np.load(other / "latents.npy"), np.load(first / "latents.npy"))
+    np.testing.assert_allclose(latents_of(tamer), 0.5 * latents_of(first))
+    assert not np.allclose(latents_of(other), latents_of(first))
 
 
 def test_int8_frames_are_close_to_the_exact_ones_and_recorded(generator, tmp_path):
     exact = make_path(generator, tmp_path / "a", "random", "--count=5", "--seed=4")
     int8 = make_path(generator, tmp_path / "b", "random", "--count=5", "--seed=4", "--int8", "--batch=2")
-    assert json.loads((int8 / "run.json").read_text())["int8"] is True
-    assert json.loads((exact / "run.json").read_text())["int8"] is False
+    assert record_of(int8)["int8"] is True
+    assert record_of(exact)["int8"] is False
     assert frame_files(int8) == frame_files(exact)
     difference = np.abs(np.stack([read_image(int8 / name).astype(int) - read_image(exact / name)
                                   for name in frame_files(exact)]))
@@ -129,7 +145,10 @@ def test_the_script_runs_from_its_folder_on_a_run_folder(run_folder, tmp_path):
 @pytest.mark.parametrize("arguments, problem", [
     (["bitloop", "--bitloop=1021"], "0 and 1"),
     (["bitloop", "--bitloop=000"], "no 1"),
-    (["period", "--frames=10"], "does not use --frames"),
+    (["bezier", "--frames=1"], "--frames 1: a loop needs at least 2 frames"),
+    (["bitloop", "--frames=1"], "--frames 1: a loop needs at least 2 frames"),
+    (["phase", "--grid=3"], "--grid '3'"),
+    (["phase", "--grid=1x1"], "at least 2 cells"),
     (["phase", "--seconds=0.1"], "too short"),
     (["keyframes"], "give --keyframes"),
     (["keyframes", "--keyframes=x", "--pick=1,a"], "--pick"),
