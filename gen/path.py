@@ -512,6 +512,8 @@ def generate_path(args, argv, generator_loader=load_model):
         write_record(run_dir, record, complete=False)
     else:
         print(f"{run_dir}: finishing this interrupted run", file=sys.stderr, flush=True)
+        for temporary in run_dir.glob(".*.tmp"):   # frames a killed run was writing
+            temporary.unlink(missing_ok=True)
     save_latents(record_path(run_dir, ".npy"), latents)
     if args.style in WAVE_STYLES and layout is None and latent_size <= PLOT_MAX_DIMENSIONS:
         plot_waves(latents, record_path(run_dir, "_plot.png"), f"{style_dir.name}, seed {seed}")

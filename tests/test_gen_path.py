@@ -188,3 +188,99 @@ def test_a_checkpoint_in_the_seeds_format_makes_frames_too(tmp_path):
                                       build_discriminator(16), resolution=16, latent_size=LATENT_SIZE)
     run_dir = make_path(path_script.load_model(seed_file), tmp_path / "out", "random", "--count=3", "--seed=1")
     assert frame_files(run_dir) == ["0.png", "1.png", "2.png"]
+
+
+def test_the_seed_readmes_command_line_with_every_flag_runs_with_a_note(run_folder, tmp_path):
+    result = run_script("gen", "path.py", run_folder, "bezier", f"--dir_out={tmp_path}", "--count=3",
+                        "--segments=2", "--frames=4", "--bitloop=1100", "--seed=1")
+    assert "note: bezier does not use --bitloop, --count; ignored" in result.stderr
+    run_dir = next((tmp_path / "bezier_s2_f4").glob("*_seed1"))
+    assert len(frame_files(run_dir)) == 8 and record_of(run_dir)["complete"] is True
+
+
+def test_unused_options_are_named_for_each_style():
+    given = {"count": 3, "segments": 2, "frames": 4, "bitloop": "1100", "seconds": None}
+    assert path_script.unused_options("bezier", given) == ["bitloop", "count"]
+    assert path_script.unused_options("random", given) == ["bitloop", "frames", "segments"]
+    assert path_script.unused_options("bitloop", given) == ["count", "segments"]
+
+
+def test_every_style_is_one_record_of_folder_options_and_latents():
+    request = path_script.PathRequest({"count": 4, "segments": 3, "frames": 5, "bitloop": "10", "seconds": 1},
+                                      latent_size=LATENT_SIZE, fps=16, keyframes=np.eye(3, LATENT_SIZE))
+    for name, style in path_script.STYLES.items():
+        options = {key: request.options.get(key, default) for key, default in style.options.items()}
+        options["interpolation"] = options.get("interpolation") and "linear"
+        one = path_script.PathRequest(options, LATENT_SIZE, 16, request.keyframes)
+        latents = style.latents(one, np.random.default_rng(0))
+        assert latents.ndim == 2 and latents.shape[1] == LATENT_SIZE and style.folder(one).startswith(name)
+
+
+def test_keyframes_read_the_npy_beside_a_folder_or_a_projected_run(generator, tmp_path):
+    picked_run = make_path(generator, tmp_path, "random", "--count=4", "--seed=1")
+    assert not (picked_run / "latents.npy").exists()
+    projected = tmp_path / "projected"   # gen/project.py's output: images, <run>.npy and <run>.json beside
+    projected.mkdir()
+    np.save(tmp_path / "projected.npy", latents_of(picked_run)[[3, 1]])
+    (tmp_path / "projected.json").write_text('{"stage": "project.py", "complete": true}')
+    for source in (projected, tmp_path / "projected.npy"):
+        run_dir = make_path(generator, tmp_path / "k", "keyframes", f"--keyframes={source}", "--frames=2",
+                            "--interpolation=linear")
+        np.testing.assert_allclose(latents_of(run_dir)[[0, 2]], latents_of(picked_run)[[3, 1]])
+    (tmp_path / "projected.json").write_text('{"stage": "project.py", "command": "python project.py m x", '
+                                             '"complete": false}')
+    with pytest.raises(UserError, match="incomplete.*python project.py m x"):
+        make_path(generator, tmp_path / "k", "keyframes", f"--keyframes={tmp_path / 'projected.npy'}")
+    grid_run = make_path(generator, tmp_path, "random", "--count=2", "--grid=2x1", "--seed=1")
+    with pytest.raises(UserError, match="grid"):
+        make_path(generator, tmp_path / "k", "keyframes", f"--keyframes={grid_run}")
+
+
+def test_a_grid_holds_independent_loops_each_the_run_of_its_cell_seed(generator, tmp_path):
+    run_dir = make_path(generator, tmp_path, "bezier", "--segments=1", "--frames=4", "--grid=3x2", "--seed=8",
+                        "--batch=4")
+    assert run_dir.parent.name == "bezier_s1_f4_grid3x2"
+    record = record_of(run_dir)
+    assert record["grid"] == {"columns": 3, "rows": 2, "cell_size": 16, "gap": 2}
+    seeds = record["cell_seeds"]
+    assert len(set(seeds)) == 6 and latents_of(run_dir).shape == (4, 6, LATENT_SIZE)
+    frame = read_image(run_dir / "2.png")
+    assert frame.shape == (2 * 16 + 2, 3 * 16 + 2 * 2, 3)
+    assert (frame[16:18] == 204).all() and (frame[:, 16:18] == 204).all()   # the light grey gap
+    # the cell in row 1, column 2 is the loop a single run with its seed makes
+    alone = make_path(generator, tmp_path / "alone", "bezier", "--segments=1", "--frames=4", f"--seed={seeds[5]}")
+    cell = frame[18:34, 36:52].astype(int)
+    assert np.abs(cell - read_image(alone / "2.png")).max() <= 1
+    assert np.abs(frame[0:16, 0:16].astype(int) - cell).max() > 10   # another seed, another picture
+
+
+def test_grid_layout_defaults_fit_the_frame():
+    assert path_script.grid_layout("3x3", 256) == path_script.GridLayout(3, 3, 256, 4)
+    big = path_script.grid_layout("4x2", 1024)
+    assert big.size[0] <= path_script.GRID_MAX_SIDE + 3 * big.gap and big.cell_size == 512
+    assert path_script.grid_layout("2X2", 16, cell_size=32, gap=0).size == (64, 64)
+
+
+def test_a_grid_of_keyframes_is_refused(generator, tmp_path):
+    np.save(tmp_path / "k.npy", np.zeros((3, LATENT_SIZE), dtype=np.float32))
+    with pytest.raises(UserError, match="every cell would be the same"):
+        make_path(generator, tmp_path, "keyframes", f"--keyframes={tmp_path / 'k.npy'}", "--grid=2x2")
+
+
+def test_an_interrupted_run_is_finished_by_the_same_command(generator, tmp_path):
+    arguments = ("bezier", "--segments=2", "--frames=5", "--batch=3")
+    whole = make_path(generator, tmp_path / "whole", *arguments, "--seed=3")
+    broken = make_path(generator, tmp_path / "broken", *arguments, "--seed=3")
+    record = record_of(broken)
+    beside(broken, ".json").write_text(json.dumps(dict(record, complete=False)))
+    for name in ("4.png", "7.png", "9.png"):   # as a kill leaves it: some batches missing
+        (broken / name).unlink()
+    (broken / "0.png").write_bytes(b"kept: its batch is complete")
+    # no --seed: an interrupted run of the same settings is found, whatever its seed
+    again = make_path(generator, tmp_path / "broken", *arguments)
+    assert again == broken and record_of(broken)["complete"] is True and record_of(broken)["seed"] == 3
+    assert (broken / "0.png").read_bytes() == b"kept: its batch is complete"
+    assert [(broken / n).read_bytes() for n in frame_files(whole)[1:]] == \
+        [(whole / n).read_bytes() for n in frame_files(whole)[1:]]
+    # a finished run is never touched again: the same command makes a new run
+    assert make_path(generator, tmp_path / "broken", *arguments, "--seed=3") != broken
