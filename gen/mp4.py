@@ -67,9 +67,6 @@ class VideoFormat:
     even_sides: bool = False      # 4:2:0 chroma in H.264 needs even sides
     filters: str = None           # an ffmpeg filter graph, {alpha} replaced by 1 for transparent frames
 
-    def frame_pix_fmt(self, alpha):
-        return "rgba" if alpha else "rgb24"
-
 
 FORMATS = {
     ".mp4": VideoFormat("libx264", "yuv420p", params=("-f", "mp4", "-movflags", "+faststart"),
@@ -202,7 +199,7 @@ def write_video(frames, size, path_out, fps, video, alpha, crf, total):
         params += ["-vf", video.filters.format(alpha=int(alpha))]
     with atomic_path(path_out) as temporary:
         writer = imageio_ffmpeg.write_frames(
-            str(temporary), size, pix_fmt_in=video.frame_pix_fmt(alpha),
+            str(temporary), size, pix_fmt_in="rgba" if alpha else "rgb24",
             pix_fmt_out=video.alpha_pix_fmt if alpha else video.pix_fmt, fps=fps, codec=video.codec,
             quality=None, macro_block_size=1, ffmpeg_log_level="error", output_params=params)
         writer.send(None)
