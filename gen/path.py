@@ -421,6 +421,18 @@ def unfinished_run(style_dir, settings, seed):
     return None
 
 
+def open_run(style_dir, settings, seed, inputs):
+    """(the interrupted run to finish and its record), or (None, {}) where a new run is to start."""
+    run_dir = unfinished_run(style_dir, settings, seed)
+    if run_dir is None:
+        return None, {}
+    record = open_output_folder(run_dir, STAGE, inputs)
+    print(f"{run_dir}: finishing this interrupted run", file=sys.stderr, flush=True)
+    for temporary in run_dir.glob(".*.tmp"):   # frames the killed run was writing
+        temporary.unlink(missing_ok=True)
+    return run_dir, record
+
+
 def save_latents(path, latents):
     with atomic_path(path) as temporary:
         with open(temporary, "wb") as handle:
@@ -489,19 +501,15 @@ def generate_path(args, argv, generator_loader=load_model):
 
     grid_suffix = "" if layout is None else f"_grid{layout.columns}x{layout.rows}"
     style_dir = Path(args.dir_out) / (style.folder(request) + grid_suffix)
-    check_not_overlapping(style_dir / run_name(args.seed or 0), inputs)
+    check_not_overlapping(style_dir / run_name(args.seed or 0), inputs)   # the run folder to be
     settings = {"style": args.style, "model": str(Path(args.model).resolve()),
                 "options": {name: value for name, value in options.items() if value is not None},
                 "fps": fps, "truncation": args.truncation, "batch": args.batch, "int8": args.int8,
                 "grid": None if layout is None else asdict(layout)}
-    run_dir = unfinished_run(style_dir, settings, args.seed)
-    if run_dir is None:
-        seed = args.seed if args.seed is not None else secrets.randbelow(2 ** 31)
+    run_dir, record = open_run(style_dir, settings, args.seed, inputs)
+    seed = record.get("seed", args.seed if args.seed is not None else secrets.randbelow(2 ** 31))
+    if not run_dir:
         run_dir = new_run_dir(style_dir, seed)
-        record = {}
-    else:
-        record = open_output_folder(run_dir, STAGE, inputs)
-        seed = record["seed"]
     latents = latent_paths.truncate(make_latents(args.style, request, seed, layout), args.truncation)
     if not record:
         record = {"stage": STAGE, "command": command_line(argv), "seed": seed, **settings,
@@ -510,10 +518,6 @@ def generate_path(args, argv, generator_loader=load_model):
         if layout is not None:
             record["cell_seeds"] = cell_seeds(seed, layout.cells)
         write_record(run_dir, record, complete=False)
-    else:
-        print(f"{run_dir}: finishing this interrupted run", file=sys.stderr, flush=True)
-        for temporary in run_dir.glob(".*.tmp"):   # frames a killed run was writing
-            temporary.unlink(missing_ok=True)
     save_latents(record_path(run_dir, ".npy"), latents)
     if args.style in WAVE_STYLES and layout is None and latent_size <= PLOT_MAX_DIMENSIONS:
         plot_waves(latents, record_path(run_dir, "_plot.png"), f"{style_dir.name}, seed {seed}")
