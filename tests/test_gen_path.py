@@ -206,14 +206,12 @@ def test_unused_options_are_named_for_each_style():
 
 
 def test_every_style_is_one_record_of_folder_options_and_latents():
-    request = path_script.PathRequest({"count": 4, "segments": 3, "frames": 5, "bitloop": "10", "seconds": 1},
-                                      latent_size=LATENT_SIZE, fps=16, keyframes=np.eye(3, LATENT_SIZE))
+    given = {"count": 4, "segments": 3, "frames": 5, "bitloop": "10", "seconds": 1}
     for name, style in path_script.STYLES.items():
-        options = {key: request.options.get(key, default) for key, default in style.options.items()}
-        options["interpolation"] = options.get("interpolation") and "linear"
-        one = path_script.PathRequest(options, LATENT_SIZE, 16, request.keyframes)
-        latents = style.latents(one, np.random.default_rng(0))
-        assert latents.ndim == 2 and latents.shape[1] == LATENT_SIZE and style.folder(one).startswith(name)
+        options = path_script.style_options(name, given)
+        request = path_script.PathRequest(options, LATENT_SIZE, fps=16, keyframes=np.eye(3, LATENT_SIZE))
+        latents = style.latents(request, np.random.default_rng(0))
+        assert latents.ndim == 2 and latents.shape[1] == LATENT_SIZE and style.folder(request).startswith(name)
 
 
 def test_keyframes_read_the_npy_beside_a_folder_or_a_projected_run(generator, tmp_path):
