@@ -71,14 +71,19 @@ EOF
 
 # ---- BEGIN gen ----
 # From the trained run: a seamless bezier loop (4 segments of 24 frames) and its mp4; the same loop made
-# transparent in navy and laid over a sample scan, as mp4; and 16 random images for the fill section,
-# rendered with 8-bit weights (--int8, the fast CPU mode for long renders).
+# transparent in navy and laid over a sample scan, as mp4, and kept transparent, as WebM; a 3 x 3 grid
+# of phase loops and its mp4; and 16 random images for the fill section, rendered with 8-bit weights
+# (--int8, the fast CPU mode for long renders).
 newest_run() { local runs=("$1"/*/); local newest="${runs[-1]}"; echo "${newest%/}"; }
 (cd "$ROOT/gen" && python path.py "$RUN" bezier --dir_out="$FRAMES" --segments=4 --frames=24 --seed="$DEMO_SEED")
 LOOP="$(newest_run "$FRAMES/bezier_s4_f24")"
 (cd "$ROOT/gen" && python mp4.py "$LOOP")
 (cd "$ROOT/gen" && python rgba.py "$LOOP" --color=navy)
 (cd "$ROOT/gen" && python mp4.py "${LOOP}_rgba_navy" --background="$SCANS_BLOB/1.png")
+(cd "$ROOT/gen" && python mp4.py "${LOOP}_rgba_navy" --out="${LOOP}_rgba_navy.webm")
+(cd "$ROOT/gen" && python path.py "$RUN" phase --dir_out="$FRAMES" --seconds=2 --fps=16 --grid=3x3 --seed="$DEMO_SEED")
+GRID="$(newest_run "$FRAMES/phase_s2_grid3x3")"
+(cd "$ROOT/gen" && python mp4.py "$GRID")
 (cd "$ROOT/gen" && python path.py "$RUN" random --dir_out="$FRAMES" --count=16 --seed="$DEMO_SEED" --int8)
 RANDOM_IMAGES="$(newest_run "$FRAMES/random_c16")"
 echo "random images: $RANDOM_IMAGES"
@@ -107,7 +112,8 @@ cat <<SUMMARY
 
 Demo finished. Results are in $OUT. Open first:
   the looping latent-space animation:        $LOOP.mp4
-  the same, transparent over a sample scan:  ${LOOP}_rgba_navy.mp4
+  the same, transparent over a sample scan:  ${LOOP}_rgba_navy.mp4 (and with its alpha, .webm)
+  nine loops at once:                        $GRID.mp4
   the generator after each epoch:            $RUN/fakes/ (reals.png beside it)
   how the scans were cut into tiles:         $GRID_SPEC/ and $GRID_BLOB/
   generated images coloured by fill/:        $FILLED/

@@ -23,10 +23,13 @@ def frame_name(index, count):
 def parse_color(color):
     """An RGB triple for any colour PIL understands ('black', '#ff8800', 'rgb(0,0,255)'), else a UserError."""
     try:
-        return ImageColor.getrgb(color)[:3]
+        channels = ImageColor.getrgb(color)
     except ValueError:
         raise UserError(f"colour {color!r} is not a colour PIL understands "
                         "(try a name such as 'black' or a hex code such as '#1a2b3c')") from None
+    if not all(0 <= channel <= 255 for channel in channels):
+        raise UserError(f"colour {color!r} has a channel outside 0 to 255")
+    return channels[:3]
 
 
 def frame_header(path):

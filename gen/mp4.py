@@ -1,29 +1,42 @@
-"""Turn a folder of frames into an mp4 video, laying transparent frames over a background.
+"""Turn a folder of frames into a video (mp4, WebM, ProRes MOV, GIF or APNG), keeping or flattening transparency.
 
     python mp4.py out/bezier_s4_f64/20261121-093000_seed7
-    python mp4.py out/bezier_s4_f64/20261121-093000_seed7_rgba_black --background=paper.png
+    python mp4.py out/bezier_s4_f64/20261121-093000_seed7_rgba_navy --out=loop.webm
+    python mp4.py out/bezier_s4_f64/20261121-093000_seed7_rgba_navy --background=paper.png
 
 The frames (the folder's PNGs in natural order, all one size) become `<dir_in>.mp4` beside the folder,
-or `--out`: H.264 in yuv420p, which every player shows, at `--fps` with quality `--crf`. A side of odd
-length is padded by repeating its last row or column, since yuv420p needs even sides. The encoder is
-the ffmpeg that the imageio-ffmpeg wheel carries, so no system ffmpeg is needed.
+or `--out`, whose extension chooses the format:
+- `.mp4`   H.264 in yuv420p, which every player and site shows; no transparency. Quality `--crf`.
+- `.webm`  VP9, with alpha (yuva420p) for transparent frames: browsers show it over the page. `--crf`.
+- `.mov`   ProRes 4444, with alpha (yuva444p10le): for video editors; large files.
+- `.gif`   one 256-colour palette for the whole animation, on/off transparency (alpha of 128 and up
+           is opaque), delays in hundredths of a second: for chats and places that take nothing else.
+- `.png`   APNG, lossless RGBA, looping: browsers, and exact frames.
+A side of odd length is padded by repeating its last row or column where the pixel format needs even
+sides (mp4). The encoder is the ffmpeg that the imageio-ffmpeg wheel carries, so no system ffmpeg is needed.
 
 Background rules:
-- Frames with transparency (from rgba.py) are laid over `--background`: an image, a video, or a colour
-  PIL understands. An image or video is scaled to cover the frame with its aspect ratio kept, the
-  overflow cropped evenly; a video is resampled to `--fps` and starts over when it is shorter than
-  the animation.
-- Transparent frames without `--background` are laid over white, like ink on paper (said on stderr).
+- Transparent frames keep their transparency in .webm, .mov, .gif and .png, unless `--background` is
+  given: then they are laid over it and the video is opaque. In .mp4 they are always laid over
+  `--background`, white when none is given (said on stderr).
+- `--background` is an image, a video, or a colour PIL understands. An image or video is scaled to cover
+  the frame with its aspect ratio kept, the overflow cropped evenly; a video is resampled to `--fps` and
+  starts over when it is shorter than the animation.
 - Opaque frames hide any background, so `--background` is ignored for them (said on stderr).
 
-Frames are read a few at a time on other threads while ffmpeg encodes: memory does not grow with
-the length of the animation.
+The fps is `--fps`, else the one recorded beside the folder by path.py (or carried on by rgba.py), else
+30. A folder whose record says it is incomplete (path.py or rgba.py interrupted) is refused, naming
+the command that finishes it. The video is written atomically, with its record `<video>.json` beside
+it; an existing file that mp4.py did not write (no such record) is replaced only with `--overwrite`,
+and `--out` inside the frames folder is refused. Frames are read a few at a time on other threads
+while ffmpeg encodes: memory does not grow with the length of the animation (but for .gif, whose
+palette is made from every frame).
 """
 import argparse
 import itertools
-import json
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -33,12 +46,49 @@ from tqdm import tqdm
 
 from drawing.cli import UserError, positive_float, run, warn
 from drawing.files import atomic_path, require_dir
+from drawing.folders import check_not_overlapping, command_line, read_record, require_complete, write_record
 from drawing.frames import composite_over, cover, list_frames, pad_to_even, parse_color
 from drawing.images import open_image, read_image, to_array
 
+STAGE = "mp4.py"
 DEFAULT_FPS = 30
-DEFAULT_CRF = 18
 FRAMES_READ_AHEAD = 8
+GIF_ALPHA_THRESHOLD = 128   # GIF pixels are clear or opaque: alpha from this value up is opaque
+
+
+@dataclass(frozen=True)
+class VideoFormat:
+    """How one kind of output file is encoded by ffmpeg."""
+    codec: str
+    pix_fmt: str                  # for opaque frames
+    alpha_pix_fmt: str = None     # for transparent frames; None: the format has no alpha channel
+    params: tuple = ()            # more ffmpeg output options
+    crf: int = None               # default --crf, for the formats that take one
+    even_sides: bool = False      # 4:2:0 chroma in H.264 needs even sides
+    filters: str = None           # an ffmpeg filter graph, {alpha} replaced by 1 for transparent frames
+
+
+FORMATS = {
+    ".mp4": VideoFormat("libx264", "yuv420p", params=("-f", "mp4", "-movflags", "+faststart"),
+                        crf=18, even_sides=True),
+    ".webm": VideoFormat("libvpx-vp9", "yuv420p", "yuva420p",
+                         params=("-f", "webm", "-b:v", "0", "-row-mt", "1", "-cpu-used", "4"), crf=32),
+    ".mov": VideoFormat("prores_ks", "yuv444p10le", "yuva444p10le",
+                        params=("-f", "mov", "-profile:v", "4444", "-vendor", "apl0")),
+    ".gif": VideoFormat("gif", "pal8", "pal8", params=("-f", "gif"),
+                        filters="split[frames][copy];[copy]palettegen=reserve_transparent={alpha}[palette];"
+                                f"[frames][palette]paletteuse=alpha_threshold={GIF_ALPHA_THRESHOLD}"),
+    ".png": VideoFormat("apng", "rgb24", "rgba", params=("-f", "apng", "-plays", "0")),
+}
+
+
+def video_format(path):
+    """The format the extension of `path` names, or a one-line error listing those known."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise UserError(f"{path}: unknown video format {suffix or '(no extension)'!r}; "
+                        f"end --out with one of {', '.join(FORMATS)}")
+    return FORMATS[suffix]
 
 
 # ---- backgrounds: an endless stream of RGB frames of the video's size ----
@@ -109,56 +159,89 @@ def read_ahead(function, items, ahead=FRAMES_READ_AHEAD):
             yield pending.popleft().result()
 
 
-def video_frames_of(paths, has_alpha, background):
-    """The RGB frames of the video: transparent frames laid over the background, frame by frame."""
-    frames = read_ahead(lambda path: read_image(path, "RGBA" if has_alpha else "RGB"), paths)
-    if not has_alpha:
-        yield from frames
-        return
-    for frame, backdrop in zip(frames, background):
+def composited(paths, background):
+    """RGB frames: the transparent frames laid over the background stream, frame by frame."""
+    for frame, backdrop in zip(read_ahead(lambda path: read_image(path, "RGBA"), paths), background):
         yield composite_over(frame, backdrop)
 
 
 def recorded_fps(dir_in):
-    """The fps gen/path.py recorded in the folder's run.json, if it is there."""
+    """The fps recorded beside the folder (by path.py, or carried on by rgba.py), if there is one."""
+    record = read_record(dir_in) or {}
     try:
-        return float(json.loads((Path(dir_in) / "run.json").read_text())["fps"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return float(record["fps"])
+    except (KeyError, TypeError, ValueError):
         return None
 
 
-def write_mp4(frames, size, path_out, fps, crf, total):
-    """Encode RGB frames of (width, height) `size` to H.264 mp4, atomically."""
+def check_output(path_out, dir_in, background, overwrite):
+    """Refuse an output inside the frames folder (or that is the background), a folder, and a file
+    mp4.py did not write unless `overwrite`."""
+    path_out = Path(path_out)
+    inputs = [dir_in] + ([background] if background is not None and Path(background).exists() else [])
+    check_not_overlapping(path_out, inputs, option="--out")
+    if path_out.is_dir():
+        raise UserError(f"{path_out}: --out is a folder; give a video file such as loop.mp4")
+    if path_out.exists() and not overwrite and (read_record(path_out) or {}).get("stage") != STAGE:
+        raise UserError(f"{path_out}: exists and was not written by mp4.py; choose another --out, "
+                        "or add --overwrite to replace it")
+
+
+def write_video(frames, size, path_out, fps, video, alpha, crf, total):
+    """Encode frames of (width, height) `size`, RGBA when `alpha`, else RGB, in `video`'s format, atomically."""
     width, height = size
-    even_size = (width + width % 2, height + height % 2)
+    if video.even_sides:
+        size = (width + width % 2, height + height % 2)
+    params = list(video.params)
+    if video.crf is not None:
+        params += ["-crf", str(crf if crf is not None else video.crf)]
+    if video.filters:
+        params += ["-vf", video.filters.format(alpha=int(alpha))]
     with atomic_path(path_out) as temporary:
         writer = imageio_ffmpeg.write_frames(
-            str(temporary), even_size, fps=fps, codec="libx264", quality=None, macro_block_size=1,
-            pix_fmt_out="yuv420p", output_params=["-crf", str(crf), "-f", "mp4", "-movflags", "+faststart"])
+            str(temporary), size, pix_fmt_in="rgba" if alpha else "rgb24",
+            pix_fmt_out=video.alpha_pix_fmt if alpha else video.pix_fmt, fps=fps, codec=video.codec,
+            quality=None, macro_block_size=1, ffmpeg_log_level="error", output_params=params)
         writer.send(None)
         try:
-            for frame in tqdm(frames, total=total, desc="mp4", unit="frame", dynamic_ncols=True, disable=None):
-                writer.send(np.ascontiguousarray(pad_to_even(frame)))
+            for frame in tqdm(frames, total=total, desc=path_out.suffix[1:], unit="frame", dynamic_ncols=True,
+                              disable=None):
+                writer.send(np.ascontiguousarray(pad_to_even(frame) if video.even_sides else frame))
         finally:
             writer.close()
 
 
-def make_mp4(dir_in, path_out, background=None, fps=None, crf=DEFAULT_CRF):
-    """Write the folder's frames as an mp4; return the number of frames and the fps used."""
+def make_video(dir_in, path_out, background=None, fps=None, crf=None, overwrite=False, argv=None):
+    """Write the folder's frames as a video in the format of `path_out`'s extension; return the number
+    of frames and the fps used."""
+    path_out = Path(path_out)
+    video = video_format(path_out)
     require_dir(dir_in, "frames folder")
+    check_output(path_out, dir_in, background, overwrite)
     paths, size, has_alpha = list_frames(dir_in)
+    require_complete(dir_in, "frames folder")
     fps = fps or recorded_fps(dir_in) or DEFAULT_FPS
-    if has_alpha and background is None:
-        warn(f"{dir_in}: frames are transparent and no --background was given; laying them over white")
-        stream = solid_background((255, 255, 255), size)
-    elif has_alpha:
-        stream = open_background(background, size, fps)
-    else:
+    if crf is not None and video.crf is None:
+        warn(f"{path_out}: --crf is for .mp4 and .webm; {path_out.suffix} ignores it")
+    keep_alpha = has_alpha and background is None and video.alpha_pix_fmt is not None
+    if keep_alpha or not has_alpha:
         if background is not None:
             warn(f"{dir_in}: frames are opaque, the background would not show; ignoring --background "
                  "(make transparent frames with rgba.py first)")
-        stream = None
-    write_mp4(video_frames_of(paths, has_alpha, stream), size, path_out, fps, crf, total=len(paths))
+        frames = read_ahead(lambda path: read_image(path, "RGBA" if keep_alpha else "RGB"), paths)
+    else:
+        if background is None:
+            warn(f"{dir_in}: frames are transparent and {path_out.suffix} has no alpha; laying them over "
+                 "white (give --background, or write .webm, .mov, .gif or .png to keep the transparency)")
+            stream = solid_background((255, 255, 255), size)
+        else:
+            stream = open_background(background, size, fps)
+        frames = composited(paths, stream)
+    record = {"stage": STAGE, "command": command_line(argv), "input": str(Path(dir_in).resolve()),
+              "frames": len(paths), "fps": fps, "alpha": keep_alpha, "background": background}
+    write_record(path_out, record, complete=False)
+    write_video(frames, size, path_out, fps, video, keep_alpha, crf, total=len(paths))
+    write_record(path_out, record, complete=True)
     return len(paths), fps
 
 
@@ -173,23 +256,31 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example: python mp4.py out/phase_s10/20261121-093000_seed7_rgba_black "
-               "--background=paper.png --fps=24")
-    parser.add_argument("dir_in", help="folder of PNG frames, e.g. out/phase_s10/20261121-093000_seed7")
+        epilog="examples:\n"
+               "  python mp4.py out/phase_s10/20261121-093000_seed7 --fps=24\n"
+               "  python mp4.py out/phase_s10/20261121-093000_seed7_rgba_#000000 --out=loop.webm\n"
+               "  python mp4.py out/phase_s10/20261121-093000_seed7_rgba_#000000 --background=paper.png")
+    parser.add_argument("dir_in", help="folder of PNG frames, e.g. out/bezier_s4_f64/20261121-093000_seed7")
+    parser.add_argument("--out", default=None,
+                        help="video file to write, its extension the format: .mp4, .webm, .mov, .gif or .png "
+                             "(APNG) (default: <dir_in>.mp4 beside the folder)")
     parser.add_argument("--background", default=None,
                         help="what transparent frames are laid over: an image (paper.png), a video "
-                             "(clouds.mp4, looped) or a colour ('#f4efe1'); default white")
+                             "(clouds.mp4, looped) or a colour ('#f4efe1'); default: kept transparent "
+                             "where the format can, else white")
     parser.add_argument("--fps", type=positive_float, default=None,
-                        help=f"frames per second, e.g. 24 (default: the fps in the folder's run.json "
-                             f"from path.py, else {DEFAULT_FPS})")
-    parser.add_argument("--crf", type=crf_value, default=DEFAULT_CRF,
-                        help=f"H.264 quality, 0 (lossless) to 51 (worst); +6 halves the size, "
-                             f"e.g. 23 (default: {DEFAULT_CRF})")
-    parser.add_argument("--out", default=None, help="video file to write (default: <dir_in>.mp4 beside the folder)")
+                        help=f"frames per second, e.g. 24 (default: the fps recorded beside the folder by "
+                             f"path.py, else {DEFAULT_FPS})")
+    parser.add_argument("--crf", type=crf_value, default=None,
+                        help=f"quality of .mp4 (H.264) and .webm (VP9), 0 (lossless) to 51 (worst); +6 about "
+                             f"halves the size, e.g. 23 (default: {FORMATS['.mp4'].crf} for .mp4, "
+                             f"{FORMATS['.webm'].crf} for .webm)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace --out even when it is a file mp4.py did not write")
     args = parser.parse_args()
     dir_in = Path(args.dir_in)
     path_out = Path(args.out) if args.out else dir_in.absolute().parent / f"{dir_in.absolute().name}.mp4"
-    count, fps = make_mp4(dir_in, path_out, args.background, args.fps, args.crf)
+    count, fps = make_video(dir_in, path_out, args.background, args.fps, args.crf, args.overwrite)
     print(f"{path_out}: {count} frames at {fps:g} fps")
 
 

@@ -1,6 +1,7 @@
 """Walk a path through a trained generator's latent space and write every step as a PNG frame.
 
     python path.py ../demo_out/run bezier --dir_out=out --segments=4 --frames=64 --seed=7
+    python path.py ../demo_out/run phase --seconds=10 --grid=3x3 --seed=7
 
 <model> is a checkpoint file (ours or the seed's pickle) or a training run folder (its latest
 checkpoint; the EMA generator when there is one). Styles:
@@ -14,23 +15,32 @@ checkpoint; the EMA generator when there is one). Styles:
              of cycles, so the whole path loops after `--seconds` at `--fps`.
 - phase      every dimension one sine period of `--seconds`, each with a random phase: a steady tumble.
 - keyframes  a loop through chosen latents, e.g. frames you liked from a random run
-             (`--keyframes out/random_c64/<run id> --pick 3,17,42`), `--frames` per step between
-             them, interpolated `--interpolation` linear, spherical or spline.
+             (`--keyframes out/random_c64/<run id> --pick 3,17,42`, or the `.npy` of gen/project.py),
+             `--frames` per step between them, interpolated `--interpolation` linear, spherical or spline.
 
 Every loop is sampled without its end point, so played on repeat no frame is ever shown twice in a row.
+A style option the chosen style does not read gets a note on stderr and is ignored, so the seed
+README's command line with every flag runs.
+
+`--grid=3x3` makes one animation whose frames are a grid of independent loops of the style, each cell
+with its own seed (a run with `--seed=<cell seed>` gives that cell's loop alone), cells of `--cell_size`
+px apart by a `--gap` of light grey.
 
 Output: `<dir_out>/<style folder>/<run id>/` with the frames `0000.png` ... (zero-padded to the width of
 the last index), e.g. `out/bezier_s4_f64/20261121-093000_seed7/`. Style folders: `random_c<count>`,
 `bezier_s<segments>_f<frames>`, `bitloop_b<bits>`, `period_s<seconds>`, `phase_s<seconds>`,
-`keyframes_<interpolation>_k<keyframes>_f<frames>`. Beside the frames:
-- `latents.npy`: float32 [frames, latent_size], exactly what the generator was given (after truncation,
-  so a keyframes run picking from it with `--truncation` below 1 scales them once more).
-- `run.json`: how to make the same frames again: `command` (the command line), `seed`, `style`,
-  `model`, `latent_size`, `resolution`, `frames`, `fps`, `truncation`, `batch`, `int8`, `options` (the style's
-  own settings), `created` (UTC time).
-For models with up to 64 latent dimensions, bitloop, period and phase also plot every dimension's
-modulation, in `<style folder>/<run id>_plot.png` (outside the frames folder, so it never becomes a
-frame of a video).
+`keyframes_<interpolation>_k<keyframes>_f<frames>`, with `_grid<columns>x<rows>` added for a grid. The
+frames folder holds the frames only; beside it, named after it (drawing/folders.py):
+- `<run id>.json`: the record: `stage`, `command`, `seed`, `style`, `model`, `latent_size`,
+  `resolution`, `frames`, `fps`, `truncation`, `batch`, `int8`, `options` (the style's own settings),
+  `grid` and `cell_seeds` for a grid, `created`, and `complete`, true only once every frame is written.
+- `<run id>.npy`: float32 [frames, latent_size] ([frames, cells, latent_size] for a grid), exactly what
+  the generator was given (after truncation, so a keyframes run picking from it with `--truncation`
+  below 1 scales them once more).
+- `<run id>_plot.png`: for models with up to 64 latent dimensions, bitloop, period and phase plot every
+  dimension's modulation.
+An interrupted run is finished by rerunning the same command: it finds the incomplete run folder of
+the same settings and writes the frames still missing, the same frames an uninterrupted run writes.
 
 The generator runs in batches of `--batch` in a compiled function while other threads encode and
 write the PNGs of the previous batch. `--int8` runs it with 8-bit weights under TensorFlow Lite
@@ -40,79 +50,140 @@ one (half a level on average); the same seed and options give the same int8 fram
 import argparse
 import json
 import secrets
-import shlex
 import sys
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
 from drawing import latent_paths
 from drawing.cli import UserError, non_negative_int, positive_float, positive_int, run, use_legacy_keras
-from drawing.files import atomic_path, write_text_atomic
+from drawing.files import atomic_path, natural_sorted
+from drawing.folders import (check_not_overlapping, command_line, open_output_folder, read_record, record_path,
+                             require_complete, write_record)
 from drawing.frames import frame_name
 from drawing.images import write_png
 from drawing.parallel import default_workers
 
-STYLES = ("random", "bezier", "bitloop", "period", "phase", "keyframes")
-# The options each style reads, with their defaults; any other style option given is reported unused.
-STYLE_OPTIONS = {
-    "random": {"count": 1},
-    "bezier": {"segments": 32, "frames": 256},
-    "bitloop": {"bitloop": "1100", "frames": 512},
-    "period": {"seconds": 60},
-    "phase": {"seconds": 60},
-    "keyframes": {"keyframes": None, "pick": None, "frames": 256, "interpolation": "spline"},
-}
+STAGE = "path.py"
 DEFAULT_FPS = 30
 DEFAULT_BATCH = 16
+MIN_LOOP_FRAMES = 2          # a "loop" of one frame is a still
 PLOT_MAX_DIMENSIONS = 64
-WAVE_STYLES = ("bitloop", "period", "phase")
 INT8_HINT_PIXELS = 64 * 256 * 256  # renders of more than about a minute on a CPU
+GRID_MAX_SIDE = 2048         # px: cells shrink below the model's resolution so a grid frame fits this
+GRID_GAP_GREY = 0.8          # light grey between cells, apart from the white paper of the drawings
+CELL_SEED_STREAM = 1         # the random stream the cell seeds of a grid are drawn from
+# What must match for a rerun to finish an interrupted run rather than start a new one.
+RESUME_SETTINGS = ("style", "model", "options", "fps", "truncation", "batch", "int8", "grid")
 
 
-# ---- the path ----
+# ---- the styles ----
 
-def style_options(style, given):
-    """The style's settings: the options given on the command line, the style's defaults for the rest."""
-    return {name: given[name] if given.get(name) is not None else default
-            for name, default in STYLE_OPTIONS[style].items()}
-
-
-def style_folder(style, options, keyframe_count=None):
-    """The folder name of a style and its settings, as the seed names them."""
-    if style == "random":
-        return f"random_c{options['count']}"
-    if style == "bezier":
-        return f"bezier_s{options['segments']}_f{options['frames']}"
-    if style == "bitloop":
-        return f"bitloop_b{options['bitloop']}"
-    if style in ("period", "phase"):
-        return f"{style}_s{options['seconds']:g}"
-    return f"keyframes_{options['interpolation']}_k{keyframe_count}_f{options['frames']}"
+@dataclass(frozen=True)
+class PathRequest:
+    """What a style needs to make its path: its options, the model's latent size, the fps, keyframes."""
+    options: dict
+    latent_size: int
+    fps: float
+    keyframes: np.ndarray = None
 
 
 def loop_frames(seconds, fps):
     return int(round(seconds * fps))
 
 
-def make_latents(style, options, rng, latent_size, fps, keyframes=None):
-    """The path of `style`: float32 [frames, latent_size]. ValueErrors for settings that make no path."""
-    if style == "random":
-        return latent_paths.random_latents(rng, options["count"], latent_size)
-    if style == "bezier":
-        return latent_paths.bezier_latents(rng, options["segments"], options["frames"], latent_size)
-    if style == "bitloop":
-        return latent_paths.bitloop_latents(rng, options["bitloop"], options["frames"], latent_size)
-    if style == "period":
-        return latent_paths.period_latents(rng, loop_frames(options["seconds"], fps), latent_size)
-    if style == "phase":
-        return latent_paths.phase_latents(rng, loop_frames(options["seconds"], fps), latent_size)
-    return latent_paths.keyframe_loop(keyframes, options["frames"], options["interpolation"])
+def check_bitloop(options, fps):
+    try:
+        latent_paths.parse_bitstring(options["bitloop"])
+    except ValueError as error:
+        raise UserError(f"--bitloop: {error}") from None
+
+
+def check_wave_length(options, fps):
+    if loop_frames(options["seconds"], fps) < latent_paths.MIN_FRAMES_PER_PERIOD:
+        raise UserError(f"--seconds {options['seconds']:g} at --fps {fps:g} is under "
+                        f"{latent_paths.MIN_FRAMES_PER_PERIOD} frames, too short for a loop")
+
+
+def check_keyframes(options, fps):
+    if options["keyframes"] is None:
+        raise UserError("keyframes: give --keyframes <run folder or .npy> (and --pick 3,17,42)")
+    if options["pick"]:
+        parse_pick(options["pick"])
+
+
+@dataclass(frozen=True)
+class Style:
+    """One path style: the options it reads (with defaults), its folder name, its checks, its latents."""
+    name: str
+    options: dict
+    folder: Callable[[PathRequest], str]
+    latents: Callable[[PathRequest, np.random.Generator], np.ndarray]
+    check: Callable[[dict, float], None] = lambda options, fps: None
+    seeded: bool = True      # keyframes makes no random choice: every cell of a grid would be the same
+
+
+STYLES = {style.name: style for style in (
+    Style("random", {"count": 1},
+          folder=lambda request: f"random_c{request.options['count']}",
+          latents=lambda request, rng: latent_paths.random_latents(rng, request.options["count"],
+                                                                   request.latent_size)),
+    Style("bezier", {"segments": 32, "frames": 256},
+          folder=lambda request: f"bezier_s{request.options['segments']}_f{request.options['frames']}",
+          latents=lambda request, rng: latent_paths.bezier_latents(
+              rng, request.options["segments"], request.options["frames"], request.latent_size)),
+    Style("bitloop", {"bitloop": "1100", "frames": 512},
+          folder=lambda request: f"bitloop_b{request.options['bitloop']}",
+          latents=lambda request, rng: latent_paths.bitloop_latents(
+              rng, request.options["bitloop"], request.options["frames"], request.latent_size),
+          check=check_bitloop),
+    Style("period", {"seconds": 60},
+          folder=lambda request: f"period_s{request.options['seconds']:g}",
+          latents=lambda request, rng: latent_paths.period_latents(
+              rng, loop_frames(request.options["seconds"], request.fps), request.latent_size),
+          check=check_wave_length),
+    Style("phase", {"seconds": 60},
+          folder=lambda request: f"phase_s{request.options['seconds']:g}",
+          latents=lambda request, rng: latent_paths.phase_latents(
+              rng, loop_frames(request.options["seconds"], request.fps), request.latent_size),
+          check=check_wave_length),
+    Style("keyframes", {"keyframes": None, "pick": None, "frames": 256, "interpolation": "spline"},
+          folder=lambda request: (f"keyframes_{request.options['interpolation']}_k{len(request.keyframes)}"
+                                  f"_f{request.options['frames']}"),
+          latents=lambda request, rng: latent_paths.keyframe_loop(
+              request.keyframes, request.options["frames"], request.options["interpolation"]),
+          check=check_keyframes, seeded=False),
+)}
+WAVE_STYLES = ("bitloop", "period", "phase")
+
+
+def style_options(style, given):
+    """The style's settings: the options given on the command line, the style's defaults for the rest."""
+    return {name: given[name] if given.get(name) is not None else default
+            for name, default in STYLES[style].options.items()}
+
+
+def unused_options(style, given):
+    """The style options given on the command line that `style` does not read."""
+    every = {name for other in STYLES.values() for name in other.options}
+    return sorted(name for name in every - set(STYLES[style].options) if given.get(name) is not None)
+
+
+def check_options(style, options, fps):
+    """Settings that cannot make a path, found before the model takes seconds to load."""
+    frames = options.get("frames")
+    if frames is not None and frames < MIN_LOOP_FRAMES:
+        raise UserError(f"--frames {frames}: a loop needs at least {MIN_LOOP_FRAMES} frames "
+                        f"({'in the loop' if style == 'bitloop' else 'per step'})")
+    STYLES[style].check(options, fps)
 
 
 def parse_pick(text):
@@ -126,16 +197,30 @@ def parse_pick(text):
     return picked
 
 
-def load_keyframes(source, pick, latent_size):
-    """The picked rows of a run folder's latents.npy (or of a .npy file), checked against the model."""
+def keyframes_file(source):
+    """The .npy of `--keyframes`: the file itself, or `<folder>.npy` beside a frames or image folder."""
     source = Path(source)
-    path = source / "latents.npy" if source.is_dir() else source
+    if source.is_dir():
+        require_complete(source, "keyframes folder")
+        return record_path(source, ".npy")
+    if source.suffix == ".npy":
+        require_complete(source.with_suffix(""), "keyframes run")
+    return source
+
+
+def load_keyframes(source, pick, latent_size):
+    """The picked rows of the latents of a path.py or project.py run, checked against the model."""
+    path = keyframes_file(source)
     if not path.exists():
-        raise UserError(f"{path}: not found; --keyframes takes a folder written by path.py or a .npy file")
+        raise UserError(f"{path}: not found; --keyframes takes a folder written by path.py or project.py "
+                        "(its latents are the .npy beside it) or a .npy file")
     try:
         latents = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as error:
         raise UserError(f"{path}: not a readable .npy file of latents ({error})") from None
+    if latents.ndim == 3:
+        raise UserError(f"{path}: latents of a grid {latents.shape}; pick keyframes from a run without --grid "
+                        "(or from a cell's own run, --seed=<cell seed>)")
     if latents.ndim != 2 or not np.issubdtype(latents.dtype, np.floating):
         raise UserError(f"{path}: expected a float array [frames, latent_size], found {latents.dtype} {latents.shape}")
     if latents.shape[1] != latent_size:
@@ -147,6 +232,86 @@ def load_keyframes(source, pick, latent_size):
     if len(picked) < 2:
         raise UserError(f"{path}: a keyframe loop needs at least 2 keyframes; pick more with --pick")
     return latents[picked]
+
+
+# ---- the grid ----
+
+@dataclass(frozen=True)
+class GridLayout:
+    """`columns` x `rows` square cells of `cell_size` px, `gap` px apart."""
+    columns: int
+    rows: int
+    cell_size: int
+    gap: int
+
+    @property
+    def cells(self):
+        return self.columns * self.rows
+
+    @property
+    def size(self):
+        """(width, height) of a grid frame."""
+        return (self.columns * (self.cell_size + self.gap) - self.gap,
+                self.rows * (self.cell_size + self.gap) - self.gap)
+
+    def origin(self, cell):
+        """(top, left) of cell `cell`, counted row by row from the top left."""
+        row, column = divmod(cell, self.columns)
+        return row * (self.cell_size + self.gap), column * (self.cell_size + self.gap)
+
+
+def parse_grid(text):
+    """'3x2' -> (3 columns, 2 rows); a UserError for anything else."""
+    parts = text.lower().split("x")
+    try:
+        columns, rows = (int(part) for part in parts)
+    except ValueError:
+        raise UserError(f"--grid {text!r}: give columns x rows, e.g. 3x3") from None
+    if columns < 1 or rows < 1 or columns * rows < 2:
+        raise UserError(f"--grid {text!r}: give at least 2 cells, e.g. 3x3 (columns x rows)")
+    return columns, rows
+
+
+def grid_layout(text, resolution, cell_size=None, gap=None):
+    """The layout of `--grid`: cells at the model's resolution unless the frame would exceed
+    GRID_MAX_SIDE, and a gap of about 1/64 of a cell (2 px at least)."""
+    columns, rows = parse_grid(text)
+    if cell_size is None:
+        cell_size = max(1, min(resolution, GRID_MAX_SIDE // max(columns, rows)))
+    if gap is None:
+        gap = max(2, round(cell_size / 64))
+    return GridLayout(columns, rows, cell_size, gap)
+
+
+def cell_seeds(seed, cells):
+    """One seed per cell, drawn from the run's seed: the same run seed gives the same cells."""
+    rng = np.random.default_rng([seed, CELL_SEED_STREAM])
+    return [int(value) for value in rng.integers(0, 2 ** 31, cells)]
+
+
+def compose_grid(cell_images, layout):
+    """Cell images [N, cells, R, R, 3] in [0, 1] laid out as grid frames [N, height, width, 3]."""
+    count, cells, resolution = cell_images.shape[:3]
+    width, height = layout.size
+    frames = np.full((count, height, width, 3), GRID_GAP_GREY, dtype=np.float32)
+    interpolation = cv2.INTER_AREA if layout.cell_size < resolution else cv2.INTER_LINEAR
+    for cell in range(cells):
+        top, left = layout.origin(cell)
+        for index in range(count):
+            image = cell_images[index, cell]
+            if layout.cell_size != resolution:
+                image = cv2.resize(image, (layout.cell_size, layout.cell_size), interpolation=interpolation)
+            frames[index, top:top + layout.cell_size, left:left + layout.cell_size] = image
+    return frames
+
+
+def grid_generator(generate, layout):
+    """`generate` for latents [N, cells, latent_size]: grid frames [N, height, width, 3] in [0, 1]."""
+    def generate_grid(latents):
+        count, cells, latent_size = latents.shape
+        images = np.asarray(generate(latents.reshape(count * cells, latent_size)), dtype=np.float32)
+        return compose_grid(images.reshape(count, cells, *images.shape[1:]), layout)
+    return generate_grid
 
 
 # ---- the plot ----
@@ -185,19 +350,26 @@ def to_uint8(images):
 def render_frames(generate, latents, run_dir, batch_size, workers=None):
     """Generate the frames batch by batch and write them as PNGs on other threads meanwhile.
 
-    `generate` maps float32 [N, latent_size] to images [N, R, R, 3] in [0, 1]. Threads, not processes:
+    `generate` maps float32 [N, latent_size] to images [N, H, W, 3] in [0, 1]. Threads, not processes:
     TensorFlow is loaded and must not be forked, and OpenCV's PNG encoder releases the GIL. At most
-    two batches wait for writing, so memory stays flat however long the path.
+    two batches wait for writing, so memory stays flat however long the path. A batch whose frames are
+    all there already (an interrupted run being finished) is skipped; batches always start at multiples
+    of `batch_size`, so every frame is computed in the same batch as in an uninterrupted run.
     """
     count = len(latents)
+    run_dir = Path(run_dir)
     bar = tqdm(total=count, desc="frames", unit="frame", dynamic_ncols=True, disable=None, file=sys.stderr)
     pending = deque()
     with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
         try:
             for start in range(0, count, batch_size):
+                names = [frame_name(index, count) for index in range(start, min(start + batch_size, count))]
+                if all((run_dir / name).is_file() for name in names):
+                    bar.update(len(names))
+                    continue
                 images = to_uint8(generate(latents[start:start + batch_size]))
-                for offset, image in enumerate(images):
-                    pending.append(pool.submit(write_png, run_dir / frame_name(start + offset, count), image))
+                for name, image in zip(names, images):
+                    pending.append(pool.submit(write_png, run_dir / name, image))
                 while len(pending) > 2 * batch_size:
                     pending.popleft().result()
                     bar.update()
@@ -210,17 +382,55 @@ def render_frames(generate, latents, run_dir, batch_size, workers=None):
             bar.close()
 
 
+# ---- the run folder ----
+
+def run_name(seed, attempt=1):
+    """A run id: the UTC time and the seed, e.g. 20261121-093000_seed7."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}_seed{seed}" + (f"_{attempt}" if attempt > 1 else "")
+
+
 def new_run_dir(parent, seed):
     """A fresh run folder named by the time and the seed, never one that exists already."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     for attempt in range(1, 1000):
-        name = f"{stamp}_seed{seed}" + (f"_{attempt}" if attempt > 1 else "")
+        name = run_name(seed, attempt)
+        if (parent / name).exists() or record_path(parent / name).exists():
+            continue
         try:
             (parent / name).mkdir(parents=True)
             return parent / name
         except FileExistsError:
             continue
     raise UserError(f"{parent}: cannot find a free run folder name")
+
+
+def unfinished_run(style_dir, settings, seed):
+    """The newest interrupted path.py run in `style_dir` with these settings (and `seed`, unless None)."""
+    if not style_dir.is_dir():
+        return None
+    wanted = json.loads(json.dumps(settings))   # as a record holds them: lists for tuples, and so on
+    for record_file in reversed(natural_sorted(style_dir.glob("*.json"))):
+        run_dir = record_file.with_suffix("")
+        if not run_dir.is_dir():
+            continue
+        record = read_record(run_dir)
+        if (record.get("stage") == STAGE and record.get("complete") is False
+                and all(record.get(key) == value for key, value in wanted.items())
+                and (seed is None or record.get("seed") == seed)):
+            return run_dir
+    return None
+
+
+def open_run(style_dir, settings, seed, inputs):
+    """(the interrupted run to finish and its record), or (None, {}) where a new run is to start."""
+    run_dir = unfinished_run(style_dir, settings, seed)
+    if run_dir is None:
+        return None, {}
+    record = open_output_folder(run_dir, STAGE, inputs)
+    print(f"{run_dir}: finishing this interrupted run", file=sys.stderr, flush=True)
+    for temporary in run_dir.glob(".*.tmp"):   # frames the killed run was writing
+        temporary.unlink(missing_ok=True)
+    return run_dir, record
 
 
 def save_latents(path, latents):
@@ -258,62 +468,73 @@ def to_int8(generator, batch_size):
     return Int8Generator(generator, batch_size, cache_dir=cache_dir)
 
 
-def check_options(style, options, fps):
-    """Settings that cannot make a path, found before the model takes seconds to load."""
-    if style == "bitloop":
-        try:
-            latent_paths.parse_bitstring(options["bitloop"])
-        except ValueError as error:
-            raise UserError(f"--bitloop: {error}") from None
-    if style in ("period", "phase") and loop_frames(options["seconds"], fps) < latent_paths.MIN_FRAMES_PER_PERIOD:
-        raise UserError(f"{style}: --seconds {options['seconds']:g} at --fps {fps:g} is under "
-                        f"{latent_paths.MIN_FRAMES_PER_PERIOD} frames, too short for a loop")
-    if style == "keyframes":
-        if options["keyframes"] is None:
-            raise UserError("keyframes: give --keyframes <run folder or .npy> (and --pick 3,17,42)")
-        if options["pick"]:
-            parse_pick(options["pick"])
+def make_latents(style, request, seed, layout=None):
+    """The path: [frames, latent_size], or [frames, cells, latent_size] for a grid (one seed per cell)."""
+    try:
+        if layout is None:
+            return STYLES[style].latents(request, np.random.default_rng(seed))
+        return np.stack([STYLES[style].latents(request, np.random.default_rng(cell_seed))
+                         for cell_seed in cell_seeds(seed, layout.cells)], axis=1)
+    except ValueError as error:
+        raise UserError(f"{style}: {error}") from None
 
 
 def generate_path(args, argv, generator_loader=load_model):
-    """Everything path.py does, `argv` being its command line (recorded in run.json): the run folder."""
+    """Everything path.py does, `argv` being its command line (recorded beside the frames): the run folder."""
+    style = STYLES[args.style]
     options = style_options(args.style, vars(args))
     fps = args.fps
     check_options(args.style, options, fps)
+    if args.grid is not None:
+        parse_grid(args.grid)
+        if not style.seeded:
+            raise UserError(f"--grid: {args.style} makes no random choice, every cell would be the same")
+    inputs = [Path(args.model)]
     generator = generator_loader(args.model)
     latent_size = generator.latent_size
     keyframes = None
     if args.style == "keyframes":
         keyframes = load_keyframes(options["keyframes"], options["pick"], latent_size)
-    seed = args.seed if args.seed is not None else secrets.randbelow(2 ** 31)
-    try:
-        latents = make_latents(args.style, options, np.random.default_rng(seed), latent_size, fps, keyframes)
-    except ValueError as error:
-        raise UserError(f"{args.style}: {error}") from None
-    latents = latent_paths.truncate(latents, args.truncation)
+        inputs.append(Path(options["keyframes"]))
+    request = PathRequest(options, latent_size, fps, keyframes)
+    layout = None if args.grid is None else grid_layout(args.grid, generator.resolution, args.cell_size, args.gap)
+
+    grid_suffix = "" if layout is None else f"_grid{layout.columns}x{layout.rows}"
+    style_dir = Path(args.dir_out) / (style.folder(request) + grid_suffix)
+    check_not_overlapping(style_dir / run_name(args.seed or 0), inputs)   # the run folder to be
+    settings = {"style": args.style, "model": str(Path(args.model).resolve()),
+                "options": {name: value for name, value in options.items() if value is not None},
+                "fps": fps, "truncation": args.truncation, "batch": args.batch, "int8": args.int8,
+                "grid": None if layout is None else asdict(layout)}
+    run_dir, record = open_run(style_dir, settings, args.seed, inputs)
+    seed = record.get("seed", args.seed if args.seed is not None else secrets.randbelow(2 ** 31))
+    if not run_dir:
+        run_dir = new_run_dir(style_dir, seed)
+    latents = latent_paths.truncate(make_latents(args.style, request, seed, layout), args.truncation)
+    if not record:
+        record = {"stage": STAGE, "command": command_line(argv), "seed": seed, **settings,
+                  "latent_size": latent_size, "resolution": generator.resolution, "frames": len(latents),
+                  "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        if layout is not None:
+            record["cell_seeds"] = cell_seeds(seed, layout.cells)
+        write_record(run_dir, record, complete=False)
+    save_latents(record_path(run_dir, ".npy"), latents)
+    if args.style in WAVE_STYLES and layout is None and latent_size <= PLOT_MAX_DIMENSIONS:
+        plot_waves(latents, record_path(run_dir, "_plot.png"), f"{style_dir.name}, seed {seed}")
+
     if args.int8:   # once the path is known to be good: converting takes seconds
         generator = to_int8(generator, args.batch)
-
-    style_dir = Path(args.dir_out) / style_folder(args.style, options, None if keyframes is None else len(keyframes))
-    run_dir = new_run_dir(style_dir, seed)
-    record = {
-        "command": shlex.join(["python", Path(argv[0]).name, *argv[1:]]),
-        "seed": seed, "style": args.style, "model": str(args.model),
-        "latent_size": latent_size, "resolution": generator.resolution, "frames": len(latents),
-        "fps": fps, "truncation": args.truncation, "batch": args.batch, "int8": args.int8,
-        "options": {name: value for name, value in options.items() if value is not None},
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-    write_text_atomic(run_dir / "run.json", json.dumps(record, indent=2) + "\n")
-    save_latents(run_dir / "latents.npy", latents)
-    if args.style in WAVE_STYLES and latent_size <= PLOT_MAX_DIMENSIONS:
-        plot_waves(latents, style_dir / f"{run_dir.name}_plot.png", f"{style_dir.name}, seed {seed}")
-    hint = None if args.int8 else int8_hint(len(latents), generator.resolution)
+    hint = None if args.int8 else int8_hint(len(latents) * (1 if layout is None else layout.cells),
+                                            generator.resolution)
     if hint:
         print(hint, file=sys.stderr, flush=True)
+    generate, batch = generator, args.batch
+    if layout is not None:
+        generate, batch = grid_generator(generator, layout), max(1, args.batch // layout.cells)
     started = time.perf_counter()
-    render_frames(generator, latents, run_dir, args.batch)
+    render_frames(generate, latents, run_dir, batch)
     elapsed = time.perf_counter() - started
+    write_record(run_dir, record, complete=True)
     print(f"{len(latents)} frames in {run_dir} ({len(latents) / elapsed:.1f} frames/s)")
     return run_dir
 
@@ -327,7 +548,7 @@ def build_parser():
                "  python path.py ../demo_out/run bezier --segments=8 --frames=128\n"
                "  python path.py ../demo_out/run bitloop --bitloop=00110011\n"
                "  python path.py ../demo_out/run period --seconds=60\n"
-               "  python path.py ../demo_out/run phase --seconds=20 --fps=24\n"
+               "  python path.py ../demo_out/run phase --seconds=20 --fps=24 --grid=3x3\n"
                "  python path.py ../demo_out/run keyframes --keyframes=out/random_c64/<run id> --pick=3,17,42")
     parser.add_argument("model", help="checkpoint file or training run folder, e.g. ../demo_out/run")
     parser.add_argument("style", choices=STYLES, help="path style: " + ", ".join(STYLES))
@@ -337,18 +558,26 @@ def build_parser():
                         help="bezier: number of curve segments in the loop, e.g. 8 (default: 32)")
     parser.add_argument("--frames", type=positive_int,
                         help="bezier, keyframes: frames per segment (default: 256); "
-                             "bitloop: frames in the loop (default: 512)")
+                             "bitloop: frames in the loop (default: 512); at least 2")
     parser.add_argument("--bitloop", help="bitloop: bits repeated over the dimensions, 1 moves and 0 "
                                           "holds, e.g. 00110011 (default: 1100)")
     parser.add_argument("--seconds", type=positive_float,
                         help="period, phase: length of the loop in seconds at --fps, e.g. 20 (default: 60)")
-    parser.add_argument("--keyframes", help="keyframes: a folder written by path.py (its latents.npy) or a "
-                                            ".npy file of latents, e.g. out/random_c64/20261121-093000_seed1")
+    parser.add_argument("--keyframes", help="keyframes: a folder written by path.py or project.py (the latents "
+                                            "are the .npy beside it) or a .npy file of latents, e.g. "
+                                            "out/random_c64/20261121-093000_seed1")
     parser.add_argument("--pick", help="keyframes: frame numbers to loop through, in order, e.g. 3,17,42 "
                                        "(default: all of them)")
     parser.add_argument("--interpolation", choices=latent_paths.INTERPOLATIONS,
                         help="keyframes: linear, spherical (great circles) or spline (smooth periodic "
                              "cubic spline) (default: spline)")
+    parser.add_argument("--grid", help="a grid of independent loops of the style, columns x rows, each cell "
+                                       "with its own seed, e.g. 3x3 (default: one loop)")
+    parser.add_argument("--cell_size", type=positive_int,
+                        help=f"--grid: side of a cell in px, e.g. 128 (default: the model's resolution, "
+                             f"smaller where the grid would be over {GRID_MAX_SIDE} px)")
+    parser.add_argument("--gap", type=non_negative_int,
+                        help="--grid: light grey px between cells, e.g. 0 (default: a 64th of a cell, 2 at least)")
     parser.add_argument("--fps", type=positive_float, default=DEFAULT_FPS,
                         help=f"frames per second the animation is meant for; sets the frame count of "
                              f"period and phase, and mp4.py reads it, e.g. 24 (default: {DEFAULT_FPS})")
@@ -360,23 +589,20 @@ def build_parser():
     parser.add_argument("--int8", action="store_true",
                         help="run the generator with 8-bit weights (TensorFlow Lite, CPU): about twice as fast, "
                              "frames within a few grey levels of the exact ones")
-    parser.add_argument("--seed", type=non_negative_int, help="random seed; the same seed and options give the same "
-                                                 "frames, e.g. 7 (default: a fresh one, recorded in run.json)")
+    parser.add_argument("--seed", type=non_negative_int,
+                        help="random seed; the same seed and options give the same frames, e.g. 7 "
+                             "(default: a fresh one, recorded in <run id>.json)")
     return parser
-
-
-def unused_options(style, args):
-    """The style options given on the command line that `style` does not read."""
-    used = STYLE_OPTIONS[style]
-    every = {name for options in STYLE_OPTIONS.values() for name in options}
-    return sorted(name for name in every - set(used) if getattr(args, name) is not None)
 
 
 def main():
     args = build_parser().parse_args()
-    unused = unused_options(args.style, args)
+    unused = unused_options(args.style, vars(args))
     if unused:
-        raise UserError(f"{args.style}: does not use " + ", ".join(f"--{name}" for name in unused))
+        print(f"note: {args.style} does not use " + ", ".join(f"--{name}" for name in unused) + "; ignored",
+              file=sys.stderr, flush=True)
+    if args.grid is None and (args.cell_size is not None or args.gap is not None):
+        print("note: --cell_size and --gap are for --grid; ignored", file=sys.stderr, flush=True)
     generate_path(args, sys.argv)
 
 

@@ -1,4 +1,6 @@
 """gen/rgba.py and gen/mp4.py: transparency from brightness, compositing, videos read back with ffmpeg."""
+import json
+
 import imageio_ffmpeg
 import numpy as np
 import pytest
@@ -6,6 +8,7 @@ from PIL import Image
 
 from conftest import load_script, run_script
 from drawing.cli import UserError
+from drawing.folders import write_record
 from drawing.frames import brightness_to_alpha, composite_over, cover, frame_name, list_frames, pad_to_even
 from drawing.images import read_image, write_png
 
@@ -84,18 +87,38 @@ def test_pad_to_even_repeats_the_edge():
     assert (padded[3, :5, 0] == frame[2, :, 0]).all() and (padded[:3, 5, 0] == frame[:, 4, 0]).all()
 
 
-def test_rgba_script_copies_the_folder_as_rgba(tmp_path):
+def snapshot(folder):
+    """The bytes of every file in a folder and of its record beside it."""
+    files = [path for path in folder.rglob("*") if path.is_file()] + [folder.with_name(folder.name + ".json")]
+    return {str(path): path.read_bytes() for path in files if path.exists()}
+
+
+def write_path_record(frames, fps=12, complete=True):
+    """The record gen/path.py writes beside its frames folder."""
+    write_record(frames, {"stage": "path.py", "command": "python path.py model phase", "fps": fps}, complete)
+
+
+def test_rgba_script_copies_the_folder_as_rgba_with_its_record_beside(tmp_path):
     frames = write_frames(tmp_path / "frames", 3)
-    (frames / "run.json").write_text('{"fps": 12}')
-    before = {path.name: path.read_bytes() for path in frames.iterdir()}
+    write_path_record(frames)
+    before = snapshot(frames)
     result = run_script("gen", "rgba.py", frames, "--color=#ff8000")
     out = tmp_path / "frames_rgba_#ff8000"
     assert str(out) in result.stdout
-    assert sorted(path.name for path in out.iterdir()) == ["0.png", "1.png", "2.png", "run.json"]
+    assert sorted(path.name for path in out.iterdir()) == ["0.png", "1.png", "2.png"]
+    record = json.loads((tmp_path / "frames_rgba_#ff8000.json").read_text())
+    assert record["stage"] == "rgba.py" and record["complete"] is True and record["fps"] == 12
+    assert record["color"] == "#ff8000" and record["input"] == str(frames)
     rgba = read_image(out / "1.png", "RGBA")
     assert (rgba[:, :, :3] == (255, 128, 0)).all()
     np.testing.assert_array_equal(rgba[:, :, 3], 255 - read_image(frames / "1.png").astype(int).sum(axis=2) // 3)
-    assert {path.name: path.read_bytes() for path in frames.iterdir()} == before
+    assert snapshot(frames) == before
+    # rerun into its own output: fine; the default colour is the seed's #000000
+    run_script("gen", "rgba.py", frames, "--color=#ff8000")
+    run_script("gen", "rgba.py", frames)
+    assert (tmp_path / "frames_rgba_#000000" / "2.png").exists()
+    # mp4.py plays the copy at the fps carried on in its record
+    assert "3 frames at 12 fps" in run_script("gen", "mp4.py", out, "--background=white").stdout
 
 
 def test_rgba_refuses_a_bad_colour_and_an_empty_folder(tmp_path):
@@ -110,7 +133,7 @@ def test_rgba_refuses_a_bad_colour_and_an_empty_folder(tmp_path):
 @pytest.mark.parametrize("size", [(32, 24), (33, 25)])
 def test_mp4_of_opaque_frames_has_every_frame_at_even_size(tmp_path, size):
     frames = write_frames(tmp_path / "frames", 7, height=size[1], width=size[0])
-    count, fps = mp4_script.make_mp4(frames, tmp_path / "frames.mp4")
+    count, fps = mp4_script.make_video(frames, tmp_path / "frames.mp4")
     assert (count, fps) == (7, 30)
     frame_count, video_size, _ = video_facts(tmp_path / "frames.mp4")
     assert frame_count == 7 and video_size == (size[0] + size[0] % 2, size[1] + size[1] % 2)
@@ -138,7 +161,7 @@ def test_mp4_lays_transparent_frames_over_the_background(tmp_path, background):
         argument, expected = "blue", (0, 0, 255)
     else:
         argument, expected = None, (255, 255, 255)
-    mp4_script.make_mp4(frames, tmp_path / "clear.mp4", argument, fps=24)
+    mp4_script.make_video(frames, tmp_path / "clear.mp4", argument, fps=24)
     frame_count, video_size, mean_colour = video_facts(tmp_path / "clear.mp4")
     assert frame_count == 12 and video_size == (32, 24)
     # 3/4 of the frame is background, 1/4 the black square (H.264 blurs colours a little)
@@ -147,7 +170,7 @@ def test_mp4_lays_transparent_frames_over_the_background(tmp_path, background):
 
 def test_mp4_script_from_its_folder_uses_the_recorded_fps(tmp_path):
     frames = transparent_frames(tmp_path / "clear", 4)
-    (frames / "run.json").write_text('{"fps": 12}')
+    write_path_record(frames)
     Image.new("RGB", (8, 8), "white").save(tmp_path / "paper.png")
     result = run_script("gen", "mp4.py", frames, f"--background={tmp_path / 'paper.png'}")
     assert "4 frames at 12 fps" in result.stdout
@@ -157,7 +180,7 @@ def test_mp4_script_from_its_folder_uses_the_recorded_fps(tmp_path):
 def test_mp4_refuses_bad_input(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="no PNG"):
-        mp4_script.make_mp4(tmp_path / "empty", tmp_path / "empty.mp4")
+        mp4_script.make_video(tmp_path / "empty", tmp_path / "empty.mp4")
     mixed = write_frames(tmp_path / "mixed", 2)
     write_png(mixed / "2.png", np.zeros((10, 10, 3), dtype=np.uint8))
     with pytest.raises(UserError, match="2.png.*one size"):
@@ -168,7 +191,7 @@ def test_mp4_refuses_bad_input(tmp_path):
     for background, problem in [("notes.png", "not an image"), ("notes.mp4", "cannot be read"),
                                 ("missing.png", "not found")]:
         with pytest.raises(UserError, match=problem):
-            mp4_script.make_mp4(clear, tmp_path / "clear.mp4", str(tmp_path / background))
+            mp4_script.make_video(clear, tmp_path / "clear.mp4", str(tmp_path / background))
     assert not (tmp_path / "clear.mp4").exists()
     script_error = run_script("gen", "mp4.py", tmp_path / "mixed", check=False)
     assert script_error.returncode == 1 and script_error.stderr.startswith("error: ")

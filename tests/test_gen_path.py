@@ -37,6 +37,19 @@ def frame_files(folder):
     return sorted(path.name for path in folder.glob("*.png"))
 
 
+def beside(run_dir, suffix):
+    """The file named after the run folder, beside it: its record (.json), latents (.npy) or plot."""
+    return run_dir.with_name(run_dir.name + suffix)
+
+
+def latents_of(run_dir):
+    return np.load(beside(run_dir, ".npy"))
+
+
+def record_of(run_dir):
+    return json.loads(beside(run_dir, ".json").read_text())
+
+
 STYLES = [
     # arguments, style folder, frames, first and last frame name, plotted
     (["random", "--count=5"], "random_c5", 5, "0.png", "4.png", False),
@@ -55,12 +68,15 @@ def test_every_style_writes_its_frames_latents_and_record(generator, tmp_path, a
     names = frame_files(run_dir)
     assert len(names) == count and names[0] == first and names[-1] == last
     assert read_image(run_dir / first).shape == (16, 16, 3)
-    latents = np.load(run_dir / "latents.npy")
+    latents = latents_of(run_dir)
     assert latents.shape == (count, LATENT_SIZE) and latents.dtype == np.float32
-    record = json.loads((run_dir / "run.json").read_text())
+    record = record_of(run_dir)
     assert record["seed"] == 5 and record["style"] == arguments[0] and record["frames"] == count
+    assert record["stage"] == "path.py" and record["complete"] is True
     assert "--seed=5" in record["command"]
-    assert (tmp_path / folder / f"{run_dir.name}_plot.png").exists() == plotted
+    assert beside(run_dir, "_plot.png").exists() == plotted
+    # the frames folder holds the frames only: the seed's next stage opens every file in it as an image
+    assert all(path.suffix == ".png" for path in run_dir.iterdir())
 
 
 def test_keyframes_loop_through_frames_picked_from_a_random_run(generator, tmp_path):
@@ -69,7 +85,7 @@ def test_keyframes_loop_through_frames_picked_from_a_random_run(generator, tmp_p
                         "--frames=5", "--interpolation=spherical", "--seed=2")
     assert run_dir.parent.name == "keyframes_spherical_k3_f5"
     assert len(frame_files(run_dir)) == 15
-    source, looped = np.load(picked_run / "latents.npy"), np.load(run_dir / "latents.npy")
+    source, looped = latents_of(picked_run), latents_of(run_dir)
     np.testing.assert_allclose(looped[[0, 5, 10]], source[[4, 0, 2]], rtol=1e-5, atol=1e-6)
     # the same latents make the same picture (up to rounding in a differently sized batch)
     difference = read_image(run_dir / "05.png").astype(int) - read_image(picked_run / "0.png").astype(int)
@@ -82,17 +98,17 @@ def test_same_seed_same_frames_and_truncation_scales_the_latents(generator, tmp_
     tamer = make_path(generator, tmp_path / "c", "bezier", "--segments=1", "--frames=4", "--seed=9",
                       "--truncation=0.5")
     other = make_path(generator, tmp_path / "d", "bezier", "--segments=1", "--frames=4", "--seed=10")
-    np.testing.assert_array_equal(np.load(first / "latents.npy"), np.load(again / "latents.npy"))
+    np.testing.assert_array_equal(latents_of(first), latents_of(again))
     assert [(first / n).read_bytes() for n in frame_files(first)] == [(again / n).read_bytes() for n in frame_files(again)]
-    np.testing.assert_allclose(np.load(tamer / "latents.npy"), 0.5 * np.load(first / "latents.npy"))
-    assert not np.allclose(np.load(other / "latents.npy"), np.load(first / "latents.npy"))
+    np.testing.assert_allclose(latents_of(tamer), 0.5 * latents_of(first))
+    assert not np.allclose(latents_of(other), latents_of(first))
 
 
 def test_int8_frames_are_close_to_the_exact_ones_and_recorded(generator, tmp_path):
     exact = make_path(generator, tmp_path / "a", "random", "--count=5", "--seed=4")
     int8 = make_path(generator, tmp_path / "b", "random", "--count=5", "--seed=4", "--int8", "--batch=2")
-    assert json.loads((int8 / "run.json").read_text())["int8"] is True
-    assert json.loads((exact / "run.json").read_text())["int8"] is False
+    assert record_of(int8)["int8"] is True
+    assert record_of(exact)["int8"] is False
     assert frame_files(int8) == frame_files(exact)
     difference = np.abs(np.stack([read_image(int8 / name).astype(int) - read_image(exact / name)
                                   for name in frame_files(exact)]))
@@ -129,7 +145,10 @@ def test_the_script_runs_from_its_folder_on_a_run_folder(run_folder, tmp_path):
 @pytest.mark.parametrize("arguments, problem", [
     (["bitloop", "--bitloop=1021"], "0 and 1"),
     (["bitloop", "--bitloop=000"], "no 1"),
-    (["period", "--frames=10"], "does not use --frames"),
+    (["bezier", "--frames=1"], "--frames 1: a loop needs at least 2 frames"),
+    (["bitloop", "--frames=1"], "--frames 1: a loop needs at least 2 frames"),
+    (["phase", "--grid=3"], "--grid '3'"),
+    (["phase", "--grid=1x1"], "at least 2 cells"),
     (["phase", "--seconds=0.1"], "too short"),
     (["keyframes"], "give --keyframes"),
     (["keyframes", "--keyframes=x", "--pick=1,a"], "--pick"),
@@ -169,3 +188,97 @@ def test_a_checkpoint_in_the_seeds_format_makes_frames_too(tmp_path):
                                       build_discriminator(16), resolution=16, latent_size=LATENT_SIZE)
     run_dir = make_path(path_script.load_model(seed_file), tmp_path / "out", "random", "--count=3", "--seed=1")
     assert frame_files(run_dir) == ["0.png", "1.png", "2.png"]
+
+
+def test_the_seed_readmes_command_line_with_every_flag_runs_with_a_note(run_folder, tmp_path):
+    result = run_script("gen", "path.py", run_folder, "bezier", f"--dir_out={tmp_path}", "--count=3",
+                        "--segments=2", "--frames=4", "--bitloop=1100", "--seed=1")
+    assert "note: bezier does not use --bitloop, --count; ignored" in result.stderr
+    run_dir = next((tmp_path / "bezier_s2_f4").glob("*_seed1"))
+    assert len(frame_files(run_dir)) == 8 and record_of(run_dir)["complete"] is True
+
+
+def test_unused_options_are_named_for_each_style():
+    given = {"count": 3, "segments": 2, "frames": 4, "bitloop": "1100", "seconds": None}
+    assert path_script.unused_options("bezier", given) == ["bitloop", "count"]
+    assert path_script.unused_options("random", given) == ["bitloop", "frames", "segments"]
+    assert path_script.unused_options("bitloop", given) == ["count", "segments"]
+
+
+def test_every_style_is_one_record_of_folder_options_and_latents():
+    given = {"count": 4, "segments": 3, "frames": 5, "bitloop": "10", "seconds": 1}
+    for name, style in path_script.STYLES.items():
+        options = path_script.style_options(name, given)
+        request = path_script.PathRequest(options, LATENT_SIZE, fps=16, keyframes=np.eye(3, LATENT_SIZE))
+        latents = style.latents(request, np.random.default_rng(0))
+        assert latents.ndim == 2 and latents.shape[1] == LATENT_SIZE and style.folder(request).startswith(name)
+
+
+def test_keyframes_read_the_npy_beside_a_folder_or_a_projected_run(generator, tmp_path):
+    picked_run = make_path(generator, tmp_path, "random", "--count=4", "--seed=1")
+    assert not (picked_run / "latents.npy").exists()
+    projected = tmp_path / "projected"   # gen/project.py's output: images, <run>.npy and <run>.json beside
+    projected.mkdir()
+    np.save(tmp_path / "projected.npy", latents_of(picked_run)[[3, 1]])
+    (tmp_path / "projected.json").write_text('{"stage": "project.py", "complete": true}')
+    for source in (projected, tmp_path / "projected.npy"):
+        run_dir = make_path(generator, tmp_path / "k", "keyframes", f"--keyframes={source}", "--frames=2",
+                            "--interpolation=linear")
+        np.testing.assert_allclose(latents_of(run_dir)[[0, 2]], latents_of(picked_run)[[3, 1]])
+    (tmp_path / "projected.json").write_text('{"stage": "project.py", "command": "python project.py m x", '
+                                             '"complete": false}')
+    with pytest.raises(UserError, match="incomplete.*python project.py m x"):
+        make_path(generator, tmp_path / "k", "keyframes", f"--keyframes={tmp_path / 'projected.npy'}")
+    grid_run = make_path(generator, tmp_path, "random", "--count=2", "--grid=2x1", "--seed=1")
+    with pytest.raises(UserError, match="grid"):
+        make_path(generator, tmp_path / "k", "keyframes", f"--keyframes={grid_run}")
+
+
+def test_a_grid_holds_independent_loops_each_the_run_of_its_cell_seed(generator, tmp_path):
+    run_dir = make_path(generator, tmp_path, "bezier", "--segments=1", "--frames=4", "--grid=3x2", "--seed=8",
+                        "--batch=4")
+    assert run_dir.parent.name == "bezier_s1_f4_grid3x2"
+    record = record_of(run_dir)
+    assert record["grid"] == {"columns": 3, "rows": 2, "cell_size": 16, "gap": 2}
+    seeds = record["cell_seeds"]
+    assert len(set(seeds)) == 6 and latents_of(run_dir).shape == (4, 6, LATENT_SIZE)
+    frame = read_image(run_dir / "2.png")
+    assert frame.shape == (2 * 16 + 2, 3 * 16 + 2 * 2, 3)
+    assert (frame[16:18] == 204).all() and (frame[:, 16:18] == 204).all()   # the light grey gap
+    # the cell in row 1, column 2 is the loop a single run with its seed makes
+    alone = make_path(generator, tmp_path / "alone", "bezier", "--segments=1", "--frames=4", f"--seed={seeds[5]}")
+    cell = frame[18:34, 36:52].astype(int)
+    assert np.abs(cell - read_image(alone / "2.png")).max() <= 1
+    assert np.abs(frame[0:16, 0:16].astype(int) - cell).max() > 10   # another seed, another picture
+
+
+def test_grid_layout_defaults_fit_the_frame():
+    assert path_script.grid_layout("3x3", 256) == path_script.GridLayout(3, 3, 256, 4)
+    big = path_script.grid_layout("4x2", 1024)
+    assert big.size[0] <= path_script.GRID_MAX_SIDE + 3 * big.gap and big.cell_size == 512
+    assert path_script.grid_layout("2X2", 16, cell_size=32, gap=0).size == (64, 64)
+
+
+def test_a_grid_of_keyframes_is_refused(generator, tmp_path):
+    np.save(tmp_path / "k.npy", np.zeros((3, LATENT_SIZE), dtype=np.float32))
+    with pytest.raises(UserError, match="every cell would be the same"):
+        make_path(generator, tmp_path, "keyframes", f"--keyframes={tmp_path / 'k.npy'}", "--grid=2x2")
+
+
+def test_an_interrupted_run_is_finished_by_the_same_command(generator, tmp_path):
+    arguments = ("bezier", "--segments=2", "--frames=5", "--batch=3")
+    whole = make_path(generator, tmp_path / "whole", *arguments, "--seed=3")
+    broken = make_path(generator, tmp_path / "broken", *arguments, "--seed=3")
+    record = record_of(broken)
+    beside(broken, ".json").write_text(json.dumps(dict(record, complete=False)))
+    for name in ("4.png", "7.png", "9.png"):   # as a kill leaves it: some batches missing
+        (broken / name).unlink()
+    (broken / "0.png").write_bytes(b"kept: its batch is complete")
+    # no --seed: an interrupted run of the same settings is found, whatever its seed
+    again = make_path(generator, tmp_path / "broken", *arguments)
+    assert again == broken and record_of(broken)["complete"] is True and record_of(broken)["seed"] == 3
+    assert (broken / "0.png").read_bytes() == b"kept: its batch is complete"
+    assert [(broken / n).read_bytes() for n in frame_files(whole)[1:]] == \
+        [(whole / n).read_bytes() for n in frame_files(whole)[1:]]
+    # a finished run is never touched again: the same command makes a new run
+    assert make_path(generator, tmp_path / "broken", *arguments, "--seed=3") != broken

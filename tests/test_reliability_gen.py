@@ -1,0 +1,163 @@
+"""gen/ under careless or unlucky use: killed runs, outputs aimed at inputs, bad values.
+
+Each case checks the one-line message, the exit status, and that the input is unchanged.
+"""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import REPO, load_script, run_script
+from drawing.folders import write_record
+from drawing.frames import frame_name
+from drawing.images import write_png
+
+path_script = load_script("gen/path.py")
+LATENT_SIZE = 8
+
+
+def checksums(folder):
+    """sha256 of every file beside and under a folder (its frames, its record, the user's files), by path."""
+    files = [path for path in folder.parent.rglob("*") if path.is_file()]
+    return {str(path): hashlib.sha256(path.read_bytes()).hexdigest() for path in files}
+
+
+def frames_folder(tmp_path, complete=None, count=3):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(count):
+        write_png(folder / frame_name(index, count), rng.integers(0, 256, (12, 16, 3), dtype=np.uint8))
+    if complete is not None:
+        write_record(folder, {"stage": "path.py", "command": "python path.py ../run phase --seed=3", "fps": 10},
+                     complete)
+    return folder
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    from drawing.gan import save_untrained_checkpoint
+    folder = tmp_path_factory.mktemp("run")
+    save_untrained_checkpoint(folder / "0.checkpoint", resolution=16, latent_size=LATENT_SIZE, seed=0)
+    return folder
+
+
+def test_path_killed_at_a_random_moment_is_refused_by_readers_and_finished_by_a_rerun(run_folder, tmp_path):
+    arguments = [str(run_folder), "bezier", "--segments=4", "--frames=600", "--batch=8", "--seed=11",
+                 f"--dir_out={tmp_path / 'out'}"]
+    kill_after = int(np.random.default_rng().integers(20, 600))   # frames written before the kill
+    process = subprocess.Popen([sys.executable, "path.py", *arguments], cwd=REPO / "gen",
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    style_dir = tmp_path / "out" / "bezier_s4_f600"
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            runs = [path for path in style_dir.glob("*_seed11") if path.is_dir()] if style_dir.exists() else []
+            if runs and len(list(runs[0].glob("*.png"))) >= kill_after:
+                break
+            time.sleep(0.01)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait()
+    run_dir = runs[0]
+    record = json.loads(run_dir.with_name(run_dir.name + ".json").read_text())
+    written = len(list(run_dir.glob("*.png")))
+    assert record["complete"] is False and record["frames"] == 2400 and written < 2400, "killed too late"
+
+    before = checksums(run_dir)
+    for reader in (("mp4.py", run_dir), ("rgba.py", run_dir)):
+        result = run_script("gen", *reader, check=False)
+        assert_one_line_error(result, "incomplete", "finish it by rerunning: python path.py", "--seed=11")
+    assert checksums(run_dir) == before
+    assert not run_dir.with_name(run_dir.name + ".mp4").exists()
+    assert not run_dir.with_name(run_dir.name + "_rgba_#000000").exists()
+
+    run_script("gen", "path.py", *arguments)   # the same command finishes the same folder
+    assert [path for path in style_dir.iterdir() if path.is_dir()] == [run_dir]
+    assert json.loads(run_dir.with_name(run_dir.name + ".json").read_text())["complete"] is True
+    assert not list(run_dir.glob(".*"))   # the killed run's temporary files are gone
+
+    whole = path_script.generate_path(
+        path_script.build_parser().parse_args(arguments[:-1] + [f"--dir_out={tmp_path / 'whole'}"]),
+        ["path.py"], generator_loader=path_script.load_model)
+    names = sorted(path.name for path in whole.glob("*.png"))
+    assert sorted(path.name for path in run_dir.glob("*.png")) == names
+    assert all((run_dir / name).read_bytes() == (whole / name).read_bytes() for name in names)
+
+
+@pytest.mark.parametrize("out, extra, message", [
+    ("frames/0.png", [], "--out lies inside the input"),
+    ("frames/0.png", ["--overwrite"], "--out lies inside the input"),
+    ("frames/new.mp4", [], "--out lies inside the input"),
+    ("notes.mp4", [], "exists and was not written by mp4.py"),
+    ("loop.avi", [], "unknown video format"),
+])
+def test_mp4_never_replaces_a_file_it_did_not_write(tmp_path, out, extra, message):
+    folder = frames_folder(tmp_path)
+    (tmp_path / "notes.mp4").write_text("the user's own file")
+    before = checksums(folder)
+    result = run_script("gen", "mp4.py", folder, f"--out={tmp_path / out}", *extra, check=False)
+    assert_one_line_error(result, message)
+    assert checksums(folder) == before
+
+
+def test_mp4_overwrite_replaces_a_file_the_user_names(tmp_path):
+    folder = frames_folder(tmp_path)
+    (tmp_path / "notes.mp4").write_text("the user's own file")
+    run_script("gen", "mp4.py", folder, f"--out={tmp_path / 'notes.mp4'}", "--overwrite")
+    assert (tmp_path / "notes.mp4").read_bytes()[4:8] == b"ftyp"
+
+
+@pytest.mark.parametrize("script", ["mp4.py", "rgba.py"])
+def test_readers_refuse_an_incomplete_frames_folder_naming_the_command(tmp_path, script):
+    folder = frames_folder(tmp_path, complete=False)
+    before = checksums(folder)
+    result = run_script("gen", script, folder, check=False)
+    assert_one_line_error(result, "frames folder is incomplete",
+                          "finish it by rerunning: python path.py ../run phase --seed=3")
+    assert checksums(folder) == before
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["bezier", "--frames=1"], "--frames 1: a loop needs at least 2 frames"),
+    (["bitloop", "--frames", "1"], "--frames 1: a loop needs at least 2 frames"),
+    (["keyframes", "--keyframes=k.npy", "--frames=1"], "--frames 1: a loop needs at least 2 frames"),
+])
+def test_path_refuses_a_one_frame_loop(tmp_path, arguments, message):
+    result = run_script("gen", "path.py", tmp_path / "model_never_read", *arguments, check=False)
+    assert_one_line_error(result, message)
+
+
+@pytest.mark.parametrize("color", ["rgb(300,0,0)", "rgba(0,0,0,256)", "blurple"])
+def test_rgba_refuses_a_colour_out_of_range(tmp_path, color):
+    folder = frames_folder(tmp_path, complete=True)
+    before = checksums(folder)
+    result = run_script("gen", "rgba.py", folder, f"--color={color}", check=False)
+    assert_one_line_error(result, repr(color))
+    assert checksums(folder) == before
+
+
+def test_rgba_refuses_an_output_inside_its_input_or_holding_other_files(tmp_path):
+    folder = frames_folder(tmp_path, complete=True)
+    (tmp_path / "someone").mkdir()
+    (tmp_path / "someone" / "holiday.png").write_bytes(b"not ours")
+    before = checksums(folder)
+    inside = run_script("gen", "rgba.py", folder, f"--dir_out={folder / 'rgba'}", check=False)
+    assert_one_line_error(inside, "--dir_out lies inside the input")
+    taken = run_script("gen", "rgba.py", folder, f"--dir_out={tmp_path / 'someone'}", check=False)
+    assert_one_line_error(taken, "files this stage did not write")
+    assert checksums(folder) == before
