@@ -33,7 +33,12 @@ while ffmpeg encodes: memory does not grow with the length of the animation (but
 palette is made from every frame).
 """
 import argparse
+import errno
 import itertools
+import os
+import signal
+import subprocess
+import tempfile
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -198,17 +203,40 @@ def write_video(frames, size, path_out, fps, video, alpha, crf, total):
     if video.filters:
         params += ["-vf", video.filters.format(alpha=int(alpha))]
     with atomic_path(path_out) as temporary:
-        writer = imageio_ffmpeg.write_frames(
-            str(temporary), size, pix_fmt_in="rgba" if alpha else "rgb24",
-            pix_fmt_out=video.alpha_pix_fmt if alpha else video.pix_fmt, fps=fps, codec=video.codec,
-            quality=None, macro_block_size=1, ffmpeg_log_level="error", output_params=params)
-        writer.send(None)
+        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-nostdin",
+                   "-f", "rawvideo", "-pix_fmt", "rgba" if alpha else "rgb24", "-s", f"{size[0]}x{size[1]}",
+                   "-r", str(fps), "-i", "-", "-an", "-c:v", video.codec,
+                   "-pix_fmt", video.alpha_pix_fmt if alpha else video.pix_fmt, *params, str(temporary)]
+        encode(command, (np.ascontiguousarray(pad_to_even(frame) if video.even_sides else frame)
+                         for frame in tqdm(frames, total=total, desc=path_out.suffix[1:], unit="frame",
+                                           dynamic_ncols=True, disable=None)), path_out)
+
+
+def encode(command, frames, path_out):
+    """Pipe raw frames into ffmpeg and check how it ended: imageio-ffmpeg's writer does not look at
+    ffmpeg's exit status, so a failed write (a full disk) would leave a truncated video and no error."""
+    with tempfile.TemporaryFile() as messages:
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=messages)
         try:
-            for frame in tqdm(frames, total=total, desc=path_out.suffix[1:], unit="frame", dynamic_ncols=True,
-                              disable=None):
-                writer.send(np.ascontiguousarray(pad_to_even(frame) if video.even_sides else frame))
+            for frame in frames:
+                process.stdin.write(frame.data)
+            process.stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg stopped early: its exit status and messages say why
+        except BaseException:
+            process.kill()
+            raise
         finally:
-            writer.close()
+            status = process.wait()
+        messages.seek(0)
+        said = messages.read().decode("utf-8", "replace").strip()
+    if status != 0:
+        # A file-size limit kills ffmpeg with SIGXFSZ; a full disk it reports in words.
+        too_large = status == -signal.SIGXFSZ or "File too large" in said
+        if too_large or "No space left" in said:
+            number = errno.EFBIG if too_large else errno.ENOSPC
+            raise OSError(number, os.strerror(number), str(path_out))
+        raise UserError(f"{path_out}: ffmpeg failed ({said.splitlines()[-1] if said else f'exit status {status}'})")
 
 
 def make_video(dir_in, path_out, background=None, fps=None, crf=None, overwrite=False, argv=None):

@@ -5,6 +5,7 @@ Each case checks the one-line message, the exit status, and that the input is un
 import hashlib
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -161,3 +162,28 @@ def test_rgba_refuses_an_output_inside_its_input_or_holding_other_files(tmp_path
     taken = run_script("gen", "rgba.py", folder, f"--dir_out={tmp_path / 'someone'}", check=False)
     assert_one_line_error(taken, "files this stage did not write")
     assert checksums(folder) == before
+
+
+def limit_file_size():
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (400, 400))
+
+
+@pytest.mark.parametrize("script, arguments", [
+    ("path.py", ["{run}", "random", "--count=4", "--seed=1", "--dir_out={tmp}/out"]),
+    ("rgba.py", ["{frames}", "--dir_out={tmp}/rgba"]),
+    ("mp4.py", ["{frames}", "--out={tmp}/loop.mp4"]),
+])
+def test_a_full_disk_is_one_line_naming_the_file(run_folder, tmp_path, script, arguments):
+    """A file-size limit stands in for a full disk: the writes fail with EFBIG (ffmpeg's too)."""
+    (tmp_path / "in").mkdir()
+    frames = frames_folder(tmp_path / "in", complete=True, count=40)
+    before = checksums(frames)
+    arguments = [a.format(run=run_folder, frames=frames, tmp=tmp_path) for a in arguments]
+    completed = subprocess.run([sys.executable, script, *arguments], cwd=REPO / "gen", capture_output=True,
+                               text=True, preexec_fn=limit_file_size, timeout=300)
+    assert completed.returncode == 1, completed.stderr
+    last = completed.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {tmp_path}") and "cannot write: the file is larger than this system allows" in last
+    assert "Traceback" not in completed.stderr
+    assert checksums(frames) == before
