@@ -67,7 +67,12 @@ def main():
                              f"e.g. black, '#ff8800', 'rgb(0,0,255)' (default: {DEFAULT_COLOR})")
     parser.add_argument("--dir_out", default=None,
                         help="output folder (default: <dir_in>_rgba_<color> beside the input)")
+    # The seed's README shows mp4.py's command line under rgba.py's name: point those users to mp4.py.
+    parser.add_argument("--background", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.background is not None:
+        raise UserError(f"rgba.py has no --background: to lay transparent frames over {args.background}, run "
+                        f"python mp4.py {args.dir_in} --background={args.background}")
     parse_color(args.color)
     dir_out = Path(args.dir_out) if args.dir_out else default_dir_out(args.dir_in, args.color)
     count = make_rgba(args.dir_in, dir_out, args.color)

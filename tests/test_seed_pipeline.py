@@ -4,9 +4,11 @@ Each stage runs from its own folder with the seed's default folder names (`tile`
 `tfrecord_reverse`), so the stage scripts are copied into a temporary tree with the shape of the
 repository (the package itself is imported from the checkout). Every hand-off is checked: tile names
 and counts, eight images per tile after two rotateflip runs, shard sizes in bytes, only images in
-image folders, and the blob grid where adjustment.json puts it.
+image folders, and the blob grid where adjustment.json puts it; then training from the run folder's
+options.json, path.py with all the README's flags at once, rgba.py and mp4.py over a scan.
 """
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -143,3 +145,58 @@ def test_blob_tiles_the_seed_way(blob_pipeline):
     only_images(blob_pipeline / "grid")
     shards = sorted((blob_pipeline / "tfrecord").iterdir())
     assert all(SHARD_NAME.match(p.name) and p.stat().st_size <= 300_000 for p in shards)
+
+
+@pytest.fixture(scope="module")
+def gen_pipeline(blob_pipeline):
+    """On from the blob tiles: main.py with options.json in its run folder (the seed's train/options.json
+    keys, CPU-sized), then path.py with every flag of the seed README at once, rgba.py and mp4.py."""
+    root = blob_pipeline.parent
+    copy_stage(root, "train")
+    copy_stage(root, "gen")
+    (root / "train" / "run").mkdir()
+    (root / "train" / "run" / "options.json").write_text(json.dumps({
+        "dataset_file_pattern": "../data/tfrecord/*.tfrecord", "resolution": 64, "replica_batch_size": 4,
+        "epoch_sample_count": 8, "total_sample_count": 8, "learning_rate": 0.002, "latent_size": 8,
+        "beta_1": 0.0, "beta_2": 0.99, "channel_scale": 1 / 32}))
+    completed = shell(root, [
+        "cd train",
+        "export TF_USE_LEGACY_KERAS=1",
+        "python main.py run",
+        "cd ../gen",
+        "python path.py ../train/run bezier --dir_out=out --count=3 --segments=2 --frames=3 --bitloop=101",
+        "frames=$(ls -d out/bezier_s2_f3/*/)",
+        "python rgba.py \"${frames%/}\"",
+        "python mp4.py \"${frames%/}_rgba_#000000\" --background=../data/scans/0.png",
+    ])
+    return root / "gen", completed
+
+
+def test_path_takes_the_seed_readmes_flags_at_once_with_a_note(gen_pipeline):
+    gen, completed = gen_pipeline
+    assert "note: bezier does not use --bitloop, --count; ignored" in completed.stderr
+    (frames,) = [p for p in (gen / "out" / "bezier_s2_f3").iterdir() if p.is_dir() and "_rgba_" not in p.name]
+    assert sorted(p.name for p in frames.iterdir()) == [f"{n}.png" for n in range(6)]
+    record = json.loads(frames.with_name(frames.name + ".json").read_text())
+    assert record["complete"] is True and record["frames"] == 6
+    assert np.load(frames.with_name(frames.name + ".npy")).shape == (6, 8)
+
+
+def test_rgba_then_mp4_over_a_scan_the_seed_way(gen_pipeline):
+    gen, _ = gen_pipeline
+    (frames,) = [p for p in (gen / "out" / "bezier_s2_f3").iterdir() if p.name.endswith("_rgba_#000000")]
+    only_images(frames)
+    assert Image.open(frames / "0.png").mode == "RGBA"
+    video = frames.with_name(frames.name + ".mp4")
+    assert video.stat().st_size > 1000
+
+
+def test_rgba_given_mp4s_background_flag_as_the_seed_readme_writes_it_points_to_mp4(gen_pipeline, tmp_path):
+    gen, _ = gen_pipeline
+    (frames,) = [p for p in (gen / "out" / "bezier_s2_f3").iterdir() if p.is_dir() and "_rgba_" not in p.name]
+    completed = subprocess.run([sys.executable, "rgba.py", str(frames), "--background=../data/scans/0.png"],
+                               cwd=gen, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert completed.returncode == 1
+    assert completed.stderr.strip() == (f"error: rgba.py has no --background: to lay transparent frames over "
+                                        f"../data/scans/0.png, run python mp4.py {frames} "
+                                        "--background=../data/scans/0.png")
