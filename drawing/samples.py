@@ -250,3 +250,32 @@ def blob_page(dpi=300, width_in=16, height_in=11, seed=0):
     cv2.drawContours(mask, outline, -1, 255, thickness, cv2.LINE_AA)
     _lay_ink(page, mask)
     return page
+
+
+def break_lines(drawing, gap_count, widest, rng, ink_below=160):
+    """A copy of an RGB line drawing with up to `gap_count` breaks cut into its lines, each 1 to `widest` px wide.
+
+    Each break is a disc of paper (PAPER_RGB) of a random whole diameter, centred on a random ink pixel
+    (luminance below `ink_below`), as a pen that skips or a generator that fades leaves them. Breaks are
+    at least 3 x `widest` px apart, so that no two of them make one wider break; where the lines have
+    no room for more, fewer are cut.
+    """
+    broken = drawing.copy()
+    ink_rows, ink_columns = np.nonzero(cv2.cvtColor(drawing, cv2.COLOR_RGB2GRAY) < ink_below)
+    spacing = 3 * widest
+    centres = []
+    for pick in rng.permutation(ink_rows.size)[:50 * gap_count]:
+        centre = np.array([ink_rows[pick], ink_columns[pick]])
+        if not centres or np.min(np.abs(np.array(centres) - centre).max(axis=1)) >= spacing:
+            centres.append(centre)
+            if len(centres) == gap_count:
+                break
+    for (row, column), diameter in zip(centres, rng.integers(1, widest + 1, len(centres))):
+        # A digital disc exactly `diameter` px across: pixel centres within diameter / 2 of its centre.
+        offsets = np.arange(diameter) - (diameter - 1) / 2
+        inside = offsets[:, None] ** 2 + offsets[None, :] ** 2 <= (diameter / 2) ** 2
+        rows, columns = np.nonzero(inside)
+        rows, columns = rows + row - diameter // 2, columns + column - diameter // 2
+        keep = (rows >= 0) & (rows < drawing.shape[0]) & (columns >= 0) & (columns < drawing.shape[1])
+        broken[rows[keep], columns[keep]] = PAPER_RGB
+    return broken
