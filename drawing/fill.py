@@ -106,17 +106,13 @@ def label_regions(paper):
     return labels, region_count - 1
 
 
-def touching_labels(first, second):
-    """(a, b) label arrays for every pair of 4-adjacent pixels with label a > 0 in `first` and b > 0 in `second`."""
-    firsts, seconds = [], []
-    for near, far in (((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
-                      ((slice(None, -1), slice(None)), (slice(1, None), slice(None)))):
-        for one, other in ((near, far), (far, near)):
-            a, b = first[one], second[other]
-            touching = (a > 0) & (b > 0)
-            firsts.append(a[touching])
-            seconds.append(b[touching])
-    return np.concatenate(firsts), np.concatenate(seconds)
+def label_borders(labels):
+    """(a, b) label arrays, both ways round, for every pair of 4-adjacent pixels whose labels differ."""
+    across = labels[:, :-1] != labels[:, 1:]
+    down = labels[:-1] != labels[1:]
+    first = np.concatenate([labels[:, :-1][across], labels[:-1][down]])
+    second = np.concatenate([labels[:, 1:][across], labels[1:][down]])
+    return np.concatenate([first, second]), np.concatenate([second, first])
 
 
 def close_gaps(paper, width):
@@ -139,12 +135,10 @@ def close_gaps(paper, width):
     distance = cv2.distanceTransform(paper_u8, cv2.DIST_L2, cv2.DIST_MASK_5)
     reach = (width + 1) / 2
     cores, core_count = label_regions(distance > reach)
-    kept = np.bincount(cores[distance > reach + CORE_DEPTH], minlength=core_count + 1) > 0
-    kept[0] = False
-    renumber = np.zeros(core_count + 1, cores.dtype)
-    core_count = int(kept.sum())
-    renumber[kept] = np.arange(1, core_count + 1)
-    cores = renumber[cores]
+    dropped = np.bincount(cores[distance > reach + CORE_DEPTH], minlength=core_count + 1) == 0
+    dropped[0] = False
+    if dropped.any():
+        cores[dropped[cores]] = 0
     # OpenCV's watershed floods first across the smallest steps of the image: from paper to paper
     # (step 0) breadth first, so floods meet halfway; across ink (step 255) only when no paper is left.
     # It marks the image's outermost pixels as borders, so it works on the image framed by 1 px of ink.
@@ -178,8 +172,8 @@ def absorb_small_regions(labels, filled, region_count, min_region):
     small[0] = False
     if not small.any():
         return labels, filled
-    first, second = touching_labels(filled, filled)
-    across = small[first] & ~small[second] & (second != first)
+    first, second = label_borders(filled)
+    across = small[first] & ~small[second]
     pairs, border = np.unique(first[across].astype(np.int64) * (region_count + 1) + second[across],
                               return_counts=True)
     small_label, neighbour = np.divmod(pairs, region_count + 1)

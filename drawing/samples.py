@@ -6,6 +6,8 @@
   It also returns each specimen's bounding box, so tests know the answer.
 - `blob_page`: one continuous, asymmetric mass of closed cells with dark outlines (the Third Study),
   covering most of the paper with a margin of blank paper around it.
+- `break_lines` cuts breaks into a drawing's lines, and `cells_kept_whole` scores how a fill of the
+  broken drawing kept the unbroken drawing's cells (fill/'s --close-gaps is measured with them).
 
 Everything is drawn with OpenCV into an ink-coverage mask (0 = paper, 255 = ink), which is then laid
 on noisy off-white paper, so a 300 DPI page takes a fraction of a second.
@@ -279,3 +281,25 @@ def break_lines(drawing, gap_count, widest, rng, ink_below=160):
         keep = (rows >= 0) & (rows < drawing.shape[0]) & (columns >= 0) & (columns < drawing.shape[1])
         broken[rows[keep], columns[keep]] = PAPER_RGB
     return broken
+
+
+def cells_kept_whole(cells, filled, cell_area=100):
+    """How a fill treated the cells of a drawing: (share of cells that are one region each, how many
+    regions cover two cells or more).
+
+    `cells` labels the regions of the unbroken drawing (those under `cell_area` px, the specks where two
+    strokes part, are not counted); `filled` gives every pixel its region in the fill. A region covers
+    a cell when it holds more than half of it; a cell is one region when a region holds at least 95 %
+    of it and covers no other cell.
+    """
+    sizes = np.bincount(cells.ravel())
+    is_cell = sizes >= cell_area
+    is_cell[0] = False
+    inside = is_cell[cells]
+    stride = int(filled.max()) + 1
+    pairs, overlap = np.unique(cells[inside].astype(np.int64) * stride + filled[inside], return_counts=True)
+    cell, region = np.divmod(pairs, stride)
+    covers = overlap > 0.5 * sizes[cell]
+    cells_covered = np.bincount(region[covers], minlength=stride)
+    whole = covers & (overlap >= 0.95 * sizes[cell]) & (cells_covered[region] == 1)
+    return whole.sum() / is_cell.sum(), int((cells_covered > 1).sum())

@@ -11,12 +11,9 @@ from drawing.fill import (BLOB_PAPER_ABOVE, DEFAULT_MIN_REGION, absorb_small_reg
 from drawing.folders import record_path
 from drawing.frames import brightness_to_alpha
 from drawing.images import read_image
-from drawing.samples import blob_page, break_lines
+from drawing.samples import blob_page, break_lines, cells_kept_whole
 
 DPI = 125  # cells of 40-50 px and 1-2 px lines, as in bench/bench_fill.py's 1024 px drawings
-# A cell is a region of the unbroken drawing of at least this many px: the smaller ones are the specks
-# where two strokes of one line part (they are what --min-region is for).
-CELL_AREA = 100
 WIDEST_GAP = 4
 GAP_COUNT = 300
 
@@ -27,25 +24,6 @@ def blob_drawing(size, seed):
     page = blob_page(dpi=DPI, width_in=side_in, height_in=side_in, seed=seed)
     top, left = (page.shape[0] - size) // 2, (page.shape[1] - size) // 2
     return page[top:top + size, left:left + size].copy()
-
-
-def cell_outcomes(cells, filled):
-    """(share of cells that are one region each, how many regions cover two cells or more).
-
-    A region covers a cell when it holds more than half of it; a cell is one region when a region
-    holds at least 95 % of it and covers no other cell. `filled` is what gets painted: every pixel's region.
-    """
-    sizes = np.bincount(cells.ravel())
-    is_cell = sizes >= CELL_AREA
-    is_cell[0] = False
-    inside = is_cell[cells]
-    stride = int(filled.max()) + 1
-    pairs, overlap = np.unique(cells[inside].astype(np.int64) * stride + filled[inside], return_counts=True)
-    cell, region = np.divmod(pairs, stride)
-    covers = overlap > 0.5 * sizes[cell]
-    cells_covered = np.bincount(region[covers], minlength=stride)
-    whole = covers & (overlap >= 0.95 * sizes[cell]) & (cells_covered[region] == 1)
-    return whole.sum() / is_cell.sum(), int((cells_covered > 1).sum())
 
 
 @pytest.fixture(scope="module")
@@ -59,21 +37,21 @@ def broken():
 def test_breaks_leak_without_gap_closing(broken):
     cells, drawing = broken
     _, filled, _ = find_regions(lightness(drawing) > BLOB_PAPER_ABOVE)
-    whole, merged = cell_outcomes(cells, filled)
+    whole, merged = cells_kept_whole(cells, filled)
     assert whole < 0.5 and merged > 5
 
 
 def test_closing_gaps_keeps_every_cell_one_region(broken):
     cells, drawing = broken
     _, filled, _ = find_regions(lightness(drawing) > BLOB_PAPER_ABOVE, WIDEST_GAP, DEFAULT_MIN_REGION)
-    whole, merged = cell_outcomes(cells, filled)
+    whole, merged = cells_kept_whole(cells, filled)
     assert whole >= 0.95 and merged == 0
 
 
 def test_gap_closing_changes_almost_nothing_on_unbroken_lines():
     paper = lightness(blob_drawing(512, seed=4)) > BLOB_PAPER_ABOVE
     cells, _ = label_regions(paper)
-    whole, merged = cell_outcomes(cells, find_regions(paper, WIDEST_GAP)[1])
+    whole, merged = cells_kept_whole(cells, find_regions(paper, WIDEST_GAP)[1])
     assert whole >= 0.98 and merged == 0
 
 
