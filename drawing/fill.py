@@ -204,8 +204,9 @@ def find_regions(paper, close_gaps_px=0, min_region=0):
     """(labels, filled, region_count) of a boolean paper mask: the regions, and every pixel's region.
 
     `labels` has 0 for line pixels (drawn, or added by `close_gaps_px`); `filled` gives every pixel the
-    label of the nearest region (`nearest_region`). A label may be unused once `min_region` has merged
-    its region into another; colour tables still have a row for it.
+    label of the nearest region (`nearest_region`). A label may be unused (a core that gap closing
+    dropped, a region that `min_region` merged into another); colour tables still have a row for it.
+    Both options at 0 give the seed's regions.
     """
     if close_gaps_px:
         labels, region_count = close_gaps(paper, close_gaps_px)
@@ -468,9 +469,10 @@ def fill_folder(colour, dir_in, dir_out, seed, settings, desc, inputs=()):
     settings = dict(settings, input=str(dir_in))
     resuming = (earlier.get("complete") is False and seed in (None, earlier.get("seed"))
                 and all(earlier.get(key) == value for key, value in settings.items()))
+    if earlier:
+        remove_temporary_files(dir_out)
     if resuming:
         seed = earlier["seed"]
-        remove_temporary_files(dir_out)
     elif seed is None:
         seed = secrets.randbelow(2 ** 32)
     record = dict(settings, command=command_line(), seed=seed)

@@ -1,11 +1,13 @@
 """fill/: regions, their colours, lines from the nearest region, spec symmetry, and the two fill scripts."""
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import load_script, run_script
+from conftest import REPO, load_script, run_script
 from drawing.blend import blend_cpu
 from drawing.cli import UserError
 from drawing.fill import (BUILTIN_PALETTE, DEFAULT_CLOSE_GAPS, DEFAULT_MIN_REGION, SPEC_IGNORED_MARGIN, WHITE,
@@ -285,3 +287,22 @@ def test_fill_scripts_reject_bad_input_with_one_line(script, drawings, palette_f
     assert "3.png" in message and "1 of 4 drawings failed" in message
     assert (out / "1.png").exists() and not (out / "3.png").exists()
     assert not [path for path in out.iterdir() if path.name.startswith(".")]
+
+
+def test_default_output_is_out_holding_images_only_with_its_record_beside(drawings, palette_file, tmp_path):
+    def run_in(folder, script, *args, check=True):
+        completed = subprocess.run([sys.executable, str(REPO / "fill" / script), *map(str, args)], cwd=folder,
+                                   capture_output=True, text=True, timeout=120)
+        assert not check or completed.returncode == 0, completed.stderr
+        return completed
+
+    run_in(tmp_path, "blob_fill.py", drawings, palette_file, "--seed=1")
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["1.png", "10.png", "2.png"]
+    record = json.loads((tmp_path / "out.json").read_text())
+    assert record["stage"] == "blob_fill.py" and record["complete"] is True
+    assert record["command"].startswith("python blob_fill.py ")
+    # blend.py's default is out too: blending out into itself is refused; elsewhere it is fine.
+    refused = run_in(tmp_path, "blend.py", "out", "--cpu", check=False)
+    assert refused.returncode == 1 and "--dir_out is the input out" in refused.stderr
+    run_in(tmp_path, "blend.py", "out", "--dir_out=blended", "--cpu")
+    assert json.loads((tmp_path / "blended.json").read_text())["complete"] is True
