@@ -130,8 +130,12 @@ def test_a_killed_blob_fill_is_marked_incomplete_and_its_rerun_finishes_it(tmp_p
     out = tmp_path / "out"
     command = [sys.executable, str(REPO / "fill" / "blob_fill.py"), str(drawings), str(palette), f"--dir_out={out}",
                "--blend", "--close-gaps=3"]
-    moment = random.Random().uniform(0.3, 1.5)
+    # A random moment once drawings are being written (before that, nothing of the run is on disk).
+    moment = random.Random().uniform(0.0, 0.5)
     process = subprocess.Popen(command, cwd=REPO / "fill", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while process.poll() is None and not any(out.glob("*.png")) and time.monotonic() < deadline:
+        time.sleep(0.01)
     time.sleep(moment)
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -141,13 +145,14 @@ def test_a_killed_blob_fill_is_marked_incomplete_and_its_rerun_finishes_it(tmp_p
             refused = run_script("fill", "blend.py", out, f"--dir_out={tmp_path / 'blended'}", "--cpu", check=False)
             message = one_line_error(refused)
             assert "incomplete" in message and "blob_fill.py" in message and "--close-gaps=3" in message
+            assert len(list(out.glob("*.png"))) < 48
 
     subprocess.run(command, cwd=REPO / "fill", check=True, capture_output=True, timeout=300)
     record = json.loads(record_path(out).read_text())
-    assert record["complete"] is True, f"killed after {moment:.2f} s"
+    assert record["complete"] is True, f"killed {moment:.2f} s into writing"
     uninterrupted = tmp_path / "uninterrupted"
     run_script("fill", "blob_fill.py", drawings, palette, f"--dir_out={uninterrupted}", "--blend", "--close-gaps=3",
                f"--seed={record['seed']}")
-    assert checksums(out) == checksums(uninterrupted), f"killed after {moment:.2f} s"
+    assert checksums(out) == checksums(uninterrupted), f"killed {moment:.2f} s into writing"
     assert checksums(drawings) == before
     run_script("fill", "blend.py", out, f"--dir_out={tmp_path / 'blended'}", "--cpu")
