@@ -421,13 +421,17 @@ def fill_file(colour, dir_out, seed, blend, keep_written, path):
         return "kept", None
     light = read_drawing(path)
     coloured = colour(light, drawing_rng(seed, path.name))
+    outcome = "coloured"
     if coloured is None:
-        write_png(target, read_image(path, "RGB"), **FAST_PNG)
-        return "all line", light.shape
-    if blend:
+        coloured, outcome = read_image(path, "RGB"), "all line"
+    elif blend:
         coloured = blend_cpu(coloured)
-    write_png(target, coloured, **FAST_PNG)
-    return "coloured", light.shape
+    try:
+        write_png(target, coloured, **FAST_PNG)
+    except OSError as error:
+        raise UserError(f"{target}: cannot be written ({error.strerror or error}); free some space or "
+                        "choose another --dir_out, then rerun the same command to finish") from None
+    return outcome, light.shape
 
 
 def remove_temporary_files(folder):

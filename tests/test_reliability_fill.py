@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import signal
 import shutil
 import subprocess
@@ -122,6 +123,25 @@ def test_an_unwritable_output_folder_is_one_line(script, drawings, palette, tmp_
     finally:
         locked.chmod(0o755)
     assert checksums(drawings) == before and not any(locked.iterdir())
+
+
+def limit_file_size():
+    """In the child: files may not grow past 4 KB, and hitting that is an error (EFBIG), not a signal."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def test_a_full_disk_is_one_line_and_leaves_the_output_incomplete(palette, tmp_path):
+    drawings = write_drawings(tmp_path / "drawings", 3, size=256)
+    before = checksums(drawings)
+    out = tmp_path / "out"
+    completed = subprocess.run([sys.executable, str(REPO / "fill" / "blob_fill.py"), drawings, palette,
+                                f"--dir_out={out}"], cwd=REPO / "fill", capture_output=True, text=True,
+                               timeout=120, preexec_fn=limit_file_size)
+    message = one_line_error(completed)
+    assert "3 of 3 drawings failed" in message and "cannot be written (File too large)" in message
+    assert json.loads(record_path(out).read_text())["complete"] is False
+    assert checksums(drawings) == before and not list(out.iterdir())
 
 
 def test_a_killed_blob_fill_is_marked_incomplete_and_its_rerun_finishes_it(tmp_path, palette):
