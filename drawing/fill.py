@@ -8,10 +8,10 @@ corner stay apart) and `labels` numbers them: 0 for line pixels, 1..region_count
 Colours are a (region_count + 1) x 3 uint8 table indexed by label, so painting is one lookup.
 
 `find_regions` does the cutting, in order:
-1. with `close_gaps`, breaks in the lines up to that many pixels wide are closed first (`close_gaps`):
-   a morphological closing of the ink by a disc, of which only the ink that separates two regions is
-   kept; corners the disc could not reach, and areas narrower than the disc that touch at most one
-   region, stay paper. Ink is only ever added, so two regions never merge;
+1. with `close_gaps_px`, breaks in the lines up to that many pixels wide are closed first (`close_gaps`):
+   the paper out of reach of every such break (cores, from a distance map) floods the rest of the
+   paper breadth first, and where two floods meet, halfway through a break, is line. Line is only
+   ever added, so two regions never merge, and an open area wider than the breaks keeps its paper;
 2. with `min_region`, regions smaller than that many pixels (bits between two strokes of one line,
    dust) join the region they border most (`absorb_small_regions`).
 Then every line pixel, drawn or added, takes the label of the nearest region, so no line is left.
