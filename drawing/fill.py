@@ -1,9 +1,20 @@
 """Colouring line drawings: regions of paper, a colour for each, and lines coloured like their nearest region.
 
-Used by fill/blob_fill.py and fill/spec_fill.py. A drawing is an RGB uint8 array of dark lines on light
-paper. Its paper is cut into regions (4-connected, so two regions touching only at a corner stay
-apart) and `labels` numbers them: 0 for line pixels, 1..region_count for the regions. Colours are a
-(region_count + 1) x 3 uint8 table indexed by label, so painting is one lookup.
+Used by fill/blob_fill.py and fill/spec_fill.py. A drawing arrives as its lightness (`lightness`): a
+pixel is paper where its colour is light *or* where it is transparent, so an opaque drawing, the same
+drawing with its ink also in the alpha channel, and rgba.py's flat colour with ink only in the alpha all
+give the same regions. Its paper is cut into regions (4-connected, so two regions touching only at a
+corner stay apart) and `labels` numbers them: 0 for line pixels, 1..region_count for the regions.
+Colours are a (region_count + 1) x 3 uint8 table indexed by label, so painting is one lookup.
+
+`find_regions` does the cutting, in order:
+1. with `close_gaps_px`, breaks in the lines up to that many pixels wide are closed first (`close_gaps`):
+   the paper out of reach of every such break (cores, from a distance map) floods the rest of the
+   paper breadth first, and where two floods meet, halfway through a break, is line. Line is only
+   ever added, so two regions never merge, and an open area wider than the breaks keeps its paper;
+2. with `min_region`, regions smaller than that many pixels (bits between two strokes of one line,
+   dust) join the region they border most (`absorb_small_regions`).
+Then every line pixel, drawn or added, takes the label of the nearest region, so no line is left.
 
 - blob: every region takes a random pixel of the palette (colours come in the palette's proportions),
   or, with overlay, the mean of the palette's pixels under it.
@@ -11,15 +22,16 @@ apart) and `labels` numbers them: 0 for line pixels, 1..region_count for the reg
   and regions that are mirror images of each other (about the vertical axis, the horizontal axis or
   both) share a colour. Mirror images are matched by overlap, so a hand-drawn asymmetry of a few pixels
   does not split a pair.
-Then every line pixel takes the colour of the nearest region, so no line is left.
 
 `fill_folder` runs a fill over a folder on every core. Its output folder holds one RGB PNG per drawing,
-named like the drawing, and `fill.json`: the script, input folder, palette, options and the seed. Each
-drawing's random generator is seeded by (seed, file name), so a colouring does not depend on the other
-files of the folder or on the number of cores.
+named like the drawing; the record beside it (`out/` -> `out.json`, drawing/folders.py) holds the
+script, command, input folder, palette, options and the seed, and says `"complete": true` only once
+every drawing is written. Each drawing's random generator is seeded by (seed, file name), so a colouring
+does not depend on the other files of the folder or on the number of cores, and an interrupted run
+finishes, by rerunning its command, to what an uninterrupted one writes.
 """
 import functools
-import json
+import os
 import secrets
 import zlib
 from pathlib import Path
@@ -30,9 +42,10 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from drawing.blend import blend_cpu
-from drawing.cli import UserError, warn
-from drawing.files import list_images, prepare_output_dir, require_dir, write_text_atomic
-from drawing.images import FAST_PNG, read_image, write_png
+from drawing.cli import UserError, non_negative_int, warn
+from drawing.files import list_images
+from drawing.folders import command_line, open_output_folder, record_path, require_complete, write_record
+from drawing.images import FAST_PNG, open_image, read_image, to_array, write_png
 from drawing.parallel import parallel_map, report_failures
 
 BLOB_PAPER_ABOVE = 160
@@ -43,7 +56,15 @@ SPEC_IGNORED_MARGIN = 32
 # above this. Above 0.5 a region can have at most one partner per mirror, so groups never chain by accident.
 MIRROR_MATCH_IOU = 0.5
 WHITE = (255, 255, 255)
-SETTINGS_NAME = "fill.json"
+# --close-gaps default, in px: breaks of 1-2 px (a faint pixel or two of a generated line) are the common
+# ones; on the sample drawings closing them costs almost nothing (README, fill: how the defaults were chosen).
+DEFAULT_CLOSE_GAPS = 2
+# --min-region default, in px: what is smaller is a speck (the corner between two strokes of a line, dust),
+# not a shape of the drawing.
+DEFAULT_MIN_REGION = 16
+# Gap closing: a core (paper out of reach of every break) must get this many px deeper somewhere, or it is
+# only the narrow tip of an acute corner, which would otherwise be split off its region.
+CORE_DEPTH = 1
 # spec_fill.py's colours when it is given no palette image: muted inks and washes.
 BUILTIN_PALETTE = np.array([
     (0xc4, 0x4d, 0x3a), (0xe0, 0x8e, 0x45), (0xf2, 0xc1, 0x4e), (0x8c, 0xa6, 0x5b), (0x3f, 0x7f, 0x6e),
@@ -57,10 +78,146 @@ def luminance(drawing):
     return cv2.cvtColor(np.ascontiguousarray(drawing), cv2.COLOR_RGB2GRAY)
 
 
+def lightness(drawing):
+    """How light each pixel of a grayscale, RGB or RGBA drawing is, uint8 height x width.
+
+    The larger of the colour's luminance and the transparency (255 - alpha): a pixel is ink only where
+    it is both dark and opaque. Laying a half-transparent line over white instead would lighten exactly
+    the thin, faint line pixels whose ink the alpha carries, and break the line.
+    """
+    if drawing.ndim == 2:
+        return drawing
+    light = luminance(drawing[:, :, :3])
+    if drawing.shape[2] == 4:
+        np.maximum(light, 255 - drawing[:, :, 3], out=light)
+    return light
+
+
+def read_drawing(path):
+    """The lightness of a drawing file (any PNG mode; transparency counts as paper, see `lightness`)."""
+    image = open_image(path)
+    transparent = "A" in image.getbands() or image.info.get("transparency") is not None
+    return lightness(to_array(image, "RGBA" if transparent else "RGB"))
+
+
 def label_regions(paper):
     """(labels, region_count) of the 4-connected regions of a boolean paper mask; label 0 is line."""
     region_count, labels = cv2.connectedComponents(paper.astype(np.uint8), connectivity=4, ltype=cv2.CV_32S)
     return labels, region_count - 1
+
+
+def label_borders(labels):
+    """(a, b) label arrays, both ways round, for every pair of 4-adjacent pixels whose labels differ."""
+    across = labels[:, :-1] != labels[:, 1:]
+    down = labels[:-1] != labels[1:]
+    first = np.concatenate([labels[:, :-1][across], labels[:-1][down]])
+    second = np.concatenate([labels[:, 1:][across], labels[1:][down]])
+    return np.concatenate([first, second]), np.concatenate([second, first])
+
+
+def close_gaps(paper, width):
+    """(labels, region_count) of the paper with breaks in the lines up to `width` px wide closed.
+
+    1. Cores: the connected paper farther than (width + 1) / 2 px from any ink (a distance map). A break
+       of up to `width` px has its middle nearer than that to the line ends on either side, so no core
+       passes through it. Cores that get no CORE_DEPTH px deeper anywhere are dropped.
+    2. The cores flood the paper around them, breadth first, all at once (a watershed), so two floods
+       that meet in a break do so halfway. Pixels where two floods meet are line, coloured later like
+       any line.
+    3. A region of the drawing with no core at all (narrower than the break width everywhere) keeps
+       its own label, as without gap closing.
+    Every region of the result lies inside one region of the drawing, and every open area wider than
+    `width` keeps all of its paper: only breaks and necks narrower than `width` become borders. What
+    it cannot tell from a break: a cell narrower than about `width` + 4 px with a break of its own
+    joins the cell behind the break.
+    """
+    paper_u8 = paper.astype(np.uint8)
+    distance = cv2.distanceTransform(paper_u8, cv2.DIST_L2, cv2.DIST_MASK_5)
+    reach = (width + 1) / 2
+    cores, core_count = label_regions(distance > reach)
+    dropped = np.bincount(cores[distance > reach + CORE_DEPTH], minlength=core_count + 1) == 0
+    dropped[0] = False
+    if dropped.any():
+        cores[dropped[cores]] = 0
+    # OpenCV's watershed floods first across the smallest steps of the image: from paper to paper
+    # (step 0) breadth first, so floods meet halfway; across ink (step 255) only when no paper is left.
+    # It marks the image's outermost pixels as borders, so it works on the image framed by 1 px of ink.
+    ink = cv2.copyMakeBorder((1 - paper_u8) * np.uint8(255), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=255)
+    labels = cv2.copyMakeBorder(cores, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    cv2.watershed(cv2.merge([ink, ink, ink]), labels)
+    labels = labels[1:-1, 1:-1]
+    labels[(labels < 0) | ~paper] = 0
+    # The watershed also floods across ink into regions without a core: give those back their own label.
+    regions, region_count = label_regions(paper)
+    has_core = np.bincount(regions[cores > 0], minlength=region_count + 1) > 0
+    has_core[0] = True
+    coreless = np.flatnonzero(~has_core)
+    if coreless.size:
+        fresh = np.zeros(region_count + 1, labels.dtype)
+        fresh[coreless] = core_count + 1 + np.arange(coreless.size)
+        in_coreless = fresh[regions]
+        labels = np.where(in_coreless > 0, in_coreless, labels)
+    return labels, core_count + coreless.size
+
+
+def absorb_small_regions(labels, filled, region_count, min_region):
+    """(labels, filled) with every region under `min_region` px relabelled as the region it borders most.
+
+    `filled` is `nearest_region(labels)`: a small region's border with a neighbour is measured there, as
+    the pixel edges between the small region's share of the lines and the neighbour's. Only regions of
+    at least `min_region` px take in others; a small region bordering none of them keeps its label.
+    """
+    sizes = np.bincount(labels.ravel(), minlength=region_count + 1)
+    small = sizes < min_region
+    small[0] = False
+    if not small.any():
+        return labels, filled
+    first, second = label_borders(filled)
+    across = small[first] & ~small[second]
+    pairs, border = np.unique(first[across].astype(np.int64) * (region_count + 1) + second[across],
+                              return_counts=True)
+    small_label, neighbour = np.divmod(pairs, region_count + 1)
+    # Sorted by border length, the last write for each small region is its longest border.
+    order = np.argsort(border, kind="stable")
+    relabel = np.arange(region_count + 1, dtype=labels.dtype)
+    relabel[small_label[order]] = neighbour[order]
+    return relabel[labels], relabel[filled]
+
+
+def nearest_region(labels):
+    """The labels with every line pixel given the label of the nearest region pixel.
+
+    OpenCV's distance transform with a 5x5 mask (Euclidean distance within about 2 %) numbers every
+    region pixel and tells each line pixel the number of its nearest one. On a 1024 px drawing it is four
+    times faster than scipy's exact Euclidean transform and agrees with it on all but ~0.2 % of the
+    pixels, near-ties between two regions.
+    """
+    _, nearest_pixel = cv2.distanceTransformWithLabels((labels == 0).astype(np.uint8), cv2.DIST_L2,
+                                                       cv2.DIST_MASK_5, labelType=cv2.DIST_LABEL_PIXEL)
+    region_pixels = np.flatnonzero(labels)
+    label_of_pixel = np.zeros(region_pixels.size + 1, labels.dtype)
+    label_of_pixel[nearest_pixel.ravel()[region_pixels]] = labels.ravel()[region_pixels]
+    return label_of_pixel[nearest_pixel]
+
+
+def find_regions(paper, close_gaps_px=0, min_region=0):
+    """(labels, filled, region_count) of a boolean paper mask: the regions, and every pixel's region.
+
+    `labels` has 0 for line pixels (drawn, or added by `close_gaps_px`); `filled` gives every pixel the
+    label of the nearest region (`nearest_region`). A label may be unused (a core that gap closing
+    dropped, a region that `min_region` merged into another); colour tables still have a row for it.
+    Both options at 0 give the seed's regions.
+    """
+    if close_gaps_px:
+        labels, region_count = close_gaps(paper, close_gaps_px)
+    else:
+        labels, region_count = label_regions(paper)
+    if region_count == 0:
+        return labels, labels, 0
+    filled = nearest_region(labels)
+    if min_region:
+        labels, filled = absorb_small_regions(labels, filled, region_count, min_region)
+    return labels, filled, region_count
 
 
 def palette_pixels(palette):
@@ -99,51 +256,35 @@ def overlay_region_colours(labels, region_count, palette):
     return colours
 
 
-def nearest_region(labels):
-    """The labels with every line pixel given the label of the nearest region pixel.
-
-    OpenCV's distance transform with a 5x5 mask (Euclidean distance within about 2 %) numbers every
-    region pixel and tells each line pixel the number of its nearest one. On a 1024 px drawing it is four
-    times faster than scipy's exact Euclidean transform and agrees with it on all but ~0.2 % of the
-    pixels, near-ties between two regions.
-    """
-    _, nearest_pixel = cv2.distanceTransformWithLabels((labels == 0).astype(np.uint8), cv2.DIST_L2,
-                                                       cv2.DIST_MASK_5, labelType=cv2.DIST_LABEL_PIXEL)
-    region_pixels = np.flatnonzero(labels)
-    label_of_pixel = np.zeros(region_pixels.size + 1, labels.dtype)
-    label_of_pixel[nearest_pixel.ravel()[region_pixels]] = labels.ravel()[region_pixels]
-    return label_of_pixel[nearest_pixel]
-
-
 def paint(labels, colours):
     """The RGB image of a label array coloured by a colour table."""
     return np.take(colours, labels, axis=0)
 
 
-def colour_blob(drawing, palette, rng, overlay=False):
-    """The blob fill of an RGB drawing, or None when the drawing has no paper at all.
+def colour_blob(light, palette, rng, overlay=False, close_gaps_px=0, min_region=0):
+    """The blob fill of a drawing given by its lightness (`lightness`), or None when it has no paper at all.
 
     Without overlay, `palette` is a pixel table (`palette_pixels`); with overlay, an image of the
-    drawing's size (`fit_palette`).
+    drawing's size (`fit_palette`). `close_gaps_px` and `min_region` as for `find_regions`.
     """
-    labels, region_count = label_regions(luminance(drawing) > BLOB_PAPER_ABOVE)
+    labels, filled, region_count = find_regions(light > BLOB_PAPER_ABOVE, close_gaps_px, min_region)
     if region_count == 0:
         return None
     if overlay:
         colours = overlay_region_colours(labels, region_count, palette)
     else:
         colours = random_region_colours(region_count, palette, rng)
-    return paint(nearest_region(labels), colours)
+    return paint(filled, colours)
 
 
-def spec_paper(drawing, margin=SPEC_IGNORED_MARGIN):
-    """The spec paper mask: binarised at SPEC_PAPER_ABOVE, with everything within `margin` px of the
-    border counted as paper. A UserError when the margin leaves nothing of the drawing."""
-    height, width = drawing.shape[:2]
+def spec_paper(light, margin=SPEC_IGNORED_MARGIN):
+    """The spec paper mask of a drawing's lightness: binarised at SPEC_PAPER_ABOVE, with everything within
+    `margin` px of the border counted as paper. A UserError when the margin leaves nothing of the drawing."""
+    height, width = light.shape[:2]
     if 2 * margin >= min(height, width):
         raise UserError(f"the drawing is {width}x{height} px: a margin of {margin} px on each side leaves "
                         "nothing to colour; use a smaller --margin")
-    paper = luminance(drawing) > SPEC_PAPER_ABOVE
+    paper = light > SPEC_PAPER_ABOVE
     paper[:margin] = True
     paper[height - margin:] = True
     paper[:, :margin] = True
@@ -213,16 +354,16 @@ def border_labels(labels):
     return np.unique(border[border > 0])
 
 
-def colour_spec(drawing, pixels, rng, margin=SPEC_IGNORED_MARGIN):
-    """The spec fill of an RGB drawing with colours drawn from a pixel table, or None when it has no paper.
+def colour_spec(light, pixels, rng, margin=SPEC_IGNORED_MARGIN, close_gaps_px=0, min_region=0):
+    """The spec fill of a drawing's lightness with colours drawn from a pixel table, or None when it has no paper.
 
     Lines within `margin` px of the border are ignored. Left white: the paper around the specimen and the
-    region at the specimen's centre (the nearest one when a line crosses the centre).
+    region at the specimen's centre (the nearest one when a line crosses the centre). `close_gaps_px` and
+    `min_region` as for `find_regions`.
     """
-    labels, region_count = label_regions(spec_paper(drawing, margin))
+    labels, filled_labels, region_count = find_regions(spec_paper(light, margin), close_gaps_px, min_region)
     if region_count == 0:
         return None
-    filled_labels = nearest_region(labels)
     outside = border_labels(labels)
     twice_centre = specimen_bounds(labels, outside)
     centre = filled_labels[twice_centre[0] // 2, twice_centre[1] // 2]
@@ -232,10 +373,34 @@ def colour_spec(drawing, pixels, rng, margin=SPEC_IGNORED_MARGIN):
     return paint(filled_labels, group_colours[groups])
 
 
+def add_region_options(parser):
+    """The options of `find_regions` for a fill script: --close-gaps and --min-region."""
+    parser.add_argument("--close-gaps", "--close_gaps", type=non_negative_int, default=DEFAULT_CLOSE_GAPS,
+                        metavar="PX",
+                        help="close breaks in the lines up to PX pixels wide before the regions are found, "
+                             "so a cell with a small gap stays one region (default: %(default)s; 0 keeps "
+                             "the seed's regions exactly), e.g. 4 for faint generated lines")
+    parser.add_argument("--min-region", "--min_region", type=non_negative_int, default=DEFAULT_MIN_REGION,
+                        metavar="PX2",
+                        help="regions of paper smaller than PX2 pixels (specks between strokes, dust) take "
+                             "the colour of the region they border most (default: %(default)s; 0 keeps "
+                             "every region)")
+
+
 @functools.lru_cache(maxsize=4)
 def load_palette(path):
-    """A palette image as RGB, read once per process (worker processes forked later share the parent's)."""
-    palette = read_image(path, "RGB")
+    """A palette image as RGB, read once per process (worker processes forked later share the parent's).
+
+    Transparent pixels are laid on white; a palette that is transparent everywhere is a UserError, as it
+    would only ever give white.
+    """
+    image = open_image(path)
+    if "A" in image.getbands() or image.info.get("transparency") is not None:
+        alpha = to_array(image, "RGBA")[:, :, 3]
+        if not alpha.any():
+            raise UserError(f"{path}: the palette is fully transparent, so it has no colours to give "
+                            "(every fill would be white); use an image with visible colours")
+    palette = to_array(image, "RGB")
     palette.flags.writeable = False
     return palette
 
@@ -245,42 +410,84 @@ def drawing_rng(seed, name):
     return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
 
 
-def fill_file(colour, dir_out, seed, blend, path):
-    """Colour one drawing file into `dir_out`; (outcome, drawing height x width) for the report.
+def fill_file(colour, dir_out, seed, blend, keep_written, path):
+    """Colour one drawing file into `dir_out`; (outcome, drawing height x width or None) for the report.
 
-    A drawing with no paper at all is written unchanged (outcome 'all line').
+    A drawing with no paper at all is written unchanged (outcome 'all line'). With `keep_written`, a
+    drawing already written (by the interrupted run being finished) is left as it is (outcome 'kept').
     """
-    drawing = read_image(path, "RGB")
-    coloured = colour(drawing, drawing_rng(seed, path.name))
+    target = Path(dir_out) / path.name
+    if keep_written and target.is_file():
+        return "kept", None
+    light = read_drawing(path)
+    coloured = colour(light, drawing_rng(seed, path.name))
+    outcome = "coloured"
     if coloured is None:
-        write_png(Path(dir_out) / path.name, drawing, **FAST_PNG)
-        return "all line", drawing.shape[:2]
-    if blend:
+        coloured, outcome = read_image(path, "RGB"), "all line"
+    elif blend:
         coloured = blend_cpu(coloured)
-    write_png(Path(dir_out) / path.name, coloured, **FAST_PNG)
-    return "coloured", drawing.shape[:2]
+    try:
+        write_png(target, coloured, **FAST_PNG)
+    except OSError as error:
+        raise UserError(f"{target}: cannot be written ({error.strerror or error}); free some space or "
+                        "choose another --dir_out, then rerun the same command to finish") from None
+    return outcome, light.shape
 
 
-def fill_folder(colour, dir_in, dir_out, seed, blend, settings, desc):
-    """Run `colour(drawing, rng)` (an RGB image, or None for no paper) over every PNG of `dir_in`.
+def remove_temporary_files(folder):
+    """Remove the hidden temporary files a killed run of ours left in its own output folder."""
+    for leftover in Path(folder).glob(".*.tmp"):
+        if leftover.is_file():
+            leftover.unlink()
 
-    Writes `dir_out/fill.json` (the `settings`, the seed and `blend`) first, then one PNG per drawing, on
-    every core. A drawing that fails is reported at the end, after the others are done; the results are
-    `fill_file`'s. `colour` must be picklable: a module-level function or a partial of one.
+
+def open_fill_output(dir_out, stage, inputs):
+    """`open_output_folder` for a fill, with a folder that cannot be created or written a UserError."""
+    try:
+        earlier = open_output_folder(dir_out, stage, inputs=inputs)
+    except OSError as error:
+        raise UserError(f"{dir_out}: cannot create the output folder ({error.strerror}); "
+                        "choose another --dir_out") from None
+    for folder in (Path(dir_out), record_path(dir_out).parent):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise UserError(f"{folder}: folder is not writable, so the fills of {dir_out} cannot be written; "
+                            "choose another --dir_out")
+    return earlier
+
+
+def fill_folder(colour, dir_in, dir_out, seed, settings, desc, inputs=()):
+    """Run `colour(lightness, rng)` (an RGB image, or None for no paper) over every PNG of `dir_in`.
+
+    `settings` holds "stage" (the script's name), "blend" and the fill's options. The record beside
+    `dir_out` (`out/` -> `out.json`) holds them with the input, the command and the seed, and is marked
+    complete only once every drawing is written, on every core. Rerunning the command of an interrupted
+    run, with the same settings, finishes it: the recorded seed is used again (unless --seed says
+    otherwise) and the drawings already written are kept. `inputs` are further files the output must
+    not overlap (the palette). A drawing that fails is reported at the end, after the others are done;
+    the results are `fill_file`'s. `colour` must be picklable: a module-level function or a partial of one.
     """
     drawings = list_images(dir_in)
-    if Path(dir_out).resolve() == require_dir(dir_in).resolve():
-        raise UserError(f"{dir_out}: the output folder is the input folder; choose another --dir_out")
-    prepare_output_dir(dir_out, owns=lambda relative: relative.suffix == ".png" or str(relative) == SETTINGS_NAME)
-    if seed is None:
+    require_complete(dir_in)
+    stage = settings["stage"]
+    earlier = open_fill_output(dir_out, stage, [dir_in, *inputs])
+    settings = dict(settings, input=str(dir_in))
+    resuming = (earlier.get("complete") is False and seed in (None, earlier.get("seed"))
+                and all(earlier.get(key) == value for key, value in settings.items()))
+    if earlier:
+        remove_temporary_files(dir_out)
+    if resuming:
+        seed = earlier["seed"]
+    elif seed is None:
         seed = secrets.randbelow(2 ** 32)
-    record = dict(settings, input=str(dir_in), blend=blend, seed=seed)
-    write_text_atomic(Path(dir_out) / SETTINGS_NAME, json.dumps(record, indent=2) + "\n")
-    print(f"{len(drawings)} drawings, seed {seed} (recorded in {Path(dir_out) / SETTINGS_NAME})")
-    results = parallel_map(functools.partial(fill_file, colour, dir_out, seed, blend), drawings,
-                           desc=desc, unit="drawing", keep_going=True)
+    record = dict(settings, command=command_line(), seed=seed)
+    write_record(dir_out, record, complete=False)
+    print(f"{len(drawings)} drawings, seed {seed} (recorded in {record_path(dir_out)})"
+          + (", finishing the interrupted run" if resuming else ""))
+    results = parallel_map(functools.partial(fill_file, colour, dir_out, seed, settings["blend"], resuming),
+                           drawings, desc=desc, unit="drawing", keep_going=True)
     for path, result in zip(drawings, results):
         if isinstance(result, tuple) and result[0] == "all line":
             warn(f"{path}: the drawing is all line (no paper above the threshold); written unchanged")
     report_failures(results, what="drawing")
+    write_record(dir_out, record, complete=True)
     return results

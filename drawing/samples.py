@@ -6,6 +6,8 @@
   It also returns each specimen's bounding box, so tests know the answer.
 - `blob_page`: one continuous, asymmetric mass of closed cells with dark outlines (the Third Study),
   covering most of the paper with a margin of blank paper around it.
+- `break_lines` cuts breaks into a drawing's lines, and `cells_kept_whole` scores how a fill of the
+  broken drawing kept the unbroken drawing's cells (fill/'s --close-gaps is measured with them).
 
 Everything is drawn with OpenCV into an ink-coverage mask (0 = paper, 255 = ink), which is then laid
 on noisy off-white paper, so a 300 DPI page takes a fraction of a second.
@@ -250,3 +252,54 @@ def blob_page(dpi=300, width_in=16, height_in=11, seed=0):
     cv2.drawContours(mask, outline, -1, 255, thickness, cv2.LINE_AA)
     _lay_ink(page, mask)
     return page
+
+
+def break_lines(drawing, gap_count, widest, rng, ink_below=160):
+    """A copy of an RGB line drawing with up to `gap_count` breaks cut into its lines, each 1 to `widest` px wide.
+
+    Each break is a disc of paper (PAPER_RGB) of a random whole diameter, centred on a random ink pixel
+    (luminance below `ink_below`), as a pen that skips or a generator that fades leaves them. Breaks are
+    at least 3 x `widest` px apart, so that no two of them make one wider break; where the lines have
+    no room for more, fewer are cut.
+    """
+    broken = drawing.copy()
+    ink_rows, ink_columns = np.nonzero(cv2.cvtColor(drawing, cv2.COLOR_RGB2GRAY) < ink_below)
+    spacing = 3 * widest
+    centres = []
+    for pick in rng.permutation(ink_rows.size)[:50 * gap_count]:
+        centre = np.array([ink_rows[pick], ink_columns[pick]])
+        if not centres or np.min(np.abs(np.array(centres) - centre).max(axis=1)) >= spacing:
+            centres.append(centre)
+            if len(centres) == gap_count:
+                break
+    for (row, column), diameter in zip(centres, rng.integers(1, widest + 1, len(centres))):
+        # A digital disc exactly `diameter` px across: pixel centres within diameter / 2 of its centre.
+        offsets = np.arange(diameter) - (diameter - 1) / 2
+        inside = offsets[:, None] ** 2 + offsets[None, :] ** 2 <= (diameter / 2) ** 2
+        rows, columns = np.nonzero(inside)
+        rows, columns = rows + row - diameter // 2, columns + column - diameter // 2
+        keep = (rows >= 0) & (rows < drawing.shape[0]) & (columns >= 0) & (columns < drawing.shape[1])
+        broken[rows[keep], columns[keep]] = PAPER_RGB
+    return broken
+
+
+def cells_kept_whole(cells, filled, cell_area=100):
+    """How a fill treated the cells of a drawing: (share of cells that are one region each, how many
+    regions cover two cells or more).
+
+    `cells` labels the regions of the unbroken drawing (those under `cell_area` px, the specks where two
+    strokes part, are not counted); `filled` gives every pixel its region in the fill. A region covers
+    a cell when it holds more than half of it; a cell is one region when a region holds at least 95 %
+    of it and covers no other cell.
+    """
+    sizes = np.bincount(cells.ravel())
+    is_cell = sizes >= cell_area
+    is_cell[0] = False
+    inside = is_cell[cells]
+    stride = int(filled.max()) + 1
+    pairs, overlap = np.unique(cells[inside].astype(np.int64) * stride + filled[inside], return_counts=True)
+    cell, region = np.divmod(pairs, stride)
+    covers = overlap > 0.5 * sizes[cell]
+    cells_covered = np.bincount(region[covers], minlength=stride)
+    whole = covers & (overlap >= 0.95 * sizes[cell]) & (cells_covered[region] == 1)
+    return whole.sum() / is_cell.sum(), int((cells_covered > 1).sum())

@@ -12,7 +12,9 @@ bit-identical on GPU and CPU. For large datasets:
   (pip install -r requirements-gpu.txt);
 - with neither, or without a usable CUDA device, blend.py says why and blends on every CPU core
   (--gpu makes that an error instead; --cpu skips the GPU).
-Outputs are RGB PNGs named like the inputs.
+Outputs are RGB PNGs named like the inputs, in --dir_out (default: out, as the seed's), described by
+out.json beside it. An input folder whose fill was interrupted is refused, naming the command that
+finishes it.
 """
 import argparse
 import functools
@@ -25,7 +27,9 @@ from tqdm import tqdm
 
 from drawing.blend import BlendUnavailable, GpuBlendError, blend_batch_cpu, blend_cpu, load_gpu_blend
 from drawing.cli import UserError, positive_int, run, warn
-from drawing.files import list_images, prepare_output_dir, require_dir
+from drawing.files import list_images
+from drawing.fill import open_fill_output
+from drawing.folders import command_line, require_complete, write_record
 from drawing.images import FAST_PNG, read_image, write_png
 from drawing.parallel import Failure, default_workers, parallel_map, report_failures
 
@@ -126,8 +130,9 @@ def choose_gpu_blend(library, cpu, require_gpu):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", type=Path, help="folder of coloured images (PNG), e.g. blob_filled")
-    parser.add_argument("--dir_out", type=Path, default=None,
-                        help="output folder (default: <dir_in>_blend beside the input), e.g. blob_blended")
+    parser.add_argument("--dir_out", type=Path, default=Path("out"),
+                        help="output folder (default: %(default)s, as the seed's; never the input folder), "
+                             "e.g. blob_blended; its record is <dir_out>.json beside it")
     parser.add_argument("--library", type=Path, default=HERE / "blend.so",
                         help="the compiled kernel (default: blend.so beside this script), e.g. /opt/blend.so")
     parser.add_argument("--batch", type=positive_int, default=32,
@@ -140,18 +145,20 @@ def main():
     args = parser.parse_args()
     if args.batch > MAX_BATCH:
         raise UserError(f"--batch {args.batch}: at most {MAX_BATCH} images fit in one launch")
-    dir_out = args.dir_out or args.dir_in.parent / f"{args.dir_in.name}_blend"
+    dir_out = args.dir_out
 
     drawings = list_images(args.dir_in)
-    if dir_out.resolve() == require_dir(args.dir_in).resolve():
-        raise UserError(f"{dir_out}: the output folder is the input folder; choose another --dir_out")
-    prepare_output_dir(dir_out, owns=lambda relative: relative.suffix == ".png")
+    require_complete(args.dir_in)
+    open_fill_output(dir_out, "blend.py", [args.dir_in])
+    record = {"stage": "blend.py", "command": command_line(), "input": str(args.dir_in)}
+    write_record(dir_out, record, complete=False)
     gpu_blend = choose_gpu_blend(args.library, args.cpu, args.gpu)
     if gpu_blend is None:
         results = blend_folder_on_cpu(drawings, dir_out)
     else:
         results = blend_folder_on_gpu(gpu_blend, drawings, dir_out, args.batch, args.gpu)
     report_failures(results, what="image")
+    write_record(dir_out, record, complete=True)
     print(f"blended images in {dir_out}")
 
 

@@ -2,35 +2,43 @@
 
     python blob_fill.py ../gen/random palette.png --dir_out=blob_filled --overlay --blend --seed=7
 
-For each drawing (dark lines on light paper, RGB or RGBA):
-1. binarise: luminance above 160 is paper, the rest is line;
-2. fill the shapes: every 4-connected region of paper gets one colour, a random pixel of the palette
+For each drawing (dark lines on light paper; RGB, or RGBA where transparent counts as paper):
+1. binarise: lightness above 160 is paper, the rest is line (lightness: the larger of the colour's
+   luminance and 255 minus the alpha, so a line's ink may be in its colour, its alpha or both);
+2. close breaks in the lines up to --close-gaps px wide (default 2), so a cell with a small gap in its
+   outline stays one region; two regions are never merged, and what separates them is line;
+3. fill the shapes: every 4-connected region of paper gets one colour, a random pixel of the palette
    (so colours come in the palette's proportions), or with --overlay the mean of the palette's pixels
-   under the region (the palette is resized to the drawing when their sizes differ);
-3. fill the lines in between: every line pixel takes the colour of the nearest region;
-4. with --blend, soften the edges: every pixel becomes the mean of its 3x3 neighbourhood.
+   under the region (the palette is resized to the drawing when their sizes differ); a region smaller
+   than --min-region px (default 16: specks between strokes, dust) takes the colour of the region it
+   borders most;
+4. fill the lines in between: every line pixel takes the colour of the nearest region;
+5. with --blend, soften the edges: every pixel becomes the mean of its 3x3 neighbourhood.
 A drawing that is all line is written unchanged, with a warning. Outputs are RGB PNGs named like the
-drawings, plus fill.json with the options and the seed. The work lives in drawing/fill.py.
+drawings in --dir_out (default: out, as the seed's), described by out.json beside it: the command,
+options and seed, and whether every drawing was written. Rerunning an interrupted command finishes it.
+The work lives in drawing/fill.py.
 """
 import argparse
 import functools
 from pathlib import Path
 
-from drawing.cli import run
-from drawing.fill import colour_blob, fill_folder, fit_palette, load_palette, palette_pixels
+from drawing.cli import non_negative_int, run
+from drawing.fill import add_region_options, colour_blob, fill_folder, fit_palette, load_palette, palette_pixels
 
 
-def colour_drawing(palette_path, overlay, drawing, rng):
-    """The blob fill of one drawing with the palette at `palette_path` (None when it has no paper)."""
+def colour_drawing(palette_path, overlay, regions, light, rng):
+    """The blob fill of one drawing's lightness with the palette at `palette_path` (None when it has no
+    paper); `regions` holds find_regions' options (close_gaps_px, min_region)."""
     palette = load_palette(palette_path)
     if overlay:
-        return colour_blob(drawing, fit_palette(palette, drawing.shape), rng, overlay=True)
-    return colour_blob(drawing, palette_pixels(palette), rng)
+        return colour_blob(light, fit_palette(palette, light.shape), rng, overlay=True, **regions)
+    return colour_blob(light, palette_pixels(palette), rng, **regions)
 
 
 def describe_resized_palette(palette_shape, drawing_shapes):
     """The note saying that --overlay resized the palette, or None when every drawing has its size."""
-    resized = sorted({shape for shape in drawing_shapes if shape != palette_shape[:2]})
+    resized = sorted({shape for shape in drawing_shapes if shape is not None and shape != palette_shape[:2]})
     if not resized:
         return None
     sizes = ", ".join(f"{width}x{height}" for height, width in resized)
@@ -44,28 +52,32 @@ def main():
                         help="folder of drawings (PNG) to colour, e.g. ../gen/random")
     parser.add_argument("palette", type=Path,
                         help="image whose colours are used, e.g. palette.png (any size; any PNG or JPEG)")
-    parser.add_argument("--dir_out", type=Path, default=None,
-                        help="output folder (default: <dir_in>_blob_fill beside the input), e.g. blob_filled")
+    parser.add_argument("--dir_out", type=Path, default=Path("out"),
+                        help="output folder (default: %(default)s, as the seed's), e.g. blob_filled; its "
+                             "record is <dir_out>.json beside it")
     parser.add_argument("--overlay", action="store_true",
                         help="pick each region's colour by location: the mean of the palette under it, "
                              "instead of a random palette pixel")
     parser.add_argument("--blend", action="store_true",
                         help="soften region edges: every pixel becomes the mean of its 3x3 neighbourhood")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="seed of the random colours, e.g. 7 (default: a new one, recorded in fill.json)")
+    add_region_options(parser)
+    parser.add_argument("--seed", type=non_negative_int, default=None,
+                        help="seed of the random colours, e.g. 7 (default: a new one, recorded beside "
+                             "the output folder)")
     args = parser.parse_args()
-    dir_out = args.dir_out or args.dir_in.parent / f"{args.dir_in.name}_blob_fill"
 
     # Read before anything is written, so a bad palette stops the run; the workers inherit it.
     palette = load_palette(args.palette)
-    settings = {"script": "blob_fill.py", "palette": str(args.palette), "overlay": args.overlay}
-    results = fill_folder(functools.partial(colour_drawing, args.palette, args.overlay), args.dir_in, dir_out,
-                          args.seed, args.blend, settings, desc="blob fill")
+    settings = {"stage": "blob_fill.py", "palette": str(args.palette), "overlay": args.overlay,
+                "blend": args.blend, "close_gaps": args.close_gaps, "min_region": args.min_region}
+    regions = {"close_gaps_px": args.close_gaps, "min_region": args.min_region}
+    results = fill_folder(functools.partial(colour_drawing, args.palette, args.overlay, regions), args.dir_in,
+                          args.dir_out, args.seed, settings, desc="blob fill", inputs=[args.palette])
     if args.overlay:
         note = describe_resized_palette(palette.shape, [result[1] for result in results])
         if note:
             print(note)
-    print(f"coloured drawings in {dir_out}")
+    print(f"coloured drawings in {args.dir_out}")
 
 
 if __name__ == "__main__":

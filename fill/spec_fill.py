@@ -3,33 +3,37 @@
     python spec_fill.py ../gen/random --dir_out=spec_filled --blend --seed=7
     python spec_fill.py ../gen/random palette.png --dir_out=spec_filled
 
-For each drawing (dark lines on light paper, RGB or RGBA):
-1. binarise: luminance above 208 is paper, the rest is line; lines within 32 px (--margin) of the
-   border (bits of neighbouring specimens) are ignored;
+For each drawing (dark lines on light paper; RGB, or RGBA where transparent counts as paper):
+1. binarise: lightness above 208 is paper, the rest is line (lightness as in blob_fill.py); lines
+   within 32 px (--margin) of the border (bits of neighbouring specimens) are ignored; breaks in the
+   lines up to --close-gaps px wide (default 2) are closed;
 2. fill the shapes: the paper around the specimen (the region touching the border) and the region at
    the specimen's centre stay white; every other 4-connected region gets a random colour of the
    palette, and regions that are mirror images of each other about the specimen's vertical axis, its
    horizontal axis or both get the same one (matched by overlap, so the small asymmetries of a hand
-   drawing do not matter);
+   drawing do not matter); a region smaller than --min-region px (default 16) takes the colour of the
+   region it borders most;
 3. fill the lines in between: every line pixel takes the colour of the nearest region;
 4. with --blend, soften the edges: every pixel becomes the mean of its 3x3 neighbourhood.
 Without a palette image, a built-in palette of twelve colours is used. A drawing that is all line is
-written unchanged, with a warning. Outputs are RGB PNGs named like the drawings, plus fill.json with the
-options and the seed. The work lives in drawing/fill.py.
+written unchanged, with a warning. Outputs are RGB PNGs named like the drawings in --dir_out (default:
+out, as the seed's), described by out.json beside it. Rerunning an interrupted command finishes it.
+The work lives in drawing/fill.py.
 """
 import argparse
 import functools
 from pathlib import Path
 
 from drawing.cli import non_negative_int, run
-from drawing.fill import (BUILTIN_PALETTE, SPEC_IGNORED_MARGIN, colour_spec, fill_folder, load_palette,
-                          palette_pixels)
+from drawing.fill import (BUILTIN_PALETTE, SPEC_IGNORED_MARGIN, add_region_options, colour_spec, fill_folder,
+                          load_palette, palette_pixels)
 
 
-def colour_drawing(palette_path, margin, drawing, rng):
-    """The spec fill of one drawing with the palette at `palette_path`, or the built-in one for None."""
+def colour_drawing(palette_path, margin, regions, light, rng):
+    """The spec fill of one drawing's lightness with the palette at `palette_path`, or the built-in one
+    for None; `regions` holds find_regions' options (close_gaps_px, min_region)."""
     pixels = BUILTIN_PALETTE if palette_path is None else palette_pixels(load_palette(palette_path))
-    return colour_spec(drawing, pixels, rng, margin)
+    return colour_spec(light, pixels, rng, margin, **regions)
 
 
 def main():
@@ -39,26 +43,30 @@ def main():
     parser.add_argument("palette", type=Path, nargs="?", default=None,
                         help="optional image whose colours are used, e.g. palette.png "
                              "(default: a built-in palette of twelve colours)")
-    parser.add_argument("--dir_out", type=Path, default=None,
-                        help="output folder (default: <dir_in>_spec_fill beside the input), e.g. spec_filled")
+    parser.add_argument("--dir_out", type=Path, default=Path("out"),
+                        help="output folder (default: %(default)s, as the seed's), e.g. spec_filled; its "
+                             "record is <dir_out>.json beside it")
     parser.add_argument("--margin", type=non_negative_int, default=SPEC_IGNORED_MARGIN,
                         help="lines within this many pixels of the border are ignored (default: %(default)s, "
                              "for 256 to 1024 px tiles), e.g. 8 for 64 px tiles")
     parser.add_argument("--blend", action="store_true",
                         help="soften region edges: every pixel becomes the mean of its 3x3 neighbourhood")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="seed of the random colours, e.g. 7 (default: a new one, recorded in fill.json)")
+    add_region_options(parser)
+    parser.add_argument("--seed", type=non_negative_int, default=None,
+                        help="seed of the random colours, e.g. 7 (default: a new one, recorded beside "
+                             "the output folder)")
     args = parser.parse_args()
-    dir_out = args.dir_out or args.dir_in.parent / f"{args.dir_in.name}_spec_fill"
 
     if args.palette is not None:
         # Read before anything is written, so a bad palette stops the run; the workers inherit it.
         load_palette(args.palette)
-    settings = {"script": "spec_fill.py", "palette": str(args.palette) if args.palette else "built-in",
-                "margin": args.margin}
-    fill_folder(functools.partial(colour_drawing, args.palette, args.margin), args.dir_in, dir_out,
-                args.seed, args.blend, settings, desc="spec fill")
-    print(f"coloured drawings in {dir_out}")
+    settings = {"stage": "spec_fill.py", "palette": str(args.palette) if args.palette else "built-in",
+                "margin": args.margin, "blend": args.blend, "close_gaps": args.close_gaps,
+                "min_region": args.min_region}
+    regions = {"close_gaps_px": args.close_gaps, "min_region": args.min_region}
+    fill_folder(functools.partial(colour_drawing, args.palette, args.margin, regions), args.dir_in, args.dir_out,
+                args.seed, settings, desc="spec fill", inputs=[args.palette] if args.palette else [])
+    print(f"coloured drawings in {args.dir_out}")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,20 @@
 """fill/: regions, their colours, lines from the nearest region, spec symmetry, and the two fill scripts."""
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import load_script, run_script
+from conftest import REPO, load_script, run_script
 from drawing.blend import blend_cpu
 from drawing.cli import UserError
-from drawing.fill import (BUILTIN_PALETTE, SPEC_IGNORED_MARGIN, WHITE, border_labels, colour_blob, colour_spec,
-                          drawing_rng, fit_palette, label_regions, luminance, mirror_groups, nearest_region,
-                          overlay_region_colours, palette_pixels, specimen_bounds, spec_paper)
+from drawing.fill import (BUILTIN_PALETTE, DEFAULT_CLOSE_GAPS, DEFAULT_MIN_REGION, SPEC_IGNORED_MARGIN, WHITE,
+                          border_labels, colour_blob, colour_spec, drawing_rng, fit_palette, label_regions,
+                          lightness, luminance, mirror_groups, nearest_region, overlay_region_colours,
+                          palette_pixels, specimen_bounds, spec_paper)
+from drawing.folders import record_path
 
 PALETTE_COLOURS = np.array([(200, 30, 30), (30, 200, 30), (30, 30, 200), (220, 200, 40)], np.uint8)
 
@@ -89,7 +93,7 @@ def test_blob_gives_every_region_one_palette_colour_and_leaves_no_line():
     drawing = grid_drawing()
     labels, region_count = label_regions(luminance(drawing) > 160)
     assert region_count == 9
-    coloured = colour_blob(drawing, palette_pixels(block_palette()), np.random.default_rng(0))
+    coloured = colour_blob(lightness(drawing), palette_pixels(block_palette()), np.random.default_rng(0))
     palette_set = {tuple(colour) for colour in PALETTE_COLOURS}
     for colours in region_colours(coloured, labels, region_count):
         assert len(colours) == 1 and colours <= palette_set
@@ -99,7 +103,7 @@ def test_blob_gives_every_region_one_palette_colour_and_leaves_no_line():
 def test_random_colours_follow_the_palette_proportions():
     palette = block_palette()
     drawing = grid_drawing(size=600, cells=30)
-    coloured = colour_blob(drawing, palette_pixels(palette), np.random.default_rng(1))
+    coloured = colour_blob(lightness(drawing), palette_pixels(palette), np.random.default_rng(1))
     labels, region_count = label_regions(luminance(drawing) > 160)
     picked = np.array([next(iter(colours)) for colours in region_colours(coloured, labels, region_count)])
     share_of_largest = np.mean((picked == PALETTE_COLOURS[1]).all(axis=1))
@@ -114,7 +118,7 @@ def test_overlay_takes_the_palette_mean_under_each_region():
     for label in range(1, region_count + 1):
         expected = np.rint(palette[labels == label].mean(axis=0))
         np.testing.assert_array_equal(colours[label], expected)
-    coloured = colour_blob(drawing, palette, rng=None, overlay=True)
+    coloured = colour_blob(lightness(drawing), palette, rng=None, overlay=True)
     np.testing.assert_array_equal(coloured[labels > 0], colours[labels[labels > 0]])
 
 
@@ -132,37 +136,36 @@ def test_lines_take_the_nearest_region():
 
 def test_a_drawing_that_is_all_line_has_nothing_to_colour():
     drawing = np.zeros((16, 16, 3), np.uint8)
-    assert colour_blob(drawing, PALETTE_COLOURS, np.random.default_rng(0)) is None
+    assert colour_blob(lightness(drawing), PALETTE_COLOURS, np.random.default_rng(0)) is None
 
 
 def test_same_seed_and_name_give_the_same_colours():
     drawing = grid_drawing()
     pixels = palette_pixels(block_palette())
-    first = colour_blob(drawing, pixels, drawing_rng(5, "a.png"))
-    np.testing.assert_array_equal(first, colour_blob(drawing, pixels, drawing_rng(5, "a.png")))
+    first = colour_blob(lightness(drawing), pixels, drawing_rng(5, "a.png"))
+    np.testing.assert_array_equal(first, colour_blob(lightness(drawing), pixels, drawing_rng(5, "a.png")))
 
 
 def test_spec_paper_ignores_lines_in_the_margin():
-    drawing = np.zeros((100, 100, 3), np.uint8)
-    paper = spec_paper(drawing)
+    paper = spec_paper(np.zeros((100, 100), np.uint8))
     assert paper[:SPEC_IGNORED_MARGIN].all() and not paper[SPEC_IGNORED_MARGIN:-SPEC_IGNORED_MARGIN,
                                                              SPEC_IGNORED_MARGIN:-SPEC_IGNORED_MARGIN].any()
 
 
 @pytest.mark.parametrize("margin", [0, 5])
 def test_spec_paper_margin_is_exact(margin):
-    paper = spec_paper(np.zeros((20, 30, 3), np.uint8), margin)
+    paper = spec_paper(np.zeros((20, 30), np.uint8), margin)
     assert np.count_nonzero(~paper) == (20 - 2 * margin) * (30 - 2 * margin)
 
 
 def test_spec_margin_that_leaves_nothing_is_an_error():
     with pytest.raises(UserError, match="64x40 px: a margin of 20 px"):
-        spec_paper(np.zeros((40, 64, 3), np.uint8), 20)
+        spec_paper(np.zeros((40, 64), np.uint8), 20)
 
 
 @pytest.mark.parametrize("shift", [0, 1, 2])
 def test_mirror_images_share_groups_and_unrelated_regions_do_not(shift):
-    labels, region_count = label_regions(spec_paper(symmetric_specimen(shift)))
+    labels, region_count = label_regions(spec_paper(lightness(symmetric_specimen(shift))))
     groups = mirror_groups(labels, region_count, specimen_bounds(labels, border_labels(labels)))
     group_at = lambda point: groups[labels[point]]
     assert len({group_at(point) for point in L_REGIONS}) == 1
@@ -173,7 +176,7 @@ def test_mirror_images_share_groups_and_unrelated_regions_do_not(shift):
 
 def test_spec_fill_colours_mirror_images_alike_and_leaves_outside_and_centre_white():
     drawing = symmetric_specimen(shift_one_box=1)
-    coloured = colour_spec(drawing, BUILTIN_PALETTE, np.random.default_rng(3))
+    coloured = colour_spec(lightness(drawing), BUILTIN_PALETTE, np.random.default_rng(3))
     colour_at = lambda point: tuple(coloured[point])
     assert colour_at(OUTSIDE) == colour_at(CENTRE) == WHITE
     assert len({colour_at(point) for point in L_REGIONS}) == 1
@@ -184,7 +187,7 @@ def test_spec_fill_colours_mirror_images_alike_and_leaves_outside_and_centre_whi
 
 def test_spec_fill_unrelated_regions_may_differ():
     drawing = symmetric_specimen()
-    colourings = [colour_spec(drawing, BUILTIN_PALETTE, np.random.default_rng(seed)) for seed in range(4)]
+    colourings = [colour_spec(lightness(drawing), BUILTIN_PALETTE, np.random.default_rng(seed)) for seed in range(4)]
     assert any(tuple(coloured[EXTRA_BOX]) != tuple(coloured[SMALL_BOXES[0]]) for coloured in colourings)
 
 
@@ -221,12 +224,16 @@ def test_blob_fill_script_end_to_end(drawings, palette_file, tmp_path):
     completed = run_script("fill", "blob_fill.py", drawings, palette_file, f"--dir_out={out}", "--blend",
                            "--seed=4")
     assert snapshot(drawings) == before
-    assert sorted(path.name for path in out.iterdir()) == ["1.png", "10.png", "2.png", "fill.json"]
-    assert json.loads((out / "fill.json").read_text())["seed"] == 4
+    assert sorted(path.name for path in out.iterdir()) == ["1.png", "10.png", "2.png"]
+    record = json.loads(record_path(out).read_text())
+    assert record["seed"] == 4 and record["complete"] is True
+    assert (record["close_gaps"], record["min_region"]) == (DEFAULT_CLOSE_GAPS, DEFAULT_MIN_REGION)
     assert "10.png: the drawing is all line" in completed.stderr
     np.testing.assert_array_equal(read_rgb(out / "10.png"), 0)
     blob = load_script("fill/blob_fill.py")
-    expected = blend_cpu(blob.colour_drawing(palette_file, False, grid_drawing(size=96), drawing_rng(4, "1.png")))
+    regions = {"close_gaps_px": DEFAULT_CLOSE_GAPS, "min_region": DEFAULT_MIN_REGION}
+    expected = blend_cpu(blob.colour_drawing(palette_file, False, regions, lightness(grid_drawing(size=96)),
+                                             drawing_rng(4, "1.png")))
     np.testing.assert_array_equal(read_rgb(out / "1.png"), expected)
 
     again = tmp_path / "again"
@@ -246,7 +253,7 @@ def test_spec_fill_script_with_and_without_palette(drawings, palette_file, tmp_p
     coloured = read_rgb(tmp_path / "builtin" / "2.png")
     assert tuple(coloured[OUTSIDE]) == tuple(coloured[CENTRE]) == WHITE
     assert len({tuple(coloured[point]) for point in L_REGIONS}) == 1
-    assert json.loads((tmp_path / "builtin" / "fill.json").read_text())["palette"] == "built-in"
+    assert json.loads((tmp_path / "builtin.json").read_text())["palette"] == "built-in"
     run_script("fill", "spec_fill.py", drawings, palette_file, f"--dir_out={tmp_path / 'own'}", "--seed=1")
     own = read_rgb(tmp_path / "own" / "2.png")
     assert tuple(own[L_REGIONS[0]]) in {tuple(colour) for colour in PALETTE_COLOURS}
@@ -272,7 +279,7 @@ def test_fill_scripts_reject_bad_input_with_one_line(script, drawings, palette_f
     assert "no PNG images" in fails(empty, palette_file, f"--dir_out={out}")
 
     before = snapshot(drawings)
-    assert "input folder" in fails(drawings, palette_file, f"--dir_out={drawings}")
+    assert "--dir_out is the input" in fails(drawings, palette_file, f"--dir_out={drawings}")
     assert snapshot(drawings) == before
 
     (drawings / "3.png").write_text("a note, not a drawing")
@@ -280,3 +287,22 @@ def test_fill_scripts_reject_bad_input_with_one_line(script, drawings, palette_f
     assert "3.png" in message and "1 of 4 drawings failed" in message
     assert (out / "1.png").exists() and not (out / "3.png").exists()
     assert not [path for path in out.iterdir() if path.name.startswith(".")]
+
+
+def test_default_output_is_out_holding_images_only_with_its_record_beside(drawings, palette_file, tmp_path):
+    def run_in(folder, script, *args, check=True):
+        completed = subprocess.run([sys.executable, str(REPO / "fill" / script), *map(str, args)], cwd=folder,
+                                   capture_output=True, text=True, timeout=120)
+        assert not check or completed.returncode == 0, completed.stderr
+        return completed
+
+    run_in(tmp_path, "blob_fill.py", drawings, palette_file, "--seed=1")
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["1.png", "10.png", "2.png"]
+    record = json.loads((tmp_path / "out.json").read_text())
+    assert record["stage"] == "blob_fill.py" and record["complete"] is True
+    assert record["command"].startswith("python blob_fill.py ")
+    # blend.py's default is out too: blending out into itself is refused; elsewhere it is fine.
+    refused = run_in(tmp_path, "blend.py", "out", "--cpu", check=False)
+    assert refused.returncode == 1 and "--dir_out is the input out" in refused.stderr
+    run_in(tmp_path, "blend.py", "out", "--dir_out=blended", "--cpu")
+    assert json.loads((tmp_path / "blended.json").read_text())["complete"] is True
