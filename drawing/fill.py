@@ -387,6 +387,18 @@ def add_region_options(parser):
                              "every region)")
 
 
+def regions_note(close_gaps, min_region):
+    """A line saying how the regions differ from the seed's, where they do (so no difference is silent)."""
+    changes = []
+    if close_gaps:
+        changes.append(f"line breaks up to {close_gaps} px are closed")
+    if min_region:
+        changes.append(f"specks under {min_region} px are merged into their neighbours")
+    if not changes:
+        return None
+    return f"note: {' and '.join(changes)}; --close-gaps=0 --min-region=0 gives the seed's regions exactly"
+
+
 @functools.lru_cache(maxsize=4)
 def load_palette(path):
     """A palette image as RGB, read once per process (worker processes forked later share the parent's).

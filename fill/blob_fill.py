@@ -21,10 +21,12 @@ The work lives in drawing/fill.py.
 """
 import argparse
 import functools
+import sys
 from pathlib import Path
 
 from drawing.cli import non_negative_int, run
-from drawing.fill import add_region_options, colour_blob, fill_folder, fit_palette, load_palette, palette_pixels
+from drawing.fill import (add_region_options, colour_blob, fill_folder, fit_palette, load_palette, palette_pixels,
+                          regions_note)
 
 
 def colour_drawing(palette_path, overlay, regions, light, rng):
@@ -65,6 +67,9 @@ def main():
                         help="seed of the random colours, e.g. 7 (default: a new one, recorded beside "
                              "the output folder)")
     args = parser.parse_args()
+    note = regions_note(args.close_gaps, args.min_region)
+    if note:
+        print(note, file=sys.stderr)
 
     # Read before anything is written, so a bad palette stops the run; the workers inherit it.
     palette = load_palette(args.palette)

@@ -22,11 +22,12 @@ The work lives in drawing/fill.py.
 """
 import argparse
 import functools
+import sys
 from pathlib import Path
 
 from drawing.cli import non_negative_int, run
 from drawing.fill import (BUILTIN_PALETTE, SPEC_IGNORED_MARGIN, add_region_options, colour_spec, fill_folder,
-                          load_palette, palette_pixels)
+                          load_palette, palette_pixels, regions_note)
 
 
 def colour_drawing(palette_path, margin, regions, light, rng):
@@ -56,6 +57,9 @@ def main():
                         help="seed of the random colours, e.g. 7 (default: a new one, recorded beside "
                              "the output folder)")
     args = parser.parse_args()
+    note = regions_note(args.close_gaps, args.min_region)
+    if note:
+        print(note, file=sys.stderr)
 
     if args.palette is not None:
         # Read before anything is written, so a bad palette stops the run; the workers inherit it.

@@ -148,3 +148,11 @@ def test_the_four_transparency_forms_give_the_same_regions(tmp_path):
         np.testing.assert_array_equal(image, painted["opaque"], err_msg=name)
     record = json.loads(record_path(out).read_text())
     assert record["close_gaps"] == 2 and record["min_region"] == DEFAULT_MIN_REGION
+
+
+def test_a_fill_whose_regions_differ_from_the_seeds_says_so_and_how_to_get_the_seeds():
+    from drawing.fill import regions_note
+    assert regions_note(0, 0) is None
+    assert regions_note(2, 16) == ("note: line breaks up to 2 px are closed and specks under 16 px are merged into "
+                                   "their neighbours; --close-gaps=0 --min-region=0 gives the seed's regions exactly")
+    assert regions_note(0, 5).startswith("note: specks under 5 px")
