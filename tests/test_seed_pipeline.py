@@ -200,3 +200,21 @@ def test_rgba_given_mp4s_background_flag_as_the_seed_readme_writes_it_points_to_
     assert completed.stderr.strip() == (f"error: rgba.py has no --background: to lay transparent frames over "
                                         f"../data/scans/0.png, run python mp4.py {frames} "
                                         "--background=../data/scans/0.png")
+
+
+def test_fill_the_seed_readmes_command_lines(gen_pipeline):
+    gen, _ = gen_pipeline
+    root = gen.parent
+    copy_stage(root, "fill")
+    shutil.copy(REPO / "fill" / "palette.png", root / "fill" / "palette.png")
+    completed = shell(root, [
+        "cd fill",
+        "frames=$(ls -d ../gen/out/bezier_s2_f3/*/ | grep -v _rgba_)",
+        "python blob_fill.py \"${frames%/}\" palette.png --dir_out=blob --overlay --blend",
+        "python spec_fill.py \"${frames%/}\" --dir_out=spec --blend --margin=4",  # 64 px: the seed keeps 32 px
+        "python blend.py blob --dir_out=blended",
+    ])
+    assert "--close-gaps=0 --min-region=0 gives the seed's regions exactly" in completed.stderr
+    for folder in ("blob", "spec", "blended"):
+        assert sorted(p.name for p in (root / "fill" / folder).iterdir()) == [f"{n}.png" for n in range(6)]
+        assert json.loads((root / "fill" / f"{folder}.json").read_text())["complete"] is True
