@@ -130,3 +130,24 @@ def write_bytes_atomic(path, data):
 
 def write_text_atomic(path, text):
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def write_errors_reported(where):
+    """Turn a failed write (no permission, a read-only or full disk, a file-size limit, a path through a
+    file) into a one-line UserError naming `where`. Wrap writing only: a read error is the input's."""
+    try:
+        yield
+    except OSError as error:
+        raise UserError(f"{where}: cannot write there ({error.strerror or error}); "
+                        "choose a writable folder with free space") from None
+
+
+def check_writable_folder(folder):
+    """Create `folder` if need be and write a hidden scratch file in it: fail before long work, not after."""
+    folder = Path(folder)
+    with write_errors_reported(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder, prefix=".write-test."):
+            pass
+    return folder
