@@ -6,7 +6,8 @@
 <model> is a checkpoint file (ours or the seed's pickle) or a training run folder (its latest
 checkpoint; the moving-average generator when there is one). <images> are PNG files or folders of
 them, any size: each is laid on a white square (the longer side kept) and resized to the model's
-resolution. An image of one colour (blank paper, an empty frame) is not a drawing and is refused.
+resolution. An image of one colour (blank paper, an empty frame) is not a drawing: refused when named,
+skipped with a warning in a folder.
 
 1. For each drawing, `--starts` latents from N(0, I) descend together by Adam for `--steps` on the
    distance from their images to the drawing, plus a penalty (`--sphere`) keeping them near the
@@ -32,7 +33,7 @@ import numpy as np
 from tqdm import tqdm
 
 from drawing.cli import (UserError, non_negative_float, non_negative_int, positive_float, positive_int, run,
-                         use_legacy_keras)
+                         use_legacy_keras, warn)
 from drawing.files import list_images, write_bytes_atomic, write_errors_reported
 from drawing.folders import command_line, open_output_folder, record_path, write_record
 from drawing.images import open_image, to_array, write_png
@@ -47,16 +48,41 @@ BLANK_RANGE = 8
 # ---- the drawings ----
 
 def list_targets(sources):
-    """The image files named by `sources` (files as given, folders' PNGs in natural order)."""
-    paths = []
+    """(image path, named by the user) for `sources`: files as given, folders' PNGs in natural order."""
+    targets = []
     for source in map(Path, sources):
         if source.is_dir():
-            paths += list_images(source, what="images folder")
+            targets += [(path, False) for path in list_images(source, what="images folder")]
         elif source.exists():
-            paths.append(source)
+            targets.append((source, True))
         else:
             raise UserError(f"{source}: no such image or folder")
-    return paths
+    return targets
+
+
+def is_blank(pixels):
+    """Whether an RGB image is blank paper or one flat colour: its darkest channel spans under BLANK_RANGE."""
+    grey = pixels.min(axis=2)
+    return int(grey.max()) - int(grey.min()) < BLANK_RANGE
+
+
+def read_drawings(targets):
+    """{path: PIL RGB image} of the drawings; a blank image is refused if named, skipped if in a folder."""
+    from PIL import Image
+    drawings = {}
+    for path, named in targets:
+        pixels = to_array(open_image(path), "RGB")
+        if not is_blank(pixels):
+            drawings[path] = Image.fromarray(pixels)
+        elif named:
+            raise UserError(f"{path}: the image is all one colour (grey level {int(pixels.mean())}), not a "
+                            "drawing; give images with lines on them")
+        else:
+            warn(f"{path}: all one colour, not a drawing; skipped")
+    if not drawings:
+        folders = sorted({str(path.parent) for path, _ in targets})
+        raise UserError(f"{', '.join(folders)}: no drawings here, only images of one colour")
+    return drawings
 
 
 def square_on_paper(image):
@@ -66,17 +92,6 @@ def square_on_paper(image):
     paper = Image.new("RGB", (side, side), (255, 255, 255))
     paper.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
     return paper
-
-
-def read_drawing(path):
-    """The image as a PIL RGB image (transparency on white paper); a UserError if it is not a drawing."""
-    from PIL import Image
-    pixels = to_array(open_image(path), "RGB")
-    grey = pixels.min(axis=2)
-    if int(grey.max()) - int(grey.min()) < BLANK_RANGE:
-        raise UserError(f"{path}: the image is all one colour (grey level {int(grey.mean())}), not a drawing; "
-                        "give images with lines on them")
-    return Image.fromarray(pixels)
 
 
 def as_target(drawing, resolution):
@@ -122,11 +137,11 @@ def write_latents(dir_out, latents):
 
 
 def project_all(args):
-    targets = list_targets(args.images)
-    drawings = [read_drawing(path) for path in targets]
+    drawings = read_drawings(list_targets(args.images))
     projector = load_projector(args)
     generator = projector.generator
-    drawings = [as_target(drawing, generator.resolution) for drawing in drawings]
+    targets = list(drawings)
+    drawings = [as_target(drawing, generator.resolution) for drawing in drawings.values()]
     dir_out = Path(args.dir_out)
     with write_errors_reported(dir_out):
         open_output_folder(dir_out, STAGE, inputs=[*args.images, args.model])

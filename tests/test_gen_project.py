@@ -127,6 +127,14 @@ def test_an_image_that_is_not_a_drawing_is_refused_in_one_line(checkpoint, tmp_p
     assert not (tmp_path / "out").exists()
 
 
+def test_a_blank_tile_in_a_folder_is_skipped_with_a_warning(checkpoint, drawings, tmp_path):
+    blank_png(drawings / "c.png")
+    completed = run_script("gen", "project.py", checkpoint, drawings, f"--dir_out={tmp_path / 'out'}", "--steps=2")
+    assert f"warning: {drawings / 'c.png'}: all one colour, not a drawing; skipped" in completed.stderr
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["0000_a.png", "0001_b.png"]
+    assert np.load(tmp_path / "out.npy").shape == (2, LATENT_SIZE)
+
+
 def test_a_wrong_model_path_is_refused_in_one_line(drawings, tmp_path):
     missing = tmp_path / "no_such_run" / "7.checkpoint"
     completed = run_script("gen", "project.py", missing, drawings, f"--dir_out={tmp_path / 'out'}", check=False)

@@ -45,7 +45,7 @@ class Settings:
     starts: int = 8                 # starting latents per drawing; the closest one is kept
     learning_rate: float = 0.1      # Adam's step in latent units at its peak
     pixel_weight: float = 1.0       # weight of the multi-scale pixel distance
-    feature_weight: float = 1.0     # weight of the feature distance
+    feature_weight: float = 0.1     # weight of the feature distance
     sphere_weight: float = 0.1      # weight of (|z| / sqrt(latent_size) - 1)^2
 
 
