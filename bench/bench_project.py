@@ -5,8 +5,9 @@
 
 Timing: an untrained 256 px generator and discriminator of the seed's full width (latent size 64,
 channel scale 1); one projection step (the generator and the discriminator's features forward and
-backward for `--starts` latents, then Adam) is timed `--timed-steps` times after a compiling one, and
-multiplied by `--steps` (project.py's default 200) for the seconds per drawing. Training does not
+backward, then Adam) is timed `--timed-steps` times after a compiling one, with `--starts` latents and
+with one, and extrapolated to `--steps` (project.py's defaults: 200 steps, the first 20 % with all 8
+starts) for the seconds per drawing. Training does not
 change the cost of a step, so the untrained networks time it right.
 
 Quality (with `--model`): `--count` images the model itself generated from known latents, and, with
@@ -41,31 +42,35 @@ def projector_for(checkpoint, starts, steps=Settings.steps):
 
 
 def time_steps(args):
-    """Seconds per projection step at 256 px full width, and per drawing of `args.steps` steps."""
+    """Seconds per projection step at 256 px full width (all starts, then one), and per drawing."""
     import tensorflow as tf
     with tempfile.TemporaryDirectory() as folder:
         checkpoint = save_untrained_checkpoint(Path(folder) / "0.checkpoint", resolution=RESOLUTION,
                                                latent_size=LATENT_SIZE, channel_scale=1.0, seed=0)
         projector = projector_for(checkpoint, args.starts)
     target = tf.ones([1, RESOLUTION, RESOLUTION, 3])
-    projector.latents.assign(np.random.default_rng(0).standard_normal(projector.latents.shape).astype(np.float32))
+    projector.latents.assign(np.random.default_rng(0).standard_normal((args.starts, LATENT_SIZE)).astype(np.float32))
 
-    def step(number):
-        projector._step(target, tf.constant(0.01), tf.constant(float(number)))
+    def step_seconds(latents):
+        """(first call, median of the timed calls) of a step with `latents` starts going."""
+        if latents == 1:
+            projector.keep_only(0)
+        times = []
+        for number in range(1, args.timed_steps + 2):
+            started = time.perf_counter()
+            projector._step(target, tf.constant(0.01), tf.constant(float(number)))
+            times.append(time.perf_counter() - started)
+        return times[0], float(np.median(times[1:]))
 
-    started = time.perf_counter()
-    step(1)
-    compile_seconds = time.perf_counter() - started
-    times = []
-    for number in range(2, args.timed_steps + 2):
-        started = time.perf_counter()
-        step(number)
-        times.append(time.perf_counter() - started)
-    per_step = float(np.median(times))
-    print(f"256 px full width, {args.starts} starts: first step (compiles) {compile_seconds:.1f} s, then "
-          f"{per_step:.2f} s a step (median of {args.timed_steps}, best {min(times):.2f} s)")
-    print(f"  -> about {per_step * args.steps:.0f} s per drawing at {args.steps} steps "
-          f"({per_step * args.steps / 60:.1f} min; extrapolated from the {args.timed_steps} timed steps)")
+    first, all_starts = step_seconds(args.starts)
+    _, one_start = step_seconds(1)
+    exploring = int(np.ceil(Settings.explore * args.steps))
+    per_drawing = exploring * all_starts + (args.steps - exploring) * one_start
+    print(f"256 px full width: first step (compiles) {first:.1f} s; a step with {args.starts} starts "
+          f"{all_starts:.2f} s, with 1 start {one_start:.2f} s (medians of {args.timed_steps})")
+    print(f"  -> about {per_drawing:.0f} s ({per_drawing / 60:.1f} min) per drawing at {args.steps} steps, "
+          f"{exploring} of them with all {args.starts} starts (extrapolated from the timed steps; "
+          f"all starts to the end: {args.steps * all_starts / 60:.1f} min)")
 
 
 def mean_grey_error(images, targets):

@@ -9,9 +9,10 @@ them, any size: each is laid on a white square (the longer side kept) and resize
 resolution. An image of one colour (blank paper, an empty frame) is not a drawing: refused when named,
 skipped with a warning in a folder.
 
-1. For each drawing, `--starts` latents from N(0, I) descend together by Adam for `--steps` on the
-   distance from their images to the drawing, plus a penalty (`--sphere`) keeping them near the
-   sphere of radius sqrt(latent_size) where the generator's latents live; the closest start wins.
+1. For each drawing, `--starts` latents from N(0, I) descend together by Adam on the distance from
+   their images to the drawing, plus a penalty (`--sphere`) keeping them near the sphere of radius
+   sqrt(latent_size) where the generator's latents live; after `--explore` of the `--steps` only the
+   closest start goes on.
 2. The distance sees lines: pixels at several scales (`--pixel-weight`) plus the normalised features
    of the convolutions of the model's own discriminator (`--feature-weight`), or of VGG16 from a local
    weights file (`--network vgg16 --weights vgg16_notop.h5`), or none (`--network none`).
@@ -112,7 +113,7 @@ def load_projector(args):
     if args.network != "none" and args.feature_weight > 0:
         from drawing.plotter.network import load_network
         features = feature_network(load_network(args.network, args.model, args.weights))
-    settings = Settings(steps=args.steps, starts=args.starts, learning_rate=args.lr,
+    settings = Settings(steps=args.steps, starts=args.starts, explore=args.explore, learning_rate=args.lr,
                         pixel_weight=args.pixel_weight, feature_weight=args.feature_weight,
                         sphere_weight=args.sphere)
     return Projector(generator, features, settings)
@@ -200,6 +201,9 @@ def build_parser():
     parser.add_argument("--starts", type=positive_int, default=8,
                         help="starting latents per drawing, optimised together; the closest is kept "
                              "(default: 8)")
+    parser.add_argument("--explore", type=non_negative_float, default=0.2,
+                        help="fraction of the steps that every start takes; then only the closest goes on, "
+                             "e.g. 1 to run all starts to the end (default: 0.2)")
     parser.add_argument("--lr", type=positive_float, default=0.1,
                         help="Adam's peak learning rate, in latent units, e.g. 0.1 (default: 0.1)")
     parser.add_argument("--network", choices=("discriminator", "vgg16", "none"), default="discriminator",

@@ -63,6 +63,15 @@ def test_projection_recovers_images_the_model_made(checkpoint, generator, true_l
         assert pixel_distance < 1e-5
 
 
+@pytest.mark.parametrize("explore, going", [(0.25, 1), (1.0, 3)])
+def test_after_exploring_only_the_closest_start_goes_on(generator, true_latents, explore, going):
+    projector = Projector(generator, None, Settings(steps=8, starts=3, explore=explore))
+    target = generator(true_latents[:1]).numpy()[0]
+    latent, distance, _, _ = projector.project(target, np.random.default_rng(0))
+    assert len(projector.latents.numpy()) == going
+    assert distance == pytest.approx(float(projector.distances(latent[None], target)[0][0]), rel=1e-5)
+
+
 @pytest.fixture
 def drawings(tmp_path, generator, true_latents):
     """Two PNGs the model made: one at its resolution, one 4x larger (resized back by project.py)."""

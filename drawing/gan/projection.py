@@ -5,9 +5,10 @@ The generator has no mapping network, so the latent is the z it takes. For each 
 2. all of them descend, together, by Adam on the distance from their images to the target, plus a
    penalty keeping each near the sphere of radius sqrt(latent_size) where N(0, I) puts almost all of
    its mass (far from it the generator was never trained and its images drift off the drawings);
-3. the learning rate ramps up over the first steps and follows a cosine down to zero, so the
-   latents settle instead of jittering;
-4. the start whose final image is closest wins.
+3. after the first `explore` of the steps only the closest start goes on (with its Adam state), so
+   the remaining steps cost one image each instead of `starts` (at 256 px that is most of the time);
+4. the learning rate ramps up over the first steps and follows a cosine down to zero, so the
+   latent settles instead of jittering.
 The generator's first layer normalises z (pixel norm), so its image depends on z's direction alone:
 the penalty only fixes the length, at the typical one, so that the latents interpolate (gen/path.py
 keyframes) like the generator's random ones.
@@ -43,6 +44,7 @@ WARM_UP = 0.05
 class Settings:
     steps: int = 200
     starts: int = 8                 # starting latents per drawing; the closest one is kept
+    explore: float = 0.2            # fraction of the steps all starts take; then only the closest goes on
     learning_rate: float = 0.1      # Adam's step in latent units at its peak
     pixel_weight: float = 1.0       # weight of the multi-scale pixel distance
     feature_weight: float = 0.1     # weight of the feature distance
@@ -143,10 +145,12 @@ class Projector:
         self.features = features
         self.settings = settings
         self.scales = pixel_scales(generator.resolution)
+        # The first dimension is the number of starts still going: all of them, then one.
         shape = [settings.starts, generator.latent_size]
-        self.latents = tf.Variable(tf.zeros(shape))
-        self.first_moment = tf.Variable(tf.zeros(shape))
-        self.second_moment = tf.Variable(tf.zeros(shape))
+        free = tf.TensorShape([None, generator.latent_size])
+        self.latents = tf.Variable(tf.zeros(shape), shape=free)
+        self.first_moment = tf.Variable(tf.zeros(shape), shape=free)
+        self.second_moment = tf.Variable(tf.zeros(shape), shape=free)
         self._step = tf.function(self._adam_step)
         self._distance = tf.function(self._distances)
 
@@ -165,6 +169,7 @@ class Projector:
         return distance, pixels
 
     def _adam_step(self, target, learning_rate, step):
+        """One Adam step of every latent still going; returns their distances before the step."""
         with tf.GradientTape() as tape:
             distance, _ = self._distances(self.latents, target)
             loss = tf.reduce_sum(distance + self.settings.sphere_weight * sphere_penalty(self.latents))
@@ -175,7 +180,12 @@ class Projector:
         corrected_second = self.second_moment / (1 - tf.pow(self.BETA_2, step))
         self.latents.assign_sub(learning_rate * corrected_first
                                 / (tf.sqrt(corrected_second) + self.ADAM_EPSILON))
-        return loss
+        return distance
+
+    def keep_only(self, index):
+        """Drop every start but `index`, keeping its Adam state."""
+        for variable in (self.latents, self.first_moment, self.second_moment):
+            variable.assign(variable[index:index + 1])
 
     def distances(self, latents, target):
         """(distance, pixel distance) as numpy arrays `[N]` from `latents` `[N, latent_size]` to `target`."""
@@ -196,9 +206,13 @@ class Projector:
         self.first_moment.assign(tf.zeros_like(starts))
         self.second_moment.assign(tf.zeros_like(starts))
         target_tensor = tf.convert_to_tensor(target[None], tf.float32)
+        exploring = math.ceil(settings.explore * settings.steps)
+        distance = start_distance
         for step in range(settings.steps):
+            if step == exploring and settings.starts > 1:
+                self.keep_only(int(np.argmin(np.asarray(distance))))
             rate = learning_rate_at(step, settings.steps, settings.learning_rate)
-            self._step(target_tensor, tf.constant(rate, tf.float32), tf.constant(step + 1, tf.float32))
+            distance = self._step(target_tensor, tf.constant(rate, tf.float32), tf.constant(step + 1, tf.float32))
             if on_step is not None:
                 on_step()
         latents = self.latents.numpy()
