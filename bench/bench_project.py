@@ -90,7 +90,7 @@ def quality(args):
         (args.count, generator.latent_size)).astype(np.float32)
     sets = {"generated": generator(true_latents).numpy()}
     if args.tiles:
-        drawings = project.read_drawings(project.list_targets([args.tiles]))
+        drawings = project.read_drawings(project.list_inputs([args.tiles]))
         sets["tiles"] = np.stack([project.as_target(drawing, generator.resolution)
                                   for drawing in list(drawings.values())[:args.count]])
     for name, targets in sets.items():

@@ -37,7 +37,7 @@ from drawing.cli import (UserError, non_negative_float, non_negative_int, positi
                          use_legacy_keras, warn)
 from drawing.files import list_images, write_bytes_atomic, write_errors_reported
 from drawing.folders import command_line, open_output_folder, record_path, write_record
-from drawing.images import open_image, to_array, write_png
+from drawing.images import open_image, to_array, to_uint8, write_png
 
 STAGE = "project.py"
 # Random streams, each with its own name: the starting latents of image i come from [seed, STARTS, i].
@@ -48,17 +48,17 @@ BLANK_RANGE = 8
 
 # ---- the drawings ----
 
-def list_targets(sources):
+def list_inputs(sources):
     """(image path, named by the user) for `sources`: files as given, folders' PNGs in natural order."""
-    targets = []
+    inputs = []
     for source in map(Path, sources):
         if source.is_dir():
-            targets += [(path, False) for path in list_images(source, what="images folder")]
+            inputs += [(path, False) for path in list_images(source, what="images folder")]
         elif source.exists():
-            targets.append((source, True))
+            inputs.append((source, True))
         else:
             raise UserError(f"{source}: no such image or folder")
-    return targets
+    return inputs
 
 
 def is_blank(pixels):
@@ -67,11 +67,11 @@ def is_blank(pixels):
     return int(grey.max()) - int(grey.min()) < BLANK_RANGE
 
 
-def read_drawings(targets):
+def read_drawings(inputs):
     """{path: PIL RGB image} of the drawings; a blank image is refused if named, skipped if in a folder."""
     from PIL import Image
     drawings = {}
-    for path, named in targets:
+    for path, named in inputs:
         pixels = to_array(open_image(path), "RGB")
         if not is_blank(pixels):
             drawings[path] = Image.fromarray(pixels)
@@ -81,7 +81,7 @@ def read_drawings(targets):
         else:
             warn(f"{path}: all one colour, not a drawing; skipped")
     if not drawings:
-        folders = sorted({str(path.parent) for path, _ in targets})
+        folders = sorted({str(path.parent) for path, _ in inputs})
         raise UserError(f"{', '.join(folders)}: no drawings here, only images of one colour")
     return drawings
 
@@ -105,7 +105,7 @@ def as_target(drawing, resolution):
 # ---- the model ----
 
 def load_projector(args):
-    """(Projector, description of its feature network) for the model and the chosen distance."""
+    """The Projector of the model's generator with the chosen distance."""
     from drawing.gan import load_generator
     from drawing.gan.projection import Projector, Settings, feature_network
     generator = load_generator(args.model)
@@ -126,10 +126,6 @@ def output_name(index, path, count):
     return f"{index:0{width}d}_{Path(path).stem}.png"
 
 
-def to_uint8(image):
-    return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
 def write_latents(dir_out, latents):
     """`<dir_out>.npy`: float32 [count, latent_size], written atomically."""
     buffer = io.BytesIO()
@@ -137,33 +133,40 @@ def write_latents(dir_out, latents):
     write_bytes_atomic(record_path(dir_out, ".npy"), buffer.getvalue())
 
 
+def remove_earlier_reconstructions(dir_out):
+    """A rerun replaces this stage's own earlier output (its record says so): none of its PNGs stay."""
+    for path in dir_out.glob("*.png"):
+        path.unlink()
+
+
 def project_all(args):
-    drawings = read_drawings(list_targets(args.images))
+    drawings = read_drawings(list_inputs(args.images))
     projector = load_projector(args)
     generator = projector.generator
-    targets = list(drawings)
-    drawings = [as_target(drawing, generator.resolution) for drawing in drawings.values()]
+    paths = list(drawings)
+    targets = [as_target(drawing, generator.resolution) for drawing in drawings.values()]
     dir_out = Path(args.dir_out)
     with write_errors_reported(dir_out):
-        open_output_folder(dir_out, STAGE, inputs=[*args.images, args.model])
+        if open_output_folder(dir_out, STAGE, inputs=[*args.images, args.model]):
+            remove_earlier_reconstructions(dir_out)
     features = projector.features.description if projector.features else "none (pixels only)"
     record = {"stage": STAGE, "command": command_line(), "model": str(args.model),
-              "images": [str(path) for path in targets], "latents": record_path(dir_out, ".npy").name,
+              "images": [str(path) for path in paths], "latents": record_path(dir_out, ".npy").name,
               "latent_size": generator.latent_size, "resolution": generator.resolution,
               "features": features, "settings": asdict(projector.settings), "seed": args.seed}
     with write_errors_reported(dir_out):
         write_record(dir_out, record, complete=False)
-    print(f"projecting {len(targets)} drawing{'s' if len(targets) != 1 else ''} onto {args.model} "
+    print(f"projecting {len(paths)} drawing{'s' if len(paths) != 1 else ''} onto {args.model} "
           f"({generator.resolution} px, {generator.latent_size} latents; features: {features})")
 
     latents, results = [], []
-    for index, (path, drawing) in enumerate(zip(targets, drawings)):
+    for index, (path, target) in enumerate(zip(paths, targets)):
         rng = np.random.default_rng([args.seed, STARTS_STREAM, index])
         started = time.perf_counter()
         with tqdm(total=args.steps, desc=Path(path).name, unit="step", dynamic_ncols=True, disable=None,
                   file=sys.stderr) as bar:
-            latent, distance, pixel_distance, start_distance = projector.project(drawing, rng, bar.update)
-        name = output_name(index, path, len(targets))
+            latent, distance, pixel_distance, start_distance = projector.project(target, rng, bar.update)
+        name = output_name(index, path, len(paths))
         with write_errors_reported(dir_out):
             write_png(dir_out / name, to_uint8(projector.images(latent[None]).numpy()[0]))
         latents.append(latent)

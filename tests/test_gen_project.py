@@ -144,6 +144,15 @@ def test_a_blank_tile_in_a_folder_is_skipped_with_a_warning(checkpoint, drawings
     assert np.load(tmp_path / "out.npy").shape == (2, LATENT_SIZE)
 
 
+def test_a_rerun_replaces_its_own_earlier_output(checkpoint, drawings, tmp_path):
+    dir_out = tmp_path / "out"
+    run_script("gen", "project.py", checkpoint, drawings, f"--dir_out={dir_out}", "--steps=1")
+    run_script("gen", "project.py", checkpoint, drawings / "b.png", f"--dir_out={dir_out}", "--steps=1")
+    assert [path.name for path in dir_out.iterdir()] == ["0000_b.png"]
+    assert np.load(tmp_path / "out.npy").shape == (1, LATENT_SIZE)
+    assert json.loads((tmp_path / "out.json").read_text())["images"] == [str(drawings / "b.png")]
+
+
 def test_a_wrong_model_path_is_refused_in_one_line(drawings, tmp_path):
     missing = tmp_path / "no_such_run" / "7.checkpoint"
     completed = run_script("gen", "project.py", missing, drawings, f"--dir_out={tmp_path / 'out'}", check=False)
