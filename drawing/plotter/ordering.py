@@ -64,6 +64,16 @@ class Tour:
         self.exits = np.array(exits, dtype=np.float64)
         self.order = np.arange(len(self.entries))
         self.flipped = np.zeros(len(self.entries), dtype=bool)
+        # Per stroke, whether its neighbourhood changed since 2-opt (row 0) or or-opt (row 1) last found
+        # nothing to do from it ("don't look" bits): later passes only look where something changed.
+        self.changed = np.ones((2, len(self.entries)), dtype=bool)
+
+    def mark_changed(self, *positions):
+        """Mark the strokes at these positions (those out of range ignored) for both moves to look at."""
+        count = len(self.order)
+        for position in positions:
+            if 0 <= position < count:
+                self.changed[:, self.order[position]] = True
 
     def best_reversal_from(self, first):
         """(last, gain) of the run `first..last` whose reversal shortens the travel most (gain > 0), or gain 0.
@@ -87,6 +97,7 @@ class Tour:
         self.entries[run], self.exits[run] = self.exits[run][::-1].copy(), self.entries[run][::-1].copy()
         self.order[run] = self.order[run][::-1].copy()
         self.flipped[run] = ~self.flipped[run][::-1]
+        self.mark_changed(first - 1, first, last, last + 1)
 
     def best_move_of(self, first, last):
         """(gap, backwards, gain) for moving the run `first..last` elsewhere, either way round.
@@ -119,6 +130,7 @@ class Tour:
         """Put the run `first..last` after position `gap` (-1: first), backwards if asked."""
         if backwards:
             self.reverse(first, last)
+        self.mark_changed(first - 1, last + 1)
         positions = np.arange(len(self.order))
         run = positions[first:last + 1]
         rest = np.concatenate([positions[:first], positions[last + 1:]])
@@ -126,6 +138,7 @@ class Tour:
         new = np.concatenate([rest[:place], run, rest[place:]])
         for name in ("entries", "exits", "order", "flipped"):
             setattr(self, name, getattr(self, name)[new])
+        self.mark_changed(*range(place - 1, place + len(run) + 1))
 
 
 def distance(a, b):
@@ -135,31 +148,41 @@ def distance(a, b):
 
 
 def two_opt_pass(tour, tolerance, deadline):
-    """Reverse the best run from each position in turn; whether any reversal shortened the travel."""
+    """Reverse the best run from each changed position in turn; whether any reversal shortened the travel."""
     improved = False
     for first in range(len(tour.order)):
         if time.perf_counter() >= deadline:
             break
+        if not tour.changed[0, tour.order[first]]:
+            continue
         last, gain = tour.best_reversal_from(first)
         if gain > tolerance:
             tour.reverse(first, last)
             improved = True
+        else:
+            tour.changed[0, tour.order[first]] = False
     return improved
 
 
 def or_opt_pass(tour, tolerance, deadline):
-    """Move each run of 1 to `MOVED_RUN` strokes to its best place; whether any move shortened the travel."""
+    """Move the runs of 1 to `MOVED_RUN` strokes from each changed position to their best place; whether
+    any move shortened the travel."""
     improved = False
     count = len(tour.order)
-    for length in range(1, min(MOVED_RUN, count - 1) + 1):
-        for first in range(count - length + 1):
-            if time.perf_counter() >= deadline:
-                return improved
-            last = first + length - 1
+    for first in range(count):
+        if time.perf_counter() >= deadline:
+            break
+        if not tour.changed[1, tour.order[first]]:
+            continue
+        # A run is at most MOVED_RUN strokes long, and never all of them.
+        for last in range(first, min(first + MOVED_RUN, count, first + count - 1)):
             gap, backwards, gain = tour.best_move_of(first, last)
             if gain > tolerance:
                 tour.move(first, last, gap, backwards)
                 improved = True
+                break
+        else:
+            tour.changed[1, tour.order[first]] = False
     return improved
 
 
@@ -167,18 +190,24 @@ def improve(entries, exits, seconds=TWO_OPT_SECONDS):
     """(order, reversed) improving the drawing order whose strokes start at `entries` and end at `exits`.
 
     2-opt passes (cheap) until they find nothing, then an or-opt pass (each run of up to `MOVED_RUN`
-    strokes moved to its best place, either way round), and again, until neither finds anything or
-    `seconds` have gone by. Returns positions into the given order and which of them now run backwards.
+    strokes moved to its best place, either way round), and again, until a round that looks from every
+    position finds nothing or `seconds` have gone by. Between such rounds, passes look only from where
+    the order changed. Returns positions into the given order and which of them now run backwards.
     """
     tour = Tour(entries, exits)
     scale = max(float(np.ptp(np.concatenate([tour.entries, tour.exits]), axis=0).max()), 1.0)
     tolerance = RELATIVE_TOLERANCE * scale
     deadline = time.perf_counter() + seconds
+    looked_everywhere = False
     while time.perf_counter() < deadline:
-        if two_opt_pass(tour, tolerance, deadline):
+        if two_opt_pass(tour, tolerance, deadline) or or_opt_pass(tour, tolerance, deadline):
+            looked_everywhere = False
             continue
-        if not or_opt_pass(tour, tolerance, deadline):
+        if looked_everywhere:
             break
+        # Nothing left where something changed: one more round from every position before stopping.
+        tour.changed[:] = True
+        looked_everywhere = True
     return tour.order, tour.flipped
 
 
