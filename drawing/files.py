@@ -1,5 +1,6 @@
 """Finding input files, naming outputs, and writing them atomically."""
 import contextlib
+import errno
 import os
 import re
 import tempfile
@@ -144,10 +145,15 @@ def write_errors_reported(where):
 
 
 def check_writable_folder(folder):
-    """Create `folder` if need be and write a hidden scratch file in it: fail before long work, not after."""
+    """Fail before long work, not after it, if `folder` cannot be written or made: a hidden scratch file
+    is written in it, or in the nearest folder above it that exists (nothing is created to stay)."""
     folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
     with write_errors_reported(folder):
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder, prefix=".write-test."):
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        with tempfile.TemporaryFile(dir=existing, prefix=".write-test."):
             pass
     return folder
