@@ -63,6 +63,18 @@ def test_projection_recovers_images_the_model_made(checkpoint, generator, true_l
         assert pixel_distance < 1e-5
 
 
+def test_vgg16_features_from_a_local_file_drive_the_projection(generator, true_latents, tmp_path):
+    from drawing.gan.backend import keras
+    weights = tmp_path / "vgg16.h5"
+    keras.applications.VGG16(weights=None, include_top=False).save_weights(weights)
+    features = feature_network(load_network("vgg16", None, str(weights)))
+    assert features.layers == ("block1_conv2", "block2_conv2", "block3_conv3") and features.resolution == 224
+    projector = Projector(generator, features, Settings(steps=2, starts=2))
+    target = generator(true_latents[:1]).numpy()[0]
+    _, distance, pixel_distance, _ = projector.project(target, np.random.default_rng(0))
+    assert np.isfinite(distance) and distance > pixel_distance
+
+
 @pytest.mark.parametrize("explore, going", [(0.25, 1), (1.0, 3)])
 def test_after_exploring_only_the_closest_start_goes_on(generator, true_latents, explore, going):
     projector = Projector(generator, None, Settings(steps=8, starts=3, explore=explore))
