@@ -16,11 +16,12 @@ skipped with a warning in a folder.
 2. The distance sees lines: pixels at several scales (`--pixel-weight`) plus the normalised features
    of the convolutions of the model's own discriminator (`--feature-weight`), or of VGG16 from a local
    weights file (`--network vgg16 --weights vgg16_notop.h5`), or none (`--network none`).
-3. Written as the run goes: `<dir_out>/` holds the reconstructions, `0000_<name>.png` ... in the order
-   of the inputs (files as given, folders in natural order); beside it `<dir_out>.npy`, the latents,
-   float32 [count, latent_size], row i for image i, and `<dir_out>.json`: the command, settings, seed
-   and per image its source, distance, pixel distance and the distance of random latents for
-   comparison. The record says complete only at the end; rerunning the same command redoes a run.
+3. `<dir_out>/` gets the reconstructions as they are found, `0000_<name>.png` ... in the order of the
+   inputs (files as given, folders in natural order); at the end, beside it, `<dir_out>.npy`, the
+   latents, float32 [count, latent_size], row i for image i, and `<dir_out>.json`: the command,
+   settings, seed and per image its source, distance, pixel distance and the distance of random
+   latents for comparison. The record says complete only at the end; rerunning the same command
+   redoes an interrupted run.
 """
 import argparse
 import io
