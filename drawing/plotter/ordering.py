@@ -67,9 +67,18 @@ class Tour:
         # Per stroke, whether its neighbourhood changed since 2-opt (row 0) or or-opt (row 1) last found
         # nothing to do from it ("don't look" bits): later passes only look where something changed.
         self.changed = np.ones((2, len(self.entries)), dtype=bool)
+        self._moves = None
+
+    @property
+    def moves(self):
+        """The length of every pen-up move, `[count - 1]`, kept until the order changes."""
+        if self._moves is None:
+            self._moves = distance(self.exits[:-1], self.entries[1:])
+        return self._moves
 
     def mark_changed(self, *positions):
         """Mark the strokes at these positions (those out of range ignored) for both moves to look at."""
+        self._moves = None
         count = len(self.order)
         for position in positions:
             if 0 <= position < count:
@@ -88,7 +97,7 @@ class Tour:
             gain += distance(entries[first], before) - distance(exits[first:], before)
         # The move after the run exists for every last but the final position.
         after = entries[first + 1:]
-        gain[:-1] += distance(exits[first:-1], after) - distance(entries[first], after)
+        gain[:-1] += self.moves[first:] - distance(entries[first], after)
         best = int(np.argmax(gain))
         return first + best, float(gain[best])
 
@@ -116,7 +125,7 @@ class Tour:
             removed += distance(run_exit, entries[last + 1])
         if first > 0 and last < count - 1:
             removed -= distance(exits[first - 1], entries[last + 1])
-        moves = distance(exits[:-1], entries[1:])
+        moves = self.moves
         costs = np.empty((2, count + 1))
         for backwards, (into, out_of) in enumerate(((run_entry, run_exit), (run_exit, run_entry))):
             costs[backwards, 1:-1] = distance(exits[:-1], into) + distance(out_of, entries[1:]) - moves
