@@ -11,6 +11,7 @@ for bench in \
     "bench_fill.py --drawings 16" \
     "bench_gen.py --frames 128" \
     "bench_svg.py" \
+    "bench_project.py --timed-steps 2" \
     "bench_train.py --steps 4 --seed_loop"; do
   echo "=== python bench/$bench"
   python bench/$bench

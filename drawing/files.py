@@ -1,5 +1,6 @@
 """Finding input files, naming outputs, and writing them atomically."""
 import contextlib
+import errno
 import os
 import re
 import tempfile
@@ -139,3 +140,29 @@ def write_bytes_atomic(path, data):
 
 def write_text_atomic(path, text):
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def write_errors_reported(where):
+    """Turn a failed write (no permission, a read-only or full disk, a file-size limit, a path through a
+    file) into a one-line UserError naming `where`. Wrap writing only: a read error is the input's."""
+    try:
+        yield
+    except OSError as error:
+        raise UserError(f"{where}: cannot write there ({error.strerror or error}); "
+                        "choose a writable folder with free space") from None
+
+
+def check_writable_folder(folder):
+    """Fail before long work, not after it, if `folder` cannot be written or made: a hidden scratch file
+    is written in it, or in the nearest folder above it that exists (nothing is created to stay)."""
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    with write_errors_reported(folder):
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        with tempfile.TemporaryFile(dir=existing, prefix=".write-test."):
+            pass
+    return folder

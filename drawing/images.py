@@ -153,3 +153,8 @@ def save_image(path, image, **options):
     path = Path(path)
     with atomic_path(path) as temporary:
         image.save(temporary, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"), **options)
+
+
+def to_uint8(images):
+    """Float images in [0, 1] (clipped) to uint8, rounded to the nearest level."""
+    return (np.clip(np.asarray(images, dtype=np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)

@@ -33,7 +33,8 @@ import numpy as np
 
 from drawing.cli import (UserError, non_negative_float, non_negative_int, positive_float, positive_int, run,
                          use_legacy_keras)
-from drawing.files import atomic_path, prepare_output_dir, write_text_atomic
+from drawing.files import (atomic_path, check_writable_folder, prepare_output_dir, write_errors_reported,
+                           write_text_atomic)
 from drawing.plotter import ordering, strokes, svgfile
 
 OUTPUT_FILES = ("drawing.svg", "preview.png", "progress.png", "stats.json")
@@ -98,11 +99,11 @@ def draw(features, args):
 # ---- the outputs ----
 
 def check_dir_out(dir_out):
-    """Fail before the long work, not after it, if the output folder cannot be one."""
+    """Fail before the long work, not after it, if the output folder cannot be one or cannot be written."""
     dir_out = Path(dir_out)
     if dir_out.exists() and not dir_out.is_dir():
         raise UserError(f"{dir_out}: output path exists and is not a folder")
-    return dir_out
+    return check_writable_folder(dir_out)
 
 
 def new_run_dir(dir_out, layer, channel, seed):
@@ -173,30 +174,32 @@ def make_drawing(args):
 
     points, canvas, histories, measured = draw(features, args)
 
-    run_dir = new_run_dir(args.dir_out, features.layer, features.channel, args.seed)
-    title = f"{target} of {features.description}, seed {args.seed}"
-    ordered, travel = write_svg(run_dir / "drawing.svg", points, canvas, args, page, title)
-    write_preview(run_dir / "preview.png", points, canvas, args.stroke_width)
-    write_progress_plot(run_dir / "progress.png", histories, title)
-    scale, _ = svgfile.placement(canvas, page, args.margin)
-    stats = {
-        "strokes": len(ordered),
-        "segments_per_stroke": args.segments,
-        "canvas_px": canvas,
-        "page_mm": list(page),
-        "drawing_mm": canvas * scale,
-        "pen_width_mm": args.pen_width,
-        "pen_width_px": args.pen_width / scale,
-        **travel,
-        "activation": measured,
-        "network": features.description,
-        "layer": features.layer,
-        "channel": features.channel,
-        "seed": args.seed,
-        "seconds": round(time.perf_counter() - started, 1),
-        "arguments": vars(args),
-    }
-    write_text_atomic(run_dir / "stats.json", json.dumps(stats, indent=2) + "\n")
+    # A full disk or a file-size limit shows up only now, after the long work: said in one line.
+    with write_errors_reported(args.dir_out):
+        run_dir = new_run_dir(args.dir_out, features.layer, features.channel, args.seed)
+        title = f"{target} of {features.description}, seed {args.seed}"
+        ordered, travel = write_svg(run_dir / "drawing.svg", points, canvas, args, page, title)
+        write_preview(run_dir / "preview.png", points, canvas, args.stroke_width)
+        write_progress_plot(run_dir / "progress.png", histories, title)
+        scale, _ = svgfile.placement(canvas, page, args.margin)
+        stats = {
+            "strokes": len(ordered),
+            "segments_per_stroke": args.segments,
+            "canvas_px": canvas,
+            "page_mm": list(page),
+            "drawing_mm": canvas * scale,
+            "pen_width_mm": args.pen_width,
+            "pen_width_px": args.pen_width / scale,
+            **travel,
+            "activation": measured,
+            "network": features.description,
+            "layer": features.layer,
+            "channel": features.channel,
+            "seed": args.seed,
+            "seconds": round(time.perf_counter() - started, 1),
+            "arguments": vars(args),
+        }
+        write_text_atomic(run_dir / "stats.json", json.dumps(stats, indent=2) + "\n")
     print(f"{len(ordered)} strokes, activation {measured['start']:.4g} -> {list(measured.values())[-1]:.4g}; "
           f"pen-up travel {travel['pen_up_mm_before_ordering'] / 1000:.2f} m -> "
           f"{travel['pen_up_mm_after_ordering'] / 1000:.2f} m")
@@ -255,7 +258,7 @@ def build_parser():
     parser.add_argument("--length-penalty", type=non_negative_float, default=0.0,
                         help="weight of a penalty on the strokes' mean length per canvas side, "
                              "e.g. 0.1 (default: 0, none)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="random seed of the strokes and views; the same seed and options give the "
                              "same drawing, e.g. 7 (default: 0)")
     parser.add_argument("--page", default="A4",

@@ -1,5 +1,6 @@
 """Stroke arrays, the 4 x 4 replication, the pen-up ordering and the SVG page."""
 import io
+import itertools
 
 import numpy as np
 import pytest
@@ -66,6 +67,53 @@ def test_ordering_shortens_a_shuffled_drawing_and_reverses_strokes():
     ordered = ordering.order_strokes(shuffled)
     assert ordering.pen_up_travel(ordered) < 0.2 * ordering.pen_up_travel(shuffled)
     assert same_strokes_up_to_direction(ordered, shuffled)
+
+
+def shortest_travel(points):
+    """The shortest pen-up travel over every order and every choice of directions (brute force)."""
+    count = len(points)
+    ends = np.stack([points[:, 0], points[:, -1]], axis=1).astype(np.float64)     # [strokes, (start, end), 2]
+    directions = np.array(list(itertools.product([0, 1], repeat=count)))       # [2^n, strokes], 1: backwards
+    best = np.inf
+    for order in itertools.permutations(range(count)):
+        order = np.array(order)
+        flips = directions[:, order]
+        entries = ends[order, flips]                                             # [2^n, strokes, 2]
+        exits = ends[order, 1 - flips]
+        travel = np.linalg.norm(entries[:, 1:] - exits[:, :-1], axis=2).sum(axis=1)
+        best = min(best, float(travel.min()))
+    return best
+
+
+def test_ordering_comes_close_to_the_shortest_travel_on_small_drawings():
+    ratios = []
+    for seed in range(12):
+        points = strokes.random_strokes(np.random.default_rng(seed), 6, 1, 100, step=0.2).astype(np.float64)
+        ordered = ordering.order_strokes(points)
+        assert same_strokes_up_to_direction(ordered, points)
+        ratios.append(ordering.pen_up_travel(ordered) / shortest_travel(points))
+    ratios = np.array(ratios)
+    assert ratios.min() >= 1 - 1e-9
+    # Greedy alone is 51 % over the optimum on these on average and misses it on 11 of 12;
+    # with 2-opt and or-opt all 12 are optimal (a looser bound, so a harmless change of tie-breaking passes).
+    assert ratios.max() < 1.1 and np.mean(ratios < 1 + 1e-9) >= 0.75
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_improving_the_order_never_lengthens_the_greedy_one(seed):
+    points = strokes.random_strokes(np.random.default_rng(seed), 200, 2, 500, step=0.05)
+    greedy = ordering.order_strokes(points, seconds=0)
+    improved = ordering.order_strokes(points)
+    assert same_strokes_up_to_direction(improved, points)
+    assert ordering.pen_up_travel(improved) < 0.9 * ordering.pen_up_travel(greedy)
+
+
+def test_or_opt_moves_a_run_backwards_into_a_gap():
+    # Strokes along a line at 0, 10, 20, 30, with the one at 10 drawn last: moving it back is optimal.
+    lines = np.array([[[x, 0], [x + 1, 0]] for x in (0, 20, 30, 10)], dtype=np.float64)
+    order, flipped = ordering.improve(lines[:, 0], lines[:, -1])
+    ordered = ordering.reordered(lines, order, flipped)
+    assert ordering.pen_up_travel(ordered) == pytest.approx(3 * 9)
 
 
 @pytest.mark.parametrize("text, size", [("A4", (210, 297)), ("a3", (297, 420)), ("Letter", (215.9, 279.4)),
