@@ -51,7 +51,9 @@ def serialize_example(png_bytes, shape):
         "image_bytes": tf.train.Feature(bytes_list=tf.train.BytesList(value=[png_bytes])),
         "image_shape": tf.train.Feature(int64_list=tf.train.Int64List(value=[int(s) for s in shape])),
     }
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+    # `feature` is a protobuf map, whose order on the wire may change from one process to the next unless
+    # asked to be deterministic: then the same tiles give the same shards, byte for byte, in every run.
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(deterministic=True)
 
 
 def parse_example(serialized):

@@ -3,6 +3,9 @@
 Also the end-to-end run of the blob half of data/: blob_grid -> blob_tile -> tfrecord -> tfrecord_reverse.
 """
 import io
+import os
+import subprocess
+import sys
 import json
 
 import numpy as np
@@ -247,3 +250,13 @@ def test_tiles_as_the_tile_scripts_write_them_pass_through(encoding):
     pixels = np.random.default_rng(0).integers(0, 256, (8, 8, 3), dtype=np.uint8)
     layout = png_layout(encode_png(pixels, **encoding), "t.png")
     assert layout.passes_through and layout.shape == [8, 8, 3]
+
+
+def test_a_record_is_the_same_bytes_in_every_process():
+    """The Example's features are a protobuf map: without deterministic serialisation their order on the wire
+    could differ between processes (hash seeds), and the same tiles would give other shards."""
+    program = ("from drawing.tfrecord import serialize_example; import sys; "
+               "sys.stdout.buffer.write(serialize_example(b'png bytes', (8, 8, 3)))")
+    outputs = {subprocess.run([sys.executable, "-c", program], capture_output=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(6)}
+    assert len(outputs) == 1 and outputs.pop()
