@@ -119,6 +119,13 @@ def test_project_py_writes_reconstructions_latents_and_record(checkpoint, drawin
     np.testing.assert_allclose(reconstruction / 255, generator(latents[:1]).numpy()[0], atol=1 / 255)
     assert checksums(drawings) == before
 
+    # The hand-off: path.py loops through the projected drawings, passing through each of them.
+    run_script("gen", "path.py", checkpoint, "keyframes", f"--keyframes={tmp_path / 'projected.npy'}",
+               "--frames=3", "--interpolation=linear", f"--dir_out={tmp_path / 'loops'}", "--seed=1")
+    (frames,) = [p for p in (tmp_path / "loops").glob("*/*") if p.is_dir()]
+    assert len(list(frames.glob("*.png"))) == 6
+    np.testing.assert_array_equal(read_image(sorted(frames.glob("*.png"))[0]), read_image(dir_out / "0000_a.png"))
+
 
 def one_line_error(completed):
     assert "Traceback" not in completed.stderr, completed.stderr

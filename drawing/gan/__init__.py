@@ -16,7 +16,8 @@ Problems with the file (missing, truncated, not a checkpoint, a pickle with fore
 `drawing.cli.UserError` naming the file. Modules: `layers` and `networks` (the models), `checkpoint`
 (our file format, docs/checkpoint.md), `legacy` (the seed's pickles, read and written), `options`
 (options.json, docs/options.md), `dataset`, `augment`, `training` (the loop train/main.py runs),
-`int8` (the generator with 8-bit weights under TensorFlow Lite, for gen/path.py --int8).
+`int8` (the generator with 8-bit weights under TensorFlow Lite, for gen/path.py --int8), `projection`
+(the latents of given drawings, for gen/project.py).
 """
 from drawing.gan.models import (Discriminator, Generator, load_discriminator, load_generator,
                                 save_untrained_checkpoint)
