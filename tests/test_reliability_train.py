@@ -3,6 +3,7 @@ left as it was. An options.json that is a folder, `[` in a shard path, a shard f
 run was killed, a truncated or bit-flipped shard (named with the record), and other errors left alone; and a
 run killed midway resumes to the uninterrupted result."""
 import hashlib
+import resource
 import json
 import os
 import signal
@@ -165,3 +166,20 @@ def test_a_training_run_killed_midway_resumes_to_the_uninterrupted_result(tmp_pa
     for group in ARRAY_GROUPS:
         for a, b in zip(getattr(original, group), getattr(again, group)):
             np.testing.assert_array_equal(a, b, err_msg=group)
+
+
+def test_a_full_disk_while_training_is_one_line_naming_the_checkpoint(tmp_path):
+    """A file-size limit stands in for a full disk; the checkpoint is the first file larger than it."""
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
+
+    write_shards(tmp_path / "shards")
+    run_dir = make_run(tmp_path / "run", tmp_path / "shards" / "*.tfrecord")
+    completed = subprocess.run([sys.executable, "main.py", str(run_dir)], cwd=REPO / "train", capture_output=True,
+                               text=True, preexec_fn=limit_file_size, timeout=600)
+    assert completed.returncode == 1
+    assert completed.stderr.strip().splitlines()[-1] == (
+        f"error: {run_dir}/1.checkpoint: cannot write: the file is larger than this system allows (a file-size "
+        "limit); raise the limit or write elsewhere, then run the same command again")
+    assert "Traceback" not in completed.stderr and not list(run_dir.glob(".*.tmp"))
