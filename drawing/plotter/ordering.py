@@ -3,9 +3,11 @@
 1. Greedy nearest neighbour with reversal: from the pen's position, draw next whichever remaining
    stroke has an end closest to it, from that end (a stroke drawn backwards is the same ink).
 2. 2-opt with reversal: reverse a run of consecutive strokes (the run drawn backwards, each of its
-   strokes from its other end) wherever that shortens the travel, until no run does or the time
-   is up. Reversing a run changes only the two moves at its ends, so each candidate costs O(1) and
-   all runs that start at one position are weighed at once (vectorised).
+   strokes from its other end) wherever that shortens the travel. Reversing a run changes only the two
+   moves at its ends, so each candidate costs O(1) and all runs that start at one position are weighed
+   at once (vectorised).
+3. Or-opt: when 2-opt finds nothing, move a run of up to `MOVED_RUN` strokes to its best place, either
+   way round; then 2-opt again, until neither finds anything or the time is up.
 The result is never longer than the order given: if the greedy order happens to be, the given order is
 kept, and 2-opt only ever shortens. `points` is `[strokes, 3 * segments + 1, 2]`; travel is measured
 between a stroke's end and the next stroke's start, from the first stroke on.
