@@ -26,7 +26,8 @@ import tensorflow as tf  # noqa: E402
 
 from drawing.gan.options import dataset_files, parse_options  # noqa: E402
 from drawing.gan.dataset import make_dataset  # noqa: E402
-from drawing.gan.training import Trainer, plan_devices  # noqa: E402
+from drawing.gan.devices import plan_devices  # noqa: E402
+from drawing.gan.training import Trainer  # noqa: E402
 from drawing.images import encode_png  # noqa: E402
 from drawing.tfrecord import serialize_example, shard_path  # noqa: E402
 

@@ -39,7 +39,8 @@ def main(argv=None):
     run_dir = require_dir(args.dir_out, "run folder")
     options = load_options(run_dir)
     # The strategy must exist before any other TensorFlow work (MultiWorkerMirroredStrategy insists).
-    from drawing.gan.training import Run, plan_devices
+    from drawing.gan.devices import plan_devices
+    from drawing.gan.training import Run
     plan = plan_devices(options.devices)
     Run(run_dir, options, plan).train()
     if plan.is_chief:

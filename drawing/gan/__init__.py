@@ -15,7 +15,8 @@ discriminator) use; its signatures are stable:
 Problems with the file (missing, truncated, not a checkpoint, a pickle with foreign code) raise
 `drawing.cli.UserError` naming the file. Modules: `layers` and `networks` (the models), `checkpoint`
 (the file format, docs/checkpoint.md), `options` (options.json, docs/options.md), `dataset`,
-`augment`, `training` (the loop train/main.py runs), `int8` (the generator with 8-bit weights under
+`augment`, `loss` (the step maths), `devices` (where training runs), `run_folder` (a run's files),
+`training` (the loop train/main.py runs), `int8` (the generator with 8-bit weights under
 TensorFlow Lite, for gen/path.py --int8).
 """
 from drawing.gan.models import (Discriminator, Generator, load_discriminator, load_generator,
