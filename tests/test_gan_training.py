@@ -73,6 +73,9 @@ def test_main_writes_a_run_folder_that_explains_itself(trained):
     assert all(np.isfinite(line["d_loss"]) and np.isfinite(line["g_loss"]) for line in lines)
     used = json.loads((run_dir / "options.used.json").read_text())
     assert used["ema_kimg"] == 10.0 and used["replicas"] == 1 and used["resolution"] == 8
+    log = (run_dir / "log.txt").read_text()
+    assert "python main.py" in log.splitlines()[0] and "training on CPU" in log and "Epoch 2/2" in log
+    assert "g_loss" in log and log.rstrip().endswith(f"done: checkpoints and fakes grids are in {run_dir}")
 
 
 def test_only_the_newest_checkpoint_keeps_adams_state(trained, tmp_path):
@@ -87,6 +90,7 @@ def test_only_the_newest_checkpoint_keeps_adams_state(trained, tmp_path):
         shutil.copy(run_dir / name, from_first / name)
     completed = run_script("train", "main.py", from_first)
     assert "holds no optimizer state" in completed.stderr and (from_first / "2.checkpoint").exists()
+    assert "warning: " in (from_first / "log.txt").read_text()   # warnings reach the log too
 
 
 def test_every_checkpoint_keeps_adams_state_when_asked(tmp_path):

@@ -4,16 +4,25 @@
     options.used.json    every option as used, with the devices and the TensorFlow version
     reals.png            training images; fakes/<epoch>.png the generator at fixed latents
     stats.jsonl          one JSON line per epoch; logs/ the same for TensorBoard
+    log.txt              everything the run printed to the console, warnings and errors included
     <epoch>.checkpoint   the newest with Adam's state, older ones without (unless asked), pruned on request
 """
+import contextlib
 import json
+import logging
+import sys
+import threading
+import time
+import traceback
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
+from drawing.cli import UserError
 from drawing.files import write_text_atomic
+from drawing.folders import command_line
 from drawing.gan.checkpoint import (ZIP_MAGIC, checkpoint_path, drop_optimizer_state, holds_optimizer_state,
                                     list_checkpoints, write_checkpoint)
 from drawing.images import encode_png, write_png
@@ -23,6 +32,7 @@ OPTIONS_USED_FILE = "options.used.json"
 REALS_FILE = "reals.png"
 FAKES_FOLDER = "fakes"
 TENSORBOARD_FOLDER = "logs"
+LOG_FILE = "log.txt"
 # The fixed latents of the fakes grids, apart from every other random stream of the run.
 LATENTS_STREAM = 1
 
@@ -111,6 +121,84 @@ def rewrite_statistics(run_dir, last_epoch):
         except (json.JSONDecodeError, KeyError, TypeError):
             continue
     write_text_atomic(path, "".join(f"{line}\n" for line in kept))
+
+
+# ---- log.txt ------------------------------------------------------------------------------------
+
+class _LogLines:
+    """Text written to the console, kept as the lines a reader of the console finally sees: a progress
+    bar that redraws itself with carriage returns and backspaces leaves only its last state."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.pending = ""
+        self.lock = threading.Lock()
+
+    def write(self, text):
+        with self.lock:
+            *complete, self.pending = (self.pending + text.replace("\b", "")).split("\n")
+            for line in complete:
+                self.handle.write(line.rsplit("\r", 1)[-1] + "\n")
+            if complete:
+                self.handle.flush()   # a killed run keeps its log up to its last line
+
+    def close(self):
+        if self.pending.strip("\r"):
+            self.write("\n")
+
+
+class _Tee:
+    """A console stream that also feeds the log; to the console it looks as before (a progress bar still
+    sees a terminal)."""
+
+    def __init__(self, console, log):
+        self.console, self.log = console, log
+
+    def write(self, text):
+        self.log.write(text)
+        return self.console.write(text)
+
+    def __getattr__(self, name):   # flush, isatty, fileno, encoding, ...: the console's
+        return getattr(self.console, name)
+
+
+@contextlib.contextmanager
+def console_log(path):
+    """Copy everything printed to stdout and stderr, and every logging record shown on them, to `path`
+    (appended: a resumed run continues its log). With `path` None, nothing is copied. TensorFlow's own
+    C++ messages bypass Python and reach the console only."""
+    if path is None:
+        yield
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        log = _LogLines(handle)
+        log.write(f"---- {time.strftime('%Y-%m-%d %H:%M:%S')} {command_line()}\n")
+        streams = {"stdout": sys.stdout, "stderr": sys.stderr}
+        tees = {name: _Tee(stream, log) for name, stream in streams.items()}
+        # Logging handlers made earlier (TensorFlow's, absl's) hold the console streams themselves.
+        handlers = [handler for name in (None, "tensorflow", "absl")
+                    for handler in logging.getLogger(name).handlers
+                    if isinstance(handler, logging.StreamHandler) and handler.stream in streams.values()]
+        redirected = [(handler, handler.stream) for handler in handlers]
+        for handler, stream in redirected:
+            handler.setStream(tees["stdout" if stream is streams["stdout"] else "stderr"])
+        sys.stdout, sys.stderr = tees["stdout"], tees["stderr"]
+        try:
+            yield
+        except UserError as error:
+            log.write(f"error: {error}\n")
+            raise
+        except KeyboardInterrupt:
+            log.write("interrupted\n")
+            raise
+        except BaseException:
+            log.write(traceback.format_exc())
+            raise
+        finally:
+            sys.stdout, sys.stderr = streams["stdout"], streams["stderr"]
+            for handler, stream in redirected:
+                handler.setStream(stream)
+            log.close()
 
 
 # ---- the folder ---------------------------------------------------------------------------------
