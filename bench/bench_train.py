@@ -151,7 +151,7 @@ def main():
         options = parse_options(values, source=args.options or "reference options")
         plan = plan_devices(options.devices)
         trainer = Trainer(options, plan)
-        files = dataset_files(options, source=args.options or "reference options")
+        files = dataset_files(options.dataset_file_pattern, source=args.options or "reference options")
         dataset = plan.strategy.distribute_datasets_from_function(
             lambda context: make_dataset(files, options.resolution,
                                          context.get_per_replica_batch_size(trainer.global_batch),

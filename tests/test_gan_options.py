@@ -82,8 +82,8 @@ def test_a_pattern_matching_no_shard_names_the_pattern(tmp_path):
                                                        str(tmp_path / "shards" / "*.tfrecord")}))
     options = load_options(tmp_path)
     with pytest.raises(UserError, match=r"'dataset_file_pattern' .*shards/\*\.tfrecord' matches no file"):
-        dataset_files(options)
+        dataset_files(options.dataset_file_pattern)
     (tmp_path / "shards").mkdir()
     for index in (10, 2):
         (tmp_path / "shards" / f"{index}.tfrecord").write_bytes(b"")
-    assert [p.split("/")[-1] for p in dataset_files(options)] == ["2.tfrecord", "10.tfrecord"]
+    assert [p.split("/")[-1] for p in dataset_files(options.dataset_file_pattern)] == ["2.tfrecord", "10.tfrecord"]

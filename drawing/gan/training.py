@@ -23,6 +23,7 @@ from drawing.gan.backend import keras
 from drawing.gan.checkpoint import Checkpoint, checkpoint_epoch, list_checkpoints, read_checkpoint
 from drawing.gan.dataset import check_shards, describe_data_error, make_dataset
 from drawing.gan.devices import on_device
+from drawing.gan.metrics import INCEPTION_METRICS, Metrics, inception_model, metric_reals
 from drawing.gan.loss import (LOSS_NAMES, STEP_D, STEP_G, STEP_R1, GanLoss, discriminator_optimizer_settings,
                               ema_beta)
 from drawing.gan.models import Generator
@@ -34,6 +35,8 @@ from drawing.gan.run_folder import RunFolder, fixed_latents, grid_side
 PROGRESS_REFRESH_SECONDS = 1.0
 # The initial weights' random stream (run_folder.LATENTS_STREAM is the fakes grids').
 WEIGHTS_STREAM = 0
+# Offset of the seed for the data order of reals.png (training: 0, the metrics' reals: METRICS_DATA).
+REALS_GRID_DATA = 1
 
 
 def batches_in_epoch(epoch, epoch_batches, reg_interval):
@@ -253,7 +256,7 @@ class Run:
         self.folder = RunFolder(run_dir)
         self.options = options
         self.plan = plan
-        self.files = dataset_files(options, source=str(self.run_dir / "options.json"))
+        self.files = dataset_files(options.dataset_file_pattern, source=str(self.run_dir / "options.json"))
         check_shards(self.files, options.resolution)
         self.trainer = Trainer(options, plan)
         self.start_epoch = self._resume()
@@ -261,6 +264,11 @@ class Run:
         self.latents = fixed_latents(options.seed, self.grid_side ** 2, options.latent_size)
         average = self.trainer.generator_ema
         self.fakes_generator = Generator(average if average is not None else self.trainer.generator)
+        # Loaded now, so missing weights stop the run at its start, not after the first epoch.
+        self.inception = None
+        if plan.is_chief and any(name in INCEPTION_METRICS for name in options.metrics):
+            self.inception = inception_model(options.inception_weights or "imagenet")
+        self.metrics = None
 
     def _resume(self):
         found = list_checkpoints(self.run_dir)
@@ -279,16 +287,17 @@ class Run:
                 "dataset_files": [str(f) for f in self.files]}
 
     def _reals(self):
-        count = self.grid_side ** 2
-        reals = make_dataset(self.files, self.options.resolution, count, {0: 1}, seed=self.options.seed + 1,
-                             shuffle_buffer=self.options.shuffle_buffer)
+        reals = make_dataset(self.files, self.options.resolution, self.grid_side ** 2, {0: 1},
+                             seed=self.options.seed + REALS_GRID_DATA, shuffle_buffer=self.options.shuffle_buffer)
         return next(iter(reals)).numpy()
 
-    def _log(self, epoch, stats, seconds, grid):
+    def _log(self, epoch, stats, seconds, grid, metrics_seconds=None):
         samples = epoch * self.options.epoch_sample_count
         images_per_second = round(self.options.epoch_sample_count / seconds, 3)
         record = {"epoch": epoch, "samples": samples, **stats,
                   "seconds": round(seconds, 3), "images_per_second": images_per_second}
+        if metrics_seconds is not None:
+            record["metrics_seconds"] = round(metrics_seconds, 3)
         self.folder.log_epoch(record, {**stats, "images_per_second": images_per_second}, grid)
 
     def train(self):
@@ -302,6 +311,10 @@ class Run:
             self.folder.write_options_used(self._options_used())
             if self.folder.needs_reals():
                 self.folder.write_reals(self._reals(), self.grid_side)
+            if options.metrics:
+                reals = metric_reals(self.files, options.resolution, options.metrics_images, options.seed,
+                                     options.shuffle_buffer)
+                self.metrics = Metrics(options.metrics, reals, self.inception, seed=options.seed)
         epochs = range(self.start_epoch, options.epoch_count)
         batches = {epoch: batches_in_epoch(epoch, trainer.epoch_batches, options.d_reg_interval)
                    for epoch in epochs}
@@ -325,7 +338,7 @@ class Run:
         trainer = self.trainer
         trainer.reset_statistics()
         print(f"Epoch {epoch + 1}/{self.options.epoch_count}", flush=True)
-        names = list(LOSS_NAMES) + (["augment_p"] if self.options.augment else [])
+        names = list(LOSS_NAMES) + (["augment_p"] if self.options.augment else []) + list(self.options.metrics)
         progress = keras.utils.Progbar(trainer.epoch_batches, stateful_metrics=names)
         started = last_refresh = time.monotonic()
         first_batch = epoch * trainer.epoch_batches
@@ -333,7 +346,7 @@ class Run:
             try:
                 trainer.train_step(iterator, (first_batch + batch) % self.options.d_reg_interval == 0)
                 now = time.monotonic()
-                if now - last_refresh >= PROGRESS_REFRESH_SECONDS or batch + 1 == trainer.epoch_batches:
+                if now - last_refresh >= PROGRESS_REFRESH_SECONDS and batch + 1 < trainer.epoch_batches:
                     progress.update(batch + 1, list(trainer.statistics().items()))
                     last_refresh = now
             except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as error:
@@ -343,8 +356,14 @@ class Run:
         if not all(math.isfinite(value) for value in stats.values()):
             raise UserError(f"epoch {epoch + 1}: losses are not finite ({stats}); training diverged and this "
                             "epoch is not saved. Lower learning_rate, or try without mixed_precision")
+        measured, metrics_seconds = {}, None
+        if self.metrics is not None and self.options.metrics_due(epoch + 1):
+            metrics_started = time.monotonic()
+            measured = self.metrics(self.fakes_generator)
+            metrics_seconds = time.monotonic() - metrics_started
+        progress.update(trainer.epoch_batches, list({**stats, **measured}.items()))
         if self.plan.is_chief:
             self.folder.save_checkpoint(epoch + 1, trainer.to_checkpoint(epoch + 1), self.options.keep_checkpoints,
                                         self.options.optimizer_state_in)
             grid = self.folder.write_fakes(epoch + 1, self.fakes_generator(self.latents).numpy(), self.grid_side)
-            self._log(epoch + 1, stats, seconds, grid)
+            self._log(epoch + 1, {**stats, **measured}, seconds, grid, metrics_seconds)
