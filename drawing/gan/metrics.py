@@ -99,8 +99,9 @@ def sliced_wasserstein(a, b, rng, repeats=SWD_REPEATS, directions=SWD_DIRECTIONS
     for _ in range(repeats):
         axes = rng.standard_normal((a.shape[1], directions)).astype(np.float32)
         axes /= np.linalg.norm(axes, axis=0, keepdims=True)
-        projected_a = np.sort((a @ axes).T, axis=1)
-        projected_b = np.sort((b @ axes).T, axis=1)
+        # One row per direction, contiguous: sorting along rows is several times faster than across.
+        projected_a = np.sort(axes.T @ a.T, axis=1)
+        projected_b = np.sort(axes.T @ b.T, axis=1)
         distances.append(np.abs(projected_a - projected_b).mean())
     return float(np.mean(distances))
 

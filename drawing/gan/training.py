@@ -103,9 +103,6 @@ class Trainer:
     # ---- one batch --------------------------------------------------------------------------
 
     def _compile(self):
-        # Grappler's remapper fails on these gradient graphs (it fuses a BiasAdd that LeakyReluGrad still
-        # reads), logs an error and leaves the graph unfused anyway: turned off, nothing is lost but the error.
-        tf.config.optimizer.set_experimental_options({"remapping": False})
         jit = self.options.xla
         discriminator_gradients = tf.function(self.loss.discriminator_gradients, jit_compile=jit)
         r1_gradients = tf.function(self.loss.r1_gradients, jit_compile=jit)
