@@ -11,7 +11,7 @@ from conftest import load_script, run_script
 from drawing.cli import UserError
 from drawing.gan.backend import keras
 from drawing.gan.metrics import (Metrics, frechet_distance, inception_model, kernel_distance,
-                                 laplacian_pyramid, pyramid_down, pyramid_up, swd)
+                                 laplacian_pyramid, pyramid_down, pyramid_up, swd, tone_shares)
 from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
 from drawing.gan.options import parse_options
 from test_gan_checkpoint import write_seed_checkpoint
@@ -84,6 +84,14 @@ def test_kernel_distance_is_about_zero_for_one_distribution_and_grows_apart():
     same = kernel_distance(a, b, np.random.default_rng(1), subsets=10, subset_size=100)
     apart = kernel_distance(a, far, np.random.default_rng(1), subsets=10, subset_size=100)
     assert abs(same) < 0.1 * apart
+
+
+def test_tone_shares_count_coloured_and_dark_pixels():
+    images = np.ones((1, 2, 2, 3), np.float32)
+    images[0, 0, 0] = (1.0, 0.2, 0.2)    # red: coloured, luma 0.41 (not dark)
+    images[0, 0, 1] = (0.1, 0.1, 0.1)    # ink: dark, colourless
+    images[0, 1, 0] = (0.2, 0.2, 0.6)    # dark blue: both
+    assert tone_shares(images) == (0.5, 0.5)
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +176,7 @@ def test_metrics_script_measures_every_checkpoint_and_plots(measured_run):
     lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [line["epoch"] for line in lines] == [1, 2, 3, 4] and [line["samples"] for line in lines] == [8, 16, 24, 32]
     assert all(np.isfinite(line["swd"]) and np.isfinite(line["kid"]) and line["images"] == 8 for line in lines)
+    assert 0 < lines[0]["reals_dark_share"] < 1 and 0 <= lines[0]["saturated_share"] <= 1
     # The run's training-time SWD of epoch 4 is what the script finds for 4.checkpoint: the same images.
     stats = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()]
     assert lines[3]["swd"] == pytest.approx(stats[3]["swd"], rel=1e-4)

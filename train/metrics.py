@@ -8,7 +8,9 @@ For each `<epoch>.checkpoint` of the run folder (ours or the seed's pickles), th
 average where there is one) draws `--images` images from fixed latents; they are compared with as many
 training images from the shards of the run's options.json (or the checkpoint's own options). The
 results are appended to `<run>/metrics.jsonl`, one line per checkpoint, and `<run>/metrics.png` plots
-each metric against the images the generator had seen. Lower is better for all three. Checkpoints
+each metric against the images the generator had seen. Each line also holds the shares of coloured
+pixels (HSV saturation above 0.25) and of dark ones (luma below 100 of 255) among the fakes and the
+reals: a generator of line drawings is as colourless and about as dark as its training images. Lower is better for all three. Checkpoints
 already measured with the same metrics and image count are skipped (`--again` measures them again).
 What the metrics are: drawing/gan/metrics.py; SWD needs no download, KID and FID need InceptionV3's
 ImageNet weights (downloaded by Keras, or a local .h5 with --inception_weights).
@@ -18,6 +20,8 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+
 from drawing.cli import UserError, positive_int, run, use_legacy_keras
 
 use_legacy_keras()
@@ -26,7 +30,7 @@ from drawing.files import atomic_path, require_dir  # noqa: E402  (after choosin
 from drawing.gan.checkpoint import checkpoint_epoch, list_checkpoints, read_checkpoint  # noqa: E402
 from drawing.gan.dataset import check_shards  # noqa: E402
 from drawing.gan.metrics import (INCEPTION_METRICS, METRIC_NAMES, Metrics, check_metric_names,  # noqa: E402
-                                 inception_model, metric_reals)
+                                 inception_model, metric_reals, tone_shares)
 from drawing.gan.options import OPTIONS_FILE, dataset_files, load_options  # noqa: E402
 
 METRICS_FILE = "metrics.jsonl"
@@ -141,15 +145,20 @@ def main(argv=None):
         check_shards(files, resolution)
         reals = metric_reals(files, resolution, images, run_seed, options.get("shuffle_buffer") or 1000)
         judge = Metrics(metrics, reals, inception, seed=run_seed)
+        reals_tones = tone_shares(reals)
         for path in todo:
             started = time.monotonic()
             checkpoint = first if path == todo[0] else read_checkpoint(path)
-            values = judge(generator_from_checkpoint(checkpoint, path))
+            generator = generator_from_checkpoint(checkpoint, path)
+            fakes = np.asarray(generator(judge.latents(generator.latent_size)))
+            values = judge.of_images(fakes)
+            saturated, dark = tone_shares(fakes)
             epoch = checkpoint_epoch(path)
             epoch_samples = checkpoint.options.get("epoch_sample_count") or options.get("epoch_sample_count") or 0
             samples = checkpoint.training.get("sample_count", epoch * epoch_samples)
             line = {"checkpoint": path.name, "epoch": epoch, "samples": samples, "images": images, **values,
-                    "seconds": round(time.monotonic() - started, 3)}
+                    "saturated_share": saturated, "dark_share": dark, "reals_saturated_share": reals_tones[0],
+                    "reals_dark_share": reals_tones[1], "seconds": round(time.monotonic() - started, 3)}
             with open(run_dir / METRICS_FILE, "a") as handle:
                 handle.write(json.dumps(line) + "\n")
             lines.append(line)

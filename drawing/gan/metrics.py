@@ -201,6 +201,22 @@ def kernel_distance(a, b, rng, subsets=KID_SUBSETS, subset_size=KID_SUBSET_SIZE)
     return float(total / subsets)
 
 
+# ---- colour and ink ---------------------------------------------------------------------------------
+
+SATURATED = 0.25      # HSV saturation above which a pixel counts as coloured
+DARK = 100 / 255      # luma (ITU-R 601) below which a pixel counts as ink
+
+
+def tone_shares(images):
+    """(share of coloured pixels, share of dark pixels) of float [N, R, R, 3] images in [0, 1]: a line
+    drawing is nearly colourless, and its ink covers about the same share of the page as the reals' does."""
+    images = np.clip(np.asarray(images, np.float32), 0.0, 1.0)
+    brightest, darkest = images.max(axis=-1), images.min(axis=-1)
+    saturation = np.where(brightest > 0, (brightest - darkest) / np.maximum(brightest, 1e-8), 0.0)
+    luma = images @ np.array([0.299, 0.587, 0.114], np.float32)
+    return float((saturation > SATURATED).mean()), float((luma < DARK).mean())
+
+
 # ---- a generator against the training images --------------------------------------------------------
 
 METRICS_DATA = 2   # offset of the run's seed for the real images' order (training uses 0, reals.png 1)
