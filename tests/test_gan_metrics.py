@@ -12,10 +12,9 @@ from drawing.cli import UserError
 from drawing.gan.backend import keras
 from drawing.gan.metrics import (Metrics, frechet_distance, inception_model, kernel_distance,
                                  laplacian_pyramid, pyramid_down, pyramid_up, swd, tone_shares)
-from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
 from drawing.gan.options import parse_options
 from test_gan_checkpoint import write_seed_checkpoint
-from test_gan_training import make_run, write_shards
+from test_gan_training import make_run, seed_networks, write_shards
 
 
 def line_drawings(count, size=32, seed=0):
@@ -187,10 +186,7 @@ def test_metrics_script_measures_every_checkpoint_and_plots(measured_run):
 
 
 def test_metrics_script_judges_the_seeds_checkpoints(tmp_path):
-    generator, discriminator = build_generator(4, 8), build_discriminator(4)
-    rng = np.random.default_rng(0)
-    initialise_weights(generator, rng)
-    initialise_weights(discriminator, rng)
+    generator, discriminator = seed_networks()
     run_dir = tmp_path / "seed_run"
     run_dir.mkdir()
     for epoch in (1, 2):

@@ -139,12 +139,17 @@ def test_resume_after_a_kill_continues_exactly(trained, tmp_path):
     assert len((resumed / "stats.jsonl").read_text().splitlines()) == 2
 
 
-def test_main_resumes_from_a_seed_checkpoint_and_leaves_it_alone(tmp_path):
-    # The seed's networks are full width; at 4 px they are still small.
+def seed_networks():
+    """Initialised networks of the seed's full width (at 4 px they are still small), latent size 8."""
     generator, discriminator = build_generator(4, 8), build_discriminator(4)
     rng = np.random.default_rng(0)
     initialise_weights(generator, rng)
     initialise_weights(discriminator, rng)
+    return generator, discriminator
+
+
+def test_main_resumes_from_a_seed_checkpoint_and_leaves_it_alone(tmp_path):
+    generator, discriminator = seed_networks()
     pattern = write_shards(tmp_path / "shards", 4, shards=1)
     run_dir = make_run(tmp_path / "run", pattern, resolution=4, channel_scale=1.0, epoch_sample_count=4,
                        total_sample_count=8, augment=[], keep_checkpoints=1)
