@@ -16,7 +16,7 @@ from drawing.gan.checkpoint import ARRAY_GROUPS, holds_optimizer_state, read_che
 from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
 from drawing.gan.options import parse_options
 from drawing.gan.devices import plan_devices
-from drawing.gan.training import Run, batches_in_epoch
+from drawing.gan.training import Run, Trainer, batches_in_epoch
 from drawing.images import encode_png
 from drawing.tfrecord import serialize_example, shard_path
 from test_gan_checkpoint import write_seed_checkpoint
@@ -219,3 +219,16 @@ def test_grapplers_remapper_handles_every_gradient_graph(tmp_path):
                                text=True, timeout=300)
     assert completed.returncode == 0 and "trained" in completed.stdout, completed.stderr[-2000:]
     assert "remapper failed" not in completed.stderr, completed.stderr[-2000:]
+
+
+@pytest.mark.parametrize("before, carried", [({"augment": []}, 0.0),
+                                             ({"augment": ["translation"], "augment_probability": 0.8}, 0.0),
+                                             ({}, 0.37)])
+def test_the_adaptive_probability_carries_on_only_from_a_run_that_adapted_it(before, carried):
+    """Switching adaptive augmentation on when resuming starts p at 0, not at the fixed 1.0 stored before."""
+    earlier = Trainer(parse_options({**TINY, "dataset_file_pattern": "unused", **before}), plan_devices("cpu"))
+    earlier.augment_probability.assign(0.37 if not before else earlier.augment_probability)
+    checkpoint = earlier.to_checkpoint(1)
+    later = Trainer(parse_options({**TINY, "dataset_file_pattern": "unused"}), plan_devices("cpu"))
+    later.restore(checkpoint, "1.checkpoint", 1)
+    assert float(later.augment_probability.numpy()) == pytest.approx(carried)

@@ -216,7 +216,11 @@ class Trainer:
                  "Adam starts afresh")
         training = checkpoint.training
         self.batch_count.assign(int(training.get("batch_count", epoch * self.epoch_batches)))
-        if "augment_probability" in training and self.options.adaptive_augment:
+        # The adaptive probability carries on only from a run that adapted it: a run without augmentation, or
+        # with a fixed probability, stored that fixed value (1.0 by default), not a learnt one.
+        options_before = checkpoint.options or {}
+        adapted_before = bool(options_before.get("augment")) and options_before.get("augment_probability") == "adaptive"
+        if "augment_probability" in training and self.options.adaptive_augment and adapted_before:
             self.augment_probability.assign(training["augment_probability"])
             self.real_sign_sum.assign(training.get("real_sign_sum", 0.0))
             self.real_sign_count.assign(training.get("real_sign_count", 0.0))
