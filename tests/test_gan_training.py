@@ -221,7 +221,7 @@ def test_grapplers_remapper_handles_every_gradient_graph(tmp_path):
     assert "remapper failed" not in completed.stderr, completed.stderr[-2000:]
 
 
-@pytest.mark.parametrize("before, carried", [({"augment": []}, 0.0),
+@pytest.mark.parametrize("before, carried", [({"augment": [], "augment_probability": 1.0}, 0.0),
                                              ({"augment": ["translation"], "augment_probability": 0.8}, 0.0),
                                              ({}, 0.37)])
 def test_the_adaptive_probability_carries_on_only_from_a_run_that_adapted_it(before, carried):
