@@ -2,7 +2,8 @@
 
 The maths of each batch is in loss.py, device planning in devices.py, the run folder's files in
 run_folder.py. Here: the models and optimizers of a run, the compiled step that applies loss.py's
-gradients, the moving average and the adaptive augmentation after each batch, and the epoch loop.
+gradients, the moving average and the adaptive augmentation after each batch, and the epoch loop with
+its quality metrics (metrics.py) every `metrics_interval` epochs.
 
 What is new beyond the seed, and why:
 - One compiled function per batch (optionally XLA), statistics kept on the device and read only when
@@ -23,9 +24,9 @@ from drawing.gan.backend import keras
 from drawing.gan.checkpoint import Checkpoint, checkpoint_epoch, list_checkpoints, read_checkpoint
 from drawing.gan.dataset import check_shards, describe_data_error, make_dataset
 from drawing.gan.devices import on_device
-from drawing.gan.metrics import INCEPTION_METRICS, Metrics, inception_model, metric_reals
 from drawing.gan.loss import (LOSS_NAMES, STEP_D, STEP_G, STEP_R1, GanLoss, discriminator_optimizer_settings,
                               ema_beta)
+from drawing.gan.metrics import INCEPTION_METRICS, Metrics, inception_model, metric_reals
 from drawing.gan.models import Generator
 from drawing.gan.networks import (build_discriminator, build_generator, initialise_weights,
                                   set_weights_checked)
