@@ -1,42 +1,52 @@
-"""Training speed: seconds per batch, images per second and peak memory for one options.json.
+"""Training speed, measured so that a difference can be trusted: seconds per batch and GFLOP/s.
 
-    python bench/bench_train.py                      # resolution 64, batch 8, full width, on this machine
-    python bench/bench_train.py --seed_loop          # ... and the seed's loop structure, for comparison
-    python bench/bench_train.py ../runs/x/options.json --steps 20
+    python bench/bench_train.py                              # ours vs the seed's loop, 64 px, batch 8, full width
+    python bench/bench_train.py --loops ours,ours_unfused,seed --repeats 5 --steps 8
+    python bench/bench_train.py ../runs/x/options.json --loops ours --repeats 3
+
+Each measurement runs in its own process (so no process-wide setting, cache or allocator state of one
+loop reaches another), and the loops take turns, A B A B ..., so that the load of a shared machine falls
+on all of them alike. Each process compiles (two batches, untimed), times `--steps` batches one by one
+(their median), and `--reg_steps` batches with the R1 step, which is amortised over `d_reg_interval`.
+Reported per loop: the median over repeats of seconds per batch and its spread (min-max), the CPU
+seconds per batch, and GFLOP/s = the convolutions' floating-point operations per batch / seconds.
+
+Loops:
+- `ours`: this project's compiled step (Grappler's fusion on, as training runs it);
+- `ours_unfused`: the same with Grappler's remapper off process-wide (what training did before);
+- `seed`: the seed's loop structure on the same models and data: three separately called compiled steps,
+  real and fake images through D as two batches, `tf.gradients`, every statistic copied to the host after
+  each step (no augmentation or moving average, as in the seed). One device only.
 
 Without an options file it measures the seed's reference case (resolution 64, replica batch 8,
-channel_scale 1; the seed's code takes about 13 s per batch on a 2-core CPU) on synthetic shards.
-A batch is what the loop does per batch: discriminator step and generator step; every
-`d_reg_interval`-th batch also the R1 step, timed separately and amortised into the total.
+channel_scale 1) on synthetic shards; `--channel_scale` shrinks it for a quick look.
 """
 import argparse
 import json
 import os
 import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from drawing.cli import run, use_legacy_keras
+from drawing.cli import positive_int, run, use_legacy_keras
 
 use_legacy_keras()
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from drawing.gan.options import dataset_files, parse_options  # noqa: E402
-from drawing.gan.dataset import make_dataset  # noqa: E402
-from drawing.gan.training import Trainer, plan_devices  # noqa: E402
-from drawing.images import encode_png  # noqa: E402
-from drawing.tfrecord import serialize_example, shard_path  # noqa: E402
-
-SEED_SECONDS_PER_BATCH = 13.0
 REFERENCE = {"resolution": 64, "replica_batch_size": 8, "channel_scale": 1.0, "latent_size": 64,
              "epoch_sample_count": 64, "total_sample_count": 64}
+LOOPS = ("ours", "ours_unfused", "seed")
 
 
 def write_synthetic_shards(folder, resolution, count=64, seed=0):
     """Ink-like tiles: white paper with random black strokes, enough to keep the pipeline honest."""
+    import numpy as np
+    import tensorflow as tf
+    from drawing.images import encode_png
+    from drawing.tfrecord import serialize_example, shard_path
     rng = np.random.default_rng(seed)
     with tf.io.TFRecordWriter(str(shard_path(folder, 0))) as writer:
         for _ in range(count):
@@ -48,9 +58,38 @@ def write_synthetic_shards(folder, resolution, count=64, seed=0):
     return str(Path(folder) / "*.tfrecord")
 
 
-def peak_memory_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# ---- FLOPs ------------------------------------------------------------------------------------------
 
+def forward_flops(model):
+    """Floating-point operations of the convolutions and dense layers for one image through `model`
+    (2 per multiply-add; a transposed convolution's kernel is applied at each input position)."""
+    from drawing.gan.layers import UpsampleConv2d
+    total = 0
+    for layer in model.layers:
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None:
+            continue
+        weights = 1
+        for size in kernel.shape:
+            weights *= int(size)
+        shape = (layer.input if isinstance(layer, UpsampleConv2d) else layer.output).shape
+        positions = int(shape[1]) * int(shape[2]) if len(shape) == 4 else 1
+        total += 2 * weights * positions
+    return total
+
+
+def batch_flops(trainer):
+    """(plain batch, R1 step) FLOPs. With F the forward cost of one image, and a backward pass costing
+    two forwards (input and weight gradients) or one (input gradients only):
+    D step: G forward on B, D forward and backward on 2B: F_G B + 6 F_D B;
+    G step: G forward and backward, D forward and input gradients: 3 F_G B + 2 F_D B;
+    R1 step: D forward, its input gradients, and their backward (about twice the two): 6 F_D B."""
+    generator, discriminator = forward_flops(trainer.generator), forward_flops(trainer.discriminator)
+    batch = trainer.global_batch
+    return (4 * generator + 8 * discriminator) * batch, 6 * discriminator * batch
+
+
+# ---- one process: one loop ----------------------------------------------------------------------------
 
 def cpu_seconds():
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -58,11 +97,10 @@ def cpu_seconds():
 
 
 class SeedStyleLoop:
-    """The seed's loop structure on the same models, to compare with: three separately called compiled
-    steps, real and fake images through D as two batches, `tf.gradients`, and every statistic copied to
-    the host after each step (no augmentation or moving average, as in the seed). One device only."""
+    """The seed's loop structure on the same models (see the module docstring)."""
 
     def __init__(self, trainer, iterator):
+        import tensorflow as tf
         generator, discriminator = trainer.generator, trainer.discriminator
         shape = [trainer.options.replica_batch_size, trainer.options.latent_size]
         global_batch, interval = trainer.global_batch, trainer.options.d_reg_interval
@@ -106,40 +144,116 @@ class SeedStyleLoop:
         return stats
 
 
-def time_batches(step, count, regularise, wait):
-    """(wall seconds, CPU seconds of this process) per batch; CPU time stays meaningful on a busy machine."""
-    started, started_cpu = time.perf_counter(), cpu_seconds()
-    for _ in range(count):
+def measure_loop(loop, options_path, steps, reg_steps):
+    """Time one loop in this process; a dict of per-batch seconds and what they mean."""
+    import tensorflow as tf
+    if loop == "ours_unfused":
+        tf.config.optimizer.set_experimental_options({"remapping": False})
+    from drawing.gan.dataset import make_dataset
+    from drawing.gan.devices import plan_devices
+    from drawing.gan.options import dataset_files, parse_options
+    from drawing.gan.training import Trainer
+    options = parse_options(json.loads(Path(options_path).read_text()), source=str(options_path))
+    plan = plan_devices(options.devices)
+    trainer = Trainer(options, plan)
+    files = dataset_files(options.dataset_file_pattern, source=str(options_path))
+    iterator = iter(plan.strategy.distribute_datasets_from_function(
+        lambda context: make_dataset(files, options.resolution,
+                                     context.get_per_replica_batch_size(trainer.global_batch),
+                                     {0: 100_000}, seed=options.seed, shuffle_buffer=options.shuffle_buffer)))
+    if loop == "seed":
+        step, wait = SeedStyleLoop(trainer, iterator), (lambda: None)
+    else:
+        step, wait = (lambda regularise: trainer.train_step(iterator, regularise)), trainer.batch_count.numpy
+
+    def timed(regularise):
+        started, started_cpu = time.perf_counter(), cpu_seconds()
         step(regularise)
-    wait()   # the device finishes the queued batches
-    return (time.perf_counter() - started) / count, (cpu_seconds() - started_cpu) / count
+        wait()   # the device has finished the batch
+        return time.perf_counter() - started, cpu_seconds() - started_cpu
 
-
-def measure(step, steps, reg_interval, wait):
-    """Compile time, then (wall, CPU) seconds per batch with R1 amortised over its interval."""
     started = time.perf_counter()
-    time_batches(step, 1, True, wait)
-    time_batches(step, 1, False, wait)
+    timed(True)
+    timed(False)
     compile_seconds = time.perf_counter() - started
-    plain = time_batches(step, steps, False, wait)
-    regularised = time_batches(step, 1, True, wait)
-    amortised = [p + (r - p) / reg_interval for p, r in zip(plain, regularised)]
-    return compile_seconds, plain, regularised, amortised
+    plain = [timed(False) for _ in range(steps)]
+    regularised = [timed(True) for _ in range(reg_steps)]
+    plain_flops, reg_flops = batch_flops(trainer)
+    interval = options.d_reg_interval
+    wall = statistics.median(t for t, _ in plain)
+    reg_wall = statistics.median(t for t, _ in regularised)
+    cpu = statistics.median(c for _, c in plain)
+    reg_cpu = statistics.median(c for _, c in regularised)
+    return {"loop": loop, "compile_seconds": compile_seconds, "plain_seconds": wall, "reg_seconds": reg_wall,
+            "seconds": wall + (reg_wall - wall) / interval, "cpu_seconds": cpu + (reg_cpu - cpu) / interval,
+            "flops": plain_flops + reg_flops / interval, "global_batch": trainer.global_batch,
+            "description": f"{plan.description}; resolution {options.resolution}, global batch "
+                           f"{trainer.global_batch}, channel_scale {options.channel_scale}, xla {options.xla}, "
+                           f"mixed_precision {options.mixed_precision}, R1 every {interval}",
+            "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+# ---- the parent: interleaved repeats, medians and spread ---------------------------------------------
+
+def run_worker(loop, options_path, args):
+    command = [sys.executable, __file__, str(options_path), "--worker", loop, "--steps", str(args.steps),
+               "--reg_steps", str(args.reg_steps)]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{loop} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def summarise(results, loops, steps):
+    first = results[loops[0]][0]
+    print(first["description"])
+    print(f"{len(results[loops[0]])} interleaved repeats per loop, each in its own process; per process the "
+          f"median of {steps} batches, R1 amortised\n")
+    print(f"{'loop':<14} {'s/batch median':>15} {'spread (min-max)':>18} {'CPU s/batch':>12} {'GFLOP/s':>8} "
+          f"{'compile s':>10} {'peak MB':>8}")
+    medians = {}
+    for loop in loops:
+        runs = results[loop]
+        seconds = [r["seconds"] for r in runs]
+        medians[loop] = statistics.median(seconds)
+        print(f"{loop:<14} {medians[loop]:>15.3f} {min(seconds):>8.3f} - {max(seconds):<7.3f} "
+              f"{statistics.median(r['cpu_seconds'] for r in runs):>12.3f} "
+              f"{runs[0]['flops'] / medians[loop] / 1e9:>8.1f} "
+              f"{statistics.median(r['compile_seconds'] for r in runs):>10.1f} "
+              f"{max(r['peak_memory_mb'] for r in runs):>8.0f}")
+    print(f"\nconvolution and dense FLOPs per batch (R1 amortised): {first['flops'] / 1e12:.3f} TFLOP")
+    for loop in loops[1:]:
+        ratios = [b["seconds"] / a["seconds"] for a, b in zip(results[loops[0]], results[loop])]
+        print(f"{loop} / {loops[0]} per repeat: " + ", ".join(f"{r:.3f}" for r in ratios) +
+              f"; median {statistics.median(ratios):.3f} ({loops[0]} is faster where above 1)")
+
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="example: python bench/bench_train.py --steps 5")
+                                     epilog="example: python bench/bench_train.py --repeats 5 --steps 8")
     parser.add_argument("options", nargs="?", help="an options.json (default: the seed's reference case "
                                                    "on synthetic shards)")
-    parser.add_argument("--steps", type=int, default=4, help="timed batches without R1 (default 4)")
-    parser.add_argument("--seed_loop", action="store_true",
-                        help="also time the seed's loop structure on the same models and data (one device)")
+    parser.add_argument("--loops", default="ours,seed", help=f"comma-separated, from {', '.join(LOOPS)} "
+                                                             "(default ours,seed)")
+    parser.add_argument("--repeats", type=positive_int, default=3, help="processes per loop (default 3)")
+    parser.add_argument("--steps", type=positive_int, default=6, help="timed batches without R1 per process "
+                                                                      "(default 6)")
+    parser.add_argument("--reg_steps", type=positive_int, default=2, help="timed batches with R1 per process "
+                                                                          "(default 2)")
+    parser.add_argument("--channel_scale", type=float, help="override the network width (a quick look)")
     parser.add_argument("--xla", choices=["on", "off", "options"], default="options",
                         help="override the options' xla key (default: as the options say)")
+    parser.add_argument("--worker", choices=LOOPS, help=argparse.SUPPRESS)
     args = parser.parse_args()
-
+    if args.worker:
+        print(json.dumps(measure_loop(args.worker, args.options, args.steps, args.reg_steps)))
+        return
+    loops = [loop.strip() for loop in args.loops.split(",") if loop.strip()]
+    unknown = [loop for loop in loops if loop not in LOOPS]
+    if unknown:
+        parser.error(f"unknown loop {unknown[0]!r} (choose from {', '.join(LOOPS)})")
     with tempfile.TemporaryDirectory() as scratch:
         if args.options:
             values = json.loads(Path(args.options).read_text())
@@ -147,41 +261,20 @@ def main():
             values = dict(REFERENCE, dataset_file_pattern=write_synthetic_shards(scratch, REFERENCE["resolution"]))
         if args.xla != "options":
             values["xla"] = args.xla == "on"
-        options = parse_options(values, source=args.options or "reference options")
-        plan = plan_devices(options.devices)
-        trainer = Trainer(options, plan)
-        files = dataset_files(options, source=args.options or "reference options")
-        dataset = plan.strategy.distribute_datasets_from_function(
-            lambda context: make_dataset(files, options.resolution,
-                                         context.get_per_replica_batch_size(trainer.global_batch),
-                                         {0: 10_000}, seed=options.seed, shuffle_buffer=options.shuffle_buffer))
-        iterator = iter(dataset)
-        loops = {"this project's loop": (lambda regularise: trainer.train_step(iterator, regularise),
-                                         lambda: trainer.batch_count.numpy())}
-        if args.seed_loop:
-            loops["the seed's loop structure"] = (SeedStyleLoop(trainer, iterator), lambda: None)
-        results = {name: measure(step, args.steps, options.d_reg_interval, wait)
-                   for name, (step, wait) in loops.items()}
-
-    print(f"devices: {plan.description}; resolution {options.resolution}, global batch {trainer.global_batch}, "
-          f"channel_scale {options.channel_scale}, xla {options.xla}, mixed_precision {options.mixed_precision}")
-    for name, (compile_seconds, plain, regularised, (wall, cpu)) in results.items():
-        print(f"{name}:")
-        print(f"  first two batches (tracing and compiling): {compile_seconds:.1f} s")
-        print(f"  batch without R1: {plain[0]:.2f} s   batch with R1: {regularised[0]:.2f} s")
-        print(f"  seconds per batch (R1 every {options.d_reg_interval}): {wall:.2f} s   "
-              f"images per second: {trainer.global_batch / wall:.2f}")
-        print(f"  CPU seconds per batch: {cpu:.2f} (over {os.cpu_count()} cores; on a busy machine wall time "
-              "grows, CPU time much less)")
-    ours = results["this project's loop"][3]
-    if args.seed_loop:
-        seed = results["the seed's loop structure"][3]
-        print(f"speed-up over the seed's loop structure: {seed[0] / ours[0]:.2f}x wall, "
-              f"{seed[1] / ours[1]:.2f}x CPU time")
-    if not args.options:
-        print(f"speed-up over the seed's {SEED_SECONDS_PER_BATCH:.0f} s per batch (its code on a 2-core CPU): "
-              f"{SEED_SECONDS_PER_BATCH / ours[0]:.2f}x")
-    print(f"peak memory (max RSS): {peak_memory_mb():.0f} MB")
+        if args.channel_scale:
+            values["channel_scale"] = args.channel_scale
+        options_path = Path(scratch) / "options.json"
+        options_path.write_text(json.dumps(values))
+        results = {loop: [] for loop in loops}
+        for repeat in range(args.repeats):
+            for loop in loops:
+                result = run_worker(loop, options_path, args)
+                results[loop].append(result)
+                print(f"repeat {repeat + 1}/{args.repeats} {loop}: {result['seconds']:.3f} s per batch",
+                      flush=True)
+    print()
+    summarise(results, loops, args.steps)
+    print(f"\nmachine: {os.cpu_count()} cores; load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

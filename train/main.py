@@ -12,6 +12,7 @@ where it stopped (a run killed mid-epoch loses only that epoch). The run folder 
                          (docs/checkpoint.md)
     fakes/<epoch>.png    generated images at fixed latents after each epoch; reals.png: training images
     stats.jsonl          one line of mean losses per epoch; logs/ the same for TensorBoard
+    log.txt              everything printed to the console during training, warnings included
     options.used.json    every option as used, with the devices and the TensorFlow version
 """
 import argparse
@@ -40,17 +41,20 @@ def main(argv=None):
     options = load_options(run_dir)
     # The strategy must exist before any other TensorFlow work (MultiWorkerMirroredStrategy insists).
     from drawing.gan.dataset import data_errors_named
-    from drawing.gan.training import Run, plan_devices
+    from drawing.gan.devices import plan_devices
+    from drawing.gan.run_folder import LOG_FILE, console_log
+    from drawing.gan.training import Run
     plan = plan_devices(options.devices)
-    training = Run(run_dir, options, plan)
-    # Damaged shards show up wherever the images are read: one line naming the shard and the record.
-    with data_errors_named(training.files):
-        training.train()
-    if plan.is_chief:
-        print(f"done: checkpoints and fakes grids are in {run_dir}", flush=True)
-    else:
-        print(f"done: this worker's part; the chief wrote the checkpoints and fakes grids in {run_dir}",
-              flush=True)
+    with console_log(run_dir / LOG_FILE if plan.is_chief else None):
+        training = Run(run_dir, options, plan)
+        # Damaged shards show up wherever the images are read: one line naming the shard and the record.
+        with data_errors_named(training.files):
+            training.train()
+        if plan.is_chief:
+            print(f"done: checkpoints and fakes grids are in {run_dir}", flush=True)
+        else:
+            print(f"done: this worker's part; the chief wrote the checkpoints and fakes grids in {run_dir}",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ discriminator) use; its signatures are stable:
 Problems with the file (missing, truncated, not a checkpoint, a pickle with foreign code) raise
 `drawing.cli.UserError` naming the file. Modules: `layers` and `networks` (the models), `checkpoint`
 (our file format, docs/checkpoint.md), `legacy` (the seed's pickles, read and written), `options`
-(options.json, docs/options.md), `dataset`, `augment`, `training` (the loop train/main.py runs),
+(options.json, docs/options.md), `dataset`, `augment`, `loss` (the step maths), `devices` (where training
+runs), `run_folder` (a run's files), `metrics` (SWD, KID, FID), `training` (the loop train/main.py runs),
 `int8` (the generator with 8-bit weights under TensorFlow Lite, for gen/path.py --int8), `projection`
 (the latents of given drawings, for gen/project.py).
 """

@@ -119,7 +119,10 @@ class ScaledLeakyRelu(keras.layers.Layer):
 
     def call(self, x):
         # The gain goes in first (the same for a positive factor): a converter can then fold it into
-        # the convolution before.
+        # the convolution before, and Grappler's remapper does not fuse Conv2D + BiasAdd + LeakyRelu into
+        # one op, whose LeakyReluGrad would still read the BiasAdd it removed ("remapper failed: ...
+        # fanout ... exist for missing node .../BiasAdd" in the discriminator's gradient graph). So fusion
+        # stays on everywhere (tests/test_gan_training.py checks that no such error is logged).
         return tf.nn.leaky_relu(x * ACTIVATION_GAIN, LEAKY_RELU_SLOPE)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from drawing.cli import UserError
 from drawing.files import natural_sorted
 from drawing.folders import require_complete
+from drawing.gan.metrics import METRIC_NAMES
 from drawing.gan.networks import RESOLUTIONS
 
 OPTIONS_FILE = "options.json"
@@ -51,6 +52,10 @@ class TrainingOptions:
     optimizer_state_in: str = "newest"
     shuffle_buffer: int = 1000
     fakes_grid: int = None
+    metrics: tuple = ()
+    metrics_interval: int = None        # epochs between evaluations; 1 when metrics are set
+    metrics_images: int = 2048
+    inception_weights: str = None       # a local .h5; None: Keras downloads the ImageNet weights
 
     @property
     def epoch_count(self):
@@ -66,9 +71,14 @@ class TrainingOptions:
         return {"resolution": self.resolution, "latent_size": self.latent_size,
                 "channel_scale": self.channel_scale}
 
+    def metrics_due(self, epoch):
+        """Whether the metrics are computed after `epoch` (counted from 1)."""
+        return bool(self.metrics) and epoch % (self.metrics_interval or 1) == 0
+
     def to_dict(self):
         values = dataclasses.asdict(self)
         values["augment"] = list(self.augment)
+        values["metrics"] = list(self.metrics)
         return values
 
 
@@ -100,15 +110,15 @@ def _number(minimum, maximum=math.inf, inclusive_minimum=True):
     return valid
 
 
-def _augment_policies(source, value):
+def _name_list(source, key, value, choices, what):
+    """A list (or comma-separated string) of names from `choices`, without repeats."""
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
-    _check(source, "augment", value, lambda v: isinstance(v, list) and all(isinstance(p, str) for p in v),
-           f"a list (or comma-separated string) of {', '.join(AUGMENT_POLICIES)}")
-    for policy in value:
-        if policy not in AUGMENT_POLICIES:
-            raise UserError(f"{source}: 'augment' policy {policy!r} is unknown "
-                            f"(choose from {', '.join(AUGMENT_POLICIES)})")
+    _check(source, key, value, lambda v: isinstance(v, list) and all(isinstance(p, str) for p in v),
+           f"a list (or comma-separated string) of {', '.join(choices)}")
+    for name in value:
+        if name not in choices:
+            raise UserError(f"{source}: {key!r} {what} {name!r} is unknown (choose from {', '.join(choices)})")
     return tuple(dict.fromkeys(value))
 
 
@@ -139,6 +149,10 @@ CHECKS = {
     "optimizer_state_in": (lambda v: v in ("newest", "all"), '"newest" or "all"'),
     "shuffle_buffer": (_integer(1), "a positive integer"),
     "fakes_grid": (lambda v: v is None or _integer(1)(v), "a positive integer (images per side) or null"),
+    "metrics_interval": (lambda v: v is None or _integer(1)(v), "a positive integer (epochs) or null"),
+    "metrics_images": (_integer(2), "an integer of at least 2"),
+    "inception_weights": (lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
+                          "the path of an .h5 file, or null (Keras downloads the ImageNet weights)"),
 }
 
 
@@ -156,7 +170,9 @@ def parse_options(values, source=OPTIONS_FILE):
             raise UserError(f"{source}: required key {key!r} is missing")
     values = dict(values)
     if "augment" in values:
-        values["augment"] = _augment_policies(source, values["augment"])
+        values["augment"] = _name_list(source, "augment", values["augment"], AUGMENT_POLICIES, "policy")
+    if "metrics" in values:
+        values["metrics"] = _name_list(source, "metrics", values["metrics"], METRIC_NAMES, "metric")
     for key, value in values.items():
         if key in CHECKS:
             _check(source, key, value, *CHECKS[key])
@@ -201,17 +217,17 @@ def load_options(run_dir):
     return parse_options(values, source=str(path))
 
 
-def dataset_files(options, source=OPTIONS_FILE):
-    """The shard files `dataset_file_pattern` matches (relative patterns from the current folder, as
+def dataset_files(pattern, source=OPTIONS_FILE):
+    """The shard files a `dataset_file_pattern` matches (relative patterns from the current folder, as
     in the seed), in a stable order; a UserError if there are none, or if a folder holding them was
     left incomplete by tfrecord.py. `*`, `?` and `**` are wildcards; `[` is an ordinary character, as
     folder names hold it (`scans [2024]`) far more often than patterns use character sets."""
-    pattern = str(Path(options.dataset_file_pattern).expanduser())
-    files = natural_sorted(p for p in glob.glob(pattern.replace("[", "[[]"), recursive=True) if Path(p).is_file())
+    expanded = str(Path(pattern).expanduser())
+    files = natural_sorted(p for p in glob.glob(expanded.replace("[", "[[]"), recursive=True) if Path(p).is_file())
     if not files:
-        hint = (f"; it is a folder, name its shards, e.g. {str(Path(pattern) / '*.tfrecord')!r}"
-                if Path(pattern).is_dir() else f" (relative patterns start from {Path.cwd()})")
-        raise UserError(f"{source}: 'dataset_file_pattern' {options.dataset_file_pattern!r} matches no file{hint}")
+        hint = (f"; it is a folder, name its shards, e.g. {str(Path(expanded) / '*.tfrecord')!r}"
+                if Path(expanded).is_dir() else f" (relative patterns start from {Path.cwd()})")
+        raise UserError(f"{source}: 'dataset_file_pattern' {pattern!r} matches no file{hint}")
     for folder in dict.fromkeys(Path(f).parent for f in files):
         require_complete(folder, "shard folder")
     return files
