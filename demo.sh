@@ -45,9 +45,12 @@ BLOB_GRID=(--rows=5 --cols=7 --adjustment="$OUT/adjustment.json")
 # ---- END data-blob ----
 
 # ---- BEGIN train ----
-# A CPU-sized GAN (channel_scale 1/16) on the blob tiles: 4 epochs of 512 images, a checkpoint and a
-# fakes grid after each, 1-2 minutes on 2 cores. The short moving-average half-life and adaptive
-# augmentation rate suit a run this short; a real run keeps the defaults (docs/options.md).
+# A CPU-sized GAN (channel_scale 1/16) on the blob tiles: 4 epochs of 512 images, a checkpoint, a fakes
+# grid and the SWD metric after each, 1-2 minutes on 2 cores, to show the trainer at work. Two minutes
+# of training only make blurs (a recipe that draws lines needs about 30 minutes here, demo/model/README.md
+# tells how it was found), so the stages after this one use the shipped model in demo/model, trained
+# longer with these same scripts. No augmentation: on this data it did not help, the discriminator
+# wins either way in so short a run; the short moving-average half-life suits a run of 2,048 images.
 mkdir -p "$RUN"
 cat > "$RUN/options.json" <<EOF
 {
@@ -59,41 +62,42 @@ cat > "$RUN/options.json" <<EOF
   "latent_size": 64,
   "channel_scale": 0.0625,
   "seed": $DEMO_SEED,
-  "ema_kimg": 0.1,
-  "augment": "translation,cutout",
-  "augment_probability": "adaptive",
-  "ada_kimg": 2,
+  "ema_kimg": 2,
+  "metrics": ["swd"],
+  "metrics_images": 512,
   "keep_checkpoints": 2
 }
 EOF
 (cd "$ROOT/train" && python main.py "$RUN")
+(cd "$ROOT/train" && python metrics.py "$RUN" --newest)
+MODEL="$ROOT/demo/model"   # the shipped model: black-on-white line drawings (demo/model/README.md)
 # ---- END train ----
 
 # ---- BEGIN gen ----
-# From the trained run: a seamless bezier loop (4 segments of 24 frames) and its mp4; the same loop made
+# From the shipped model: a seamless bezier loop (4 segments of 24 frames) and its mp4; the same loop made
 # transparent in navy and laid over a sample scan, as mp4, and kept transparent, as WebM; a 3 x 3 grid
 # of phase loops and its mp4; and 16 random images for the fill section, rendered with 8-bit weights
 # (--int8, the fast CPU mode for long renders).
 newest_run() { local runs=("$1"/*/); local newest="${runs[-1]}"; echo "${newest%/}"; }
-(cd "$ROOT/gen" && python path.py "$RUN" bezier --dir_out="$FRAMES" --segments=4 --frames=24 --seed="$DEMO_SEED")
+(cd "$ROOT/gen" && python path.py "$MODEL" bezier --dir_out="$FRAMES" --segments=4 --frames=24 --seed="$DEMO_SEED")
 LOOP="$(newest_run "$FRAMES/bezier_s4_f24")"
 (cd "$ROOT/gen" && python mp4.py "$LOOP")
 (cd "$ROOT/gen" && python rgba.py "$LOOP" --color=navy)
 (cd "$ROOT/gen" && python mp4.py "${LOOP}_rgba_navy" --background="$SCANS_BLOB/1.png")
 (cd "$ROOT/gen" && python mp4.py "${LOOP}_rgba_navy" --out="${LOOP}_rgba_navy.webm")
-(cd "$ROOT/gen" && python path.py "$RUN" phase --dir_out="$FRAMES" --seconds=2 --fps=16 --grid=3x3 --seed="$DEMO_SEED")
+(cd "$ROOT/gen" && python path.py "$MODEL" phase --dir_out="$FRAMES" --seconds=2 --fps=16 --grid=3x3 --seed="$DEMO_SEED")
 GRID="$(newest_run "$FRAMES/phase_s2_grid3x3")"
 (cd "$ROOT/gen" && python mp4.py "$GRID")
-(cd "$ROOT/gen" && python path.py "$RUN" random --dir_out="$FRAMES" --count=16 --seed="$DEMO_SEED" --int8)
+(cd "$ROOT/gen" && python path.py "$MODEL" random --dir_out="$FRAMES" --count=16 --seed="$DEMO_SEED" --int8)
 RANDOM_IMAGES="$(newest_run "$FRAMES/random_c16")"
 echo "random images: $RANDOM_IMAGES"
 # ---- END gen ----
 
 # ---- BEGIN svg ----
-# A small pen-plotter drawing from the demo's discriminator: 60 strokes optimised for 40 steps at
+# A small pen-plotter drawing from the shipped model's discriminator: 60 strokes optimised for 40 steps at
 # 128 px, repeated 2 x 2 and fine-tuned for 10 steps; drawing.svg (A4), preview.png, progress.png,
 # stats.json in a numbered folder of "$DRAWINGS".
-(cd "$ROOT/gen" && python svg.py "$RUN" --dir_out="$DRAWINGS" --strokes=60 --size=128 --steps=40 \
+(cd "$ROOT/gen" && python svg.py "$MODEL" --dir_out="$DRAWINGS" --strokes=60 --size=128 --steps=40 \
     --large=2 --large-steps=10 --seed="$DEMO_SEED")
 # ---- END svg ----
 
@@ -110,11 +114,13 @@ echo "random images: $RANDOM_IMAGES"
 
 cat <<SUMMARY
 
-Demo finished. Results are in $OUT. Open first:
+Demo finished. Results are in $OUT. The animation, the fills and the plotter drawing come from the
+shipped model $MODEL; the training run shows the trainer at work. Open first:
   the looping latent-space animation:        $LOOP.mp4
   the same, transparent over a sample scan:  ${LOOP}_rgba_navy.mp4 (and with its alpha, .webm)
   nine loops at once:                        $GRID.mp4
-  the generator after each epoch:            $RUN/fakes/ (reals.png beside it)
+  the short training run (blurs, 2 minutes): $RUN/fakes/ (reals.png beside it), $RUN/stats.jsonl (swd)
+  the model the rest comes from:             $MODEL/fakes/55.png beside $MODEL/reals.png (trained 36 minutes)
   how the scans were cut into tiles:         $GRID_SPEC/ and $GRID_BLOB/
   generated images coloured by fill/:        $FILLED/
   the pen-plotter drawing:                   $(ls -d "$DRAWINGS"/*/ | tail -n 1)preview.png (drawing.svg beside it)
