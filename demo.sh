@@ -103,12 +103,12 @@ echo "random images: $RANDOM_IMAGES"
 
 # ---- BEGIN fill ----
 # Colour the generated drawings into new datasets: blob fill with the shipped palette (random colours,
-# then by location with --overlay), spec fill with its built-in palette (margin scaled to the small demo
-# tiles), and blend.py on the blob fill (the CUDA kernel where fill/blend.so and a GPU exist, else the CPU).
+# then by location with --overlay), spec fill with its built-in palette on the spec tiles of page 0 (it
+# colours closed shapes inside a specimen, which the blob model's drawings have none of), and blend.py
+# on the blob fill (the CUDA kernel where fill/blend.so and a GPU exist, else the CPU).
 (cd "$ROOT/fill" && python blob_fill.py "$RANDOM_IMAGES" palette.png --dir_out="$FILLED/blob" --seed="$DEMO_SEED")
 (cd "$ROOT/fill" && python blob_fill.py "$RANDOM_IMAGES" palette.png --dir_out="$FILLED/overlay" --overlay --blend)
-(cd "$ROOT/fill" && python spec_fill.py "$RANDOM_IMAGES" --dir_out="$FILLED/spec" \
-    --margin=$((DEMO_RESOLUTION / 8)) --blend --seed="$DEMO_SEED")
+(cd "$ROOT/fill" && python spec_fill.py "$TILES_SPEC/p0" --dir_out="$FILLED/spec" --blend --seed="$DEMO_SEED")
 (cd "$ROOT/fill" && python blend.py "$FILLED/blob" --dir_out="$FILLED/blob_blend")
 # ---- END fill ----
 

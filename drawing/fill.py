@@ -44,7 +44,8 @@ from scipy.sparse import csgraph
 from drawing.blend import blend_cpu
 from drawing.cli import UserError, non_negative_int, warn
 from drawing.files import list_images
-from drawing.folders import command_line, open_output_folder, record_path, require_complete, write_record
+from drawing.folders import (command_line, open_output_folder, record_path, remove_temporary_files, require_complete,
+                             write_record)
 from drawing.images import FAST_PNG, open_image, read_image, to_array, write_png
 from drawing.parallel import parallel_map, report_failures
 
@@ -425,8 +426,9 @@ def drawing_rng(seed, name):
 def fill_file(colour, dir_out, seed, blend, keep_written, path):
     """Colour one drawing file into `dir_out`; (outcome, drawing height x width or None) for the report.
 
-    A drawing with no paper at all is written unchanged (outcome 'all line'). With `keep_written`, a
-    drawing already written (by the interrupted run being finished) is left as it is (outcome 'kept').
+    A drawing with no paper at all is written unchanged (outcome 'all line'); one whose every region
+    came out white is written so, but reported (outcome 'all white'). With `keep_written`, a drawing
+    already written (by the interrupted run being finished) is left as it is (outcome 'kept').
     """
     target = Path(dir_out) / path.name
     if keep_written and target.is_file():
@@ -436,6 +438,8 @@ def fill_file(colour, dir_out, seed, blend, keep_written, path):
     outcome = "coloured"
     if coloured is None:
         coloured, outcome = read_image(path, "RGB"), "all line"
+    elif (coloured == 255).all():
+        outcome = "all white"
     elif blend:
         coloured = blend_cpu(coloured)
     try:
@@ -444,13 +448,6 @@ def fill_file(colour, dir_out, seed, blend, keep_written, path):
         raise UserError(f"{target}: cannot be written ({error.strerror or error}); free some space or "
                         "choose another --dir_out, then rerun the same command to finish") from None
     return outcome, light.shape
-
-
-def remove_temporary_files(folder):
-    """Remove the hidden temporary files a killed run of ours left in its own output folder."""
-    for leftover in Path(folder).glob(".*.tmp"):
-        if leftover.is_file():
-            leftover.unlink()
 
 
 def open_fill_output(dir_out, stage, inputs):
@@ -500,6 +497,9 @@ def fill_folder(colour, dir_in, dir_out, seed, settings, desc, inputs=()):
     for path, result in zip(drawings, results):
         if isinstance(result, tuple) and result[0] == "all line":
             warn(f"{path}: the drawing is all line (no paper above the threshold); written unchanged")
+        elif isinstance(result, tuple) and result[0] == "all white":
+            warn(f"{path}: every region came out white (a spec fill leaves the paper around the specimen "
+                 "and its centre white: is this a spec drawing with closed shapes?); written all white")
     report_failures(results, what="drawing")
     write_record(dir_out, record, complete=True)
     return results

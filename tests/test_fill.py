@@ -306,3 +306,16 @@ def test_default_output_is_out_holding_images_only_with_its_record_beside(drawin
     assert refused.returncode == 1 and "--dir_out is the input out" in refused.stderr
     run_in(tmp_path, "blend.py", "out", "--dir_out=blended", "--cpu")
     assert json.loads((tmp_path / "blended.json").read_text())["complete"] is True
+
+
+def test_a_drawing_whose_regions_all_come_out_white_is_named(tmp_path):
+    """A spec fill leaves the paper around the specimen white: a curve across the tile (no closed shape)
+    gives an all-white image, which is written but said, not passed over in silence."""
+    folder = tmp_path / "drawings"
+    folder.mkdir()
+    drawing = np.full((64, 64, 3), 255, np.uint8)
+    drawing[:, 30:33] = 0
+    Image.fromarray(drawing).save(folder / "0.png")
+    completed = run_script("fill", "spec_fill.py", folder, f"--dir_out={tmp_path / 'out'}", "--margin=4", "--seed=1")
+    assert "0.png: every region came out white" in completed.stderr
+    assert (read_rgb(tmp_path / "out" / "0.png") == 255).all()
