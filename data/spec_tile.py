@@ -53,7 +53,7 @@ MIN_INK_CONTRAST = 48
 # at another DPI.
 PLAUSIBLE_PAPER_IN = (3, 24)
 RED = (255, 0, 0)
-# Scans saved in another format are worth a warning; other files (notes, samples.json) are not.
+# Scans saved in another format are worth a warning; other files (notes, records) are not.
 OTHER_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 
 
