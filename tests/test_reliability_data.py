@@ -141,12 +141,13 @@ def png_declaring(width, height):
 @pytest.mark.parametrize("script, arguments", [
     ("blob_tile.py", ["300", "32", *BLOB]),
     ("blob_grid.py", ["300", *BLOB]),
-    ("spec_tile.py", ["256"]),
+    ("spec_tile.py", ["256", "--dir_out_grid={tmp}/grid"]),
 ])
 def test_a_png_declaring_50000_x_50000_pixels_is_refused_before_decoding(tmp_path, script, arguments):
     scans = tmp_path / "scans"
     scans.mkdir()
     (scans / "0.png").write_bytes(png_declaring(50000, 50000))
+    arguments = [argument.format(tmp=tmp_path) for argument in arguments]
     completed = run_script("data", script, scans, *arguments, f"--dir_out={tmp_path / 'out'}",
                            *([f"--adjustment={tmp_path / 'a.json'}"] if script.startswith("blob") else []),
                            check=False)
