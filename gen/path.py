@@ -426,10 +426,8 @@ def open_run(style_dir, settings, seed, inputs):
     run_dir = unfinished_run(style_dir, settings, seed)
     if run_dir is None:
         return None, {}
-    record = open_output_folder(run_dir, STAGE, inputs)
+    record = open_output_folder(run_dir, STAGE, inputs)   # also removes the frames the killed run was writing
     print(f"{run_dir}: finishing this interrupted run", file=sys.stderr, flush=True)
-    for temporary in run_dir.glob(".*.tmp"):   # frames the killed run was writing
-        temporary.unlink(missing_ok=True)
     return run_dir, record
 
 

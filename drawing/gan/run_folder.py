@@ -22,7 +22,7 @@ from tensorflow.core.framework import summary_pb2
 
 from drawing.cli import UserError
 from drawing.files import write_text_atomic
-from drawing.folders import command_line
+from drawing.folders import command_line, remove_temporary_files
 from drawing.gan.checkpoint import (ZIP_MAGIC, checkpoint_path, drop_optimizer_state, holds_optimizer_state,
                                     list_checkpoints, write_checkpoint)
 from drawing.images import encode_png, write_png
@@ -77,14 +77,6 @@ def summary_image(name, image):
 
 
 # ---- tidying ------------------------------------------------------------------------------------
-
-def remove_interrupted_writes(run_dir):
-    """Temporary files a killed run left behind (never a checkpoint under its final name)."""
-    for leftover in Path(run_dir).glob(".*.tmp"):
-        leftover.unlink(missing_ok=True)
-    for leftover in Path(run_dir, FAKES_FOLDER).glob(".*.tmp"):
-        leftover.unlink(missing_ok=True)
-
 
 def prune_checkpoints(run_dir, keep):
     """Keep the newest `keep` checkpoints of our format; the seed's pickles are the user's, kept."""
@@ -212,7 +204,7 @@ class RunFolder:
 
     def tidy(self, last_epoch):
         """Before (re)starting after `last_epoch`: no temporary files, no statistics of lost epochs."""
-        remove_interrupted_writes(self.path)
+        remove_temporary_files(self.path)   # a killed run's half-written files, never a checkpoint
         rewrite_statistics(self.path, last_epoch)
 
     def write_options_used(self, used):
