@@ -5,6 +5,7 @@ and is raised in the parent with the item it was working on, or, with `keep_goin
 as a `Failure` so the rest can finish and the caller can report every bad item at the end.
 """
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from drawing.cli import UserError, os_error_message
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -98,11 +101,11 @@ def parallel_map(function, items, *, desc, unit="file", workers=None, keep_going
         # A UserError from the worker usually names its file already; say the name once.
         message = first_line if first_line.startswith(name) else f"{name}: {first_line}"
         if details:
-            print(details, file=sys.stderr)
+            log.error(details)   # a bug's traceback, before the line that names the item
         if not keep_going:
             raise UserError(message)
         results[index] = Failure(items[index], message)
-        print(f"warning: {message}; going on with the rest", file=sys.stderr, flush=True)
+        log.warning(f"{message}; going on with the rest")
 
     try:
         if workers == 1:
