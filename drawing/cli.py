@@ -31,29 +31,36 @@ class ConsoleMessages(logging.Handler):
     as `warning: ...` on stderr (as `warn` says it), ERROR (a worker's traceback) as it is on stderr.
 
     The streams are looked up for every record, so whatever stands in for them at that moment (the
-    trainer's copy to log.txt, pytest's capture) gets the line.
+    trainer's copy to log.txt, pytest's capture) gets the line. A stream that fails (a closed pipe) fails
+    the program as a print would.
     """
 
     def emit(self, record):
-        try:
-            message = self.format(record)
-            if record.levelno >= logging.ERROR:
-                print(message, file=sys.stderr, flush=True)
-            elif record.levelno >= logging.WARNING:
-                warn(message)
-            else:
-                print(message, file=sys.stdout, flush=True)
-        except Exception:   # logging's convention: a record that cannot be shown never stops the program
-            self.handleError(record)
+        message = self.format(record)
+        if record.levelno >= logging.ERROR:
+            print(message, file=sys.stderr, flush=True)
+        elif record.levelno >= logging.WARNING:
+            warn(message)
+        else:
+            print(message, file=sys.stdout, flush=True)
+
+
+def _console_handler(logger):
+    return next((handler for handler in logger.handlers if isinstance(handler, ConsoleMessages)), None)
+
+
+def messages_shown():
+    """Whether this process shows the `drawing` package's messages (a script does, a library caller may not)."""
+    return _console_handler(logging.getLogger("drawing")) is not None
 
 
 def show_messages():
     """Show the `drawing` package's messages (INFO and above) on the console, once per process; returns the
     handler. Only there: a handler that some other library adds to the root logger does not repeat them."""
     logger = logging.getLogger("drawing")
-    for handler in logger.handlers:
-        if isinstance(handler, ConsoleMessages):
-            return handler
+    handler = _console_handler(logger)
+    if handler is not None:
+        return handler
     handler = ConsoleMessages()
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

@@ -2,6 +2,8 @@
 the package's messages reach the user."""
 import logging
 import os
+from multiprocessing import get_context
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from conftest import run_script
 from drawing.cli import UserError
 from drawing.files import atomic_path, list_images, natural_sorted, prepare_output_dir
 from drawing.images import decode_png, encode_png, read_image, read_scan, write_png
+from drawing import parallel
 from drawing.parallel import Failure, parallel_map, report_failures
 
 
@@ -173,3 +176,21 @@ def test_parallel_map_names_the_item_once():
     with pytest.raises(UserError) as caught:
         parallel_map(_fail_naming_item, [7], desc="t", workers=1, describe=lambda x: f"page-{x}")
     assert str(caught.value) == "page-7: no specimen found"
+
+
+def _warn_about(x):
+    if x == 1:
+        logging.getLogger("drawing.test").warning(f"page-{x}: faint")
+    return _square(x)
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])   # spawn: as on Windows, a worker without the script's state
+def test_a_scripts_workers_show_their_messages(console_messages, capfd, monkeypatch, start):
+    monkeypatch.setattr(parallel, "multiprocessing", SimpleNamespace(get_context=lambda _: get_context(start)))
+    results = parallel_map(_warn_about, range(4), desc="t", workers=2, keep_going=True,
+                           describe=lambda x: f"page-{x}")
+    assert isinstance(results[3], Failure)
+    err = capfd.readouterr().err.splitlines()
+    assert "warning: page-1: faint" in err
+    assert "warning: page-3: ValueError: three is bad; going on with the rest" in err
+    assert "Traceback (most recent call last):" in err   # the bug's details, before its line
