@@ -5,8 +5,8 @@ option); `run(main)` turns it into one line on stderr naming the file and the pr
 Anything else is a bug and keeps its traceback.
 
 The `drawing` package never prints: it logs (`logging.getLogger(__name__)`), and `run(main)` decides what
-the user sees of it (`show_messages`). Imported elsewhere, the package is silent until its caller adds a
-handler to the `drawing` logger.
+the user sees of it (`show_messages`). Imported elsewhere, the package says nothing unless its caller
+sets up logging.
 """
 import argparse
 import errno
@@ -56,7 +56,8 @@ def messages_shown():
 
 def show_messages():
     """Show the `drawing` package's messages (INFO and above) on the console, once per process; returns the
-    handler. Only there: a handler that some other library adds to the root logger does not repeat them."""
+    handler. They are shown by it alone: a handler that another library adds to the root logger does not
+    repeat them."""
     logger = logging.getLogger("drawing")
     handler = _console_handler(logger)
     if handler is not None:
