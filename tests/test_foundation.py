@@ -2,6 +2,8 @@
 the package's messages reach the user."""
 import logging
 import os
+import subprocess
+import sys
 from multiprocessing import get_context
 from types import SimpleNamespace
 
@@ -71,6 +73,15 @@ def test_the_library_logs_and_prints_nothing(tmp_path, capfd, caplog):
     assert capfd.readouterr() == ("", "")
     assert [(record.name, record.levelno, record.getMessage()) for record in caplog.records] == \
         [("drawing.files", logging.WARNING, f"{tmp_path / 'a.png'}: named like an image but not a file; skipped")]
+
+
+def test_a_program_that_imports_the_library_hears_nothing_of_it(tmp_path):
+    (tmp_path / "a.png").mkdir()
+    Image.new("RGB", (2, 2)).save(tmp_path / "b.png")
+    completed = subprocess.run([sys.executable, "-c", "import sys; from drawing.files import list_images; "
+                                "print(len(list_images(sys.argv[1])))", tmp_path],
+                               capture_output=True, text=True, check=True)
+    assert (completed.stdout, completed.stderr) == ("1\n", "")   # not even through logging's last resort
 
 
 def test_a_script_shows_a_library_warning_as_its_own_line(tmp_path):
