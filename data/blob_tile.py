@@ -35,8 +35,8 @@ from drawing.blob import (ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, Grid, cen
 from drawing.cli import UserError, non_negative_int, positive_int, run, warn
 from drawing.files import list_images
 from drawing.folders import command_line, open_output_folder, record_path, write_record
-from drawing.images import (FAST_PNG, TILE_RESOLUTIONS, check_declared_size, check_scan_dpi, image_errors, open_image,
-                            to_array, write_png)
+from drawing.images import (FAST_PNG, TILE_RESOLUTIONS, check_declared_size, check_scan_dpi, check_scan_mode,
+                            image_errors, open_image, to_array, write_png)
 from drawing.parallel import parallel_map
 
 CHUNK_TILES = 512
@@ -163,8 +163,7 @@ def inspect_scan(scan, index, cutting, corner):
     `corner` is the page's adjustment.json entry, or None to centre the grid (no adjustment.json).
     """
     height, width, mode = png_header(scan, cutting.dpi)
-    if mode != "RGB":
-        warn(f"{scan}: scan is in mode {mode}, not RGB; converting it (transparency becomes white)")
+    check_scan_mode(scan, mode)
     unit = grid_unit(cutting.dpi)
     if corner is None:
         corner = centred_corner(height, width, cutting.rows, cutting.cols, unit)

@@ -28,6 +28,7 @@ Example:
 """
 import argparse
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -36,7 +37,7 @@ import numpy as np
 from drawing.cli import UserError, run, warn
 from drawing.files import list_images
 from drawing.folders import check_not_overlapping, command_line, open_output_folder, write_record
-from drawing.images import check_scan_dpi, open_image, to_array, write_png
+from drawing.images import check_scan_dpi, check_scan_mode, open_image, to_array, write_png
 from drawing.parallel import parallel_map, report_failures
 
 RESOLUTIONS = (256, 512, 1024)
@@ -58,6 +59,17 @@ OTHER_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp
 
 
 # --- finding things on the page (arrays in, arrays out) ---
+
+@dataclass
+class PageLayout:
+    """What was found on one page, in page pixels; rectangles are (x0, y0, x1, y1), end exclusive."""
+    paper: tuple | None = None                     # the paper inside the scanner bed; None: no paper found
+    columns: list = field(default_factory=list)    # x of the lines between columns, the paper's edges included
+    rows: list = field(default_factory=list)       # y of the lines between rows, likewise
+    specimens: list = field(default_factory=list)  # (cell, box around its ink) per specimen, column by column
+    squares: list = field(default_factory=list)    # the square each tile is cut from (`tile_page`)
+    oversized: int = 0                             # specimens larger than the usual square, cut from a larger one
+
 
 def find_paper(gray, inset):
     """The paper's rectangle (x0, y0, x1, y1) inside the dark scanner bed, or None if there is no paper.
@@ -162,7 +174,7 @@ def cut_tile(page, square, cell, paper_colour, resolution):
 
 
 def find_specimens(page, resolution):
-    """The layout of a page: its paper, column and row lines, and (cell, box) per specimen, in page pixels.
+    """The `PageLayout` of a page: its paper, column and row lines, and (cell, box) per specimen.
 
     The search runs at 300 DPI whatever the scan's DPI (a 1200 DPI page is shrunk 4 times first):
     that is plenty to find drawings, and keeps time and memory per page the same at every DPI.
@@ -171,10 +183,9 @@ def find_specimens(page, resolution):
     gray = cv2.cvtColor(page, cv2.COLOR_RGB2GRAY)
     if factor > 1:
         gray = cv2.resize(gray, (gray.shape[1] // factor, gray.shape[0] // factor), interpolation=cv2.INTER_AREA)
-    layout = {"paper": None, "columns": [], "rows": [], "specimens": []}
     paper = find_paper(gray, PAPER_INSET)
     if paper is None:
-        return layout
+        return PageLayout()
     px0, py0, px1, py1 = paper
     boxes = drawing_boxes(ink_mask(gray[py0:py1, px0:px1]), SPECK_EXTENT)
     column_lines = separators(find_bands(boxes[:, 0], boxes[:, 2], px1 - px0), px1 - px0)
@@ -183,37 +194,36 @@ def find_specimens(page, resolution):
     def to_page(rectangle):
         return tuple(int(value + offset) * factor for value, offset in zip(rectangle, (px0, py0, px0, py0)))
 
-    layout["paper"] = tuple(value * factor for value in paper)
-    layout["columns"] = [(px0 + x) * factor for x in column_lines]
-    layout["rows"] = [(py0 + y) * factor for y in row_lines]
-    layout["specimens"] = [(to_page(cell), to_page(box)) for cell, box in cell_boxes(boxes, column_lines, row_lines)]
-    return layout
+    return PageLayout(
+        paper=tuple(value * factor for value in paper),
+        columns=[(px0 + x) * factor for x in column_lines],
+        rows=[(py0 + y) * factor for y in row_lines],
+        specimens=[(to_page(cell), to_page(box)) for cell, box in cell_boxes(boxes, column_lines, row_lines)])
 
 
 def tile_page(page, resolution):
     """Find the specimens of an RGB page and cut them; returns (tiles, layout).
 
-    `layout` (see `find_specimens`) also gets each tile's square, in page pixels, for the grid preview,
-    and how many specimens needed a larger square; tiles is empty if the page has no specimen.
+    The `PageLayout` also gets each tile's square, for the grid preview, and how many specimens needed a
+    larger square; tiles is empty if the page has no specimen.
     """
     layout = find_specimens(page, resolution)
-    layout.update(squares=[], oversized=0)
-    if not layout["specimens"]:
+    if not layout.specimens:
         return [], layout
-    px0, py0, px1, py1 = layout["paper"]
+    px0, py0, px1, py1 = layout.paper
     paper_colour = np.median(page[py0:py1:8, px0:px1:8].reshape(-1, 3), axis=0).astype(np.uint8)
     base_side = round(SQUARE_PER_RESOLUTION * resolution)
     tiles = []
-    for cell, box in layout["specimens"]:
+    for cell, box in layout.specimens:
         longest = max(box[2] - box[0], box[3] - box[1])
         side = base_side
         if longest > base_side:
             # Keep the whole specimen, at the cost of drawing it smaller than its neighbours.
             side = round(longest * 1.05)
-            layout["oversized"] += 1
+            layout.oversized += 1
         square = square_around(box, side)
         tiles.append(cut_tile(page, square, cell, paper_colour, resolution))
-        layout["squares"].append(square)
+        layout.squares.append(square)
     return tiles, layout
 
 
@@ -222,18 +232,18 @@ def grid_preview(page, layout, resolution):
     squares drawn in red (a smaller copy is also much faster to write)."""
     scale = PREVIEW_DPI / (300 * resolution / 256)
     preview = cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    if layout["paper"] is None:
+    if layout.paper is None:
         return preview
 
     def at(value):
         return round(value * scale)
 
-    x0, y0, x1, y1 = map(at, layout["paper"])
-    for x in layout["columns"]:
+    x0, y0, x1, y1 = map(at, layout.paper)
+    for x in layout.columns:
         cv2.line(preview, (at(x), y0), (at(x), y1 - 1), RED, GRID_LINE)
-    for y in layout["rows"]:
+    for y in layout.rows:
         cv2.line(preview, (x0, at(y)), (x1 - 1, at(y)), RED, GRID_LINE)
-    for sx0, sy0, sx1, sy1 in layout["squares"]:
+    for sx0, sy0, sx1, sy1 in layout.squares:
         cv2.rectangle(preview, (at(sx0), at(sy0)), (at(sx1) - 1, at(sy1) - 1), RED, SQUARE_LINE)
     return preview
 
@@ -247,8 +257,7 @@ def read_png_scan(path, resolution):
     if image.format != "PNG":
         raise UserError(f"{path}: not a PNG file (it is {image.format}); save scans as PNG")
     check_scan_dpi(path, image, 300 * resolution // 256, resolution)
-    if image.mode != "RGB":
-        warn(f"{path}: scan is in mode {image.mode}, not RGB; converting it (transparency becomes white)")
+    check_scan_mode(path, image.mode)
     return to_array(image, "RGB")
 
 
@@ -281,14 +290,14 @@ def process_scan(job):
     scan_path, dir_out, dir_out_grid, resolution = job
     page = read_png_scan(scan_path, resolution)
     tiles, layout = tile_page(page, resolution)
-    if layout["paper"] is None:
+    if layout.paper is None:
         raise UserError(f"{scan_path}: no paper found; the scan is dark all over")
-    check_paper_size(scan_path, layout["paper"], resolution)
+    check_paper_size(scan_path, layout.paper, resolution)
     write_png(Path(dir_out_grid) / Path(scan_path).name, grid_preview(page, layout, resolution))
     if not tiles:
         raise UserError(f"{scan_path}: no specimen found on the page (see its grid preview in {dir_out_grid})")
-    if layout["oversized"]:
-        warn(f"{scan_path}: {layout['oversized']} specimen(s) larger than the {SQUARE_PER_RESOLUTION:g} x "
+    if layout.oversized:
+        warn(f"{scan_path}: {layout.oversized} specimen(s) larger than the {SQUARE_PER_RESOLUTION:g} x "
              f"{resolution} px square; cut from a larger square so they are whole")
 
     name = page_name(scan_path)

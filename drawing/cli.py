@@ -1,11 +1,16 @@
-"""How every stage script starts, fails and exits.
+"""How every stage script starts, talks, fails and exits.
 
 A script raises `UserError` for anything the user can fix (a missing folder, an unreadable file, a bad
 option); `run(main)` turns it into one line on stderr naming the file and the problem, and exit status 1.
 Anything else is a bug and keeps its traceback.
+
+The `drawing` package never prints: it logs (`logging.getLogger(__name__)`), and `run(main)` decides what
+the user sees of it (`show_messages`). Imported elsewhere, the package says nothing unless its caller
+sets up logging.
 """
 import argparse
 import errno
+import logging
 import os
 import re
 import sys
@@ -19,6 +24,49 @@ class UserError(Exception):
 def warn(message):
     """A problem that does not stop the job (one bad page among many), said on stderr as it happens."""
     print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+class ConsoleMessages(logging.Handler):
+    """The `drawing` package's log records as lines of the script: INFO as the bare line on stdout, WARNING
+    as `warning: ...` on stderr (as `warn` says it), ERROR (a worker's traceback) as it is on stderr.
+
+    The streams are looked up for every record, so whatever stands in for them at that moment (the
+    trainer's copy to log.txt, pytest's capture) gets the line. A stream that fails (a closed pipe) fails
+    the program as a print would.
+    """
+
+    def emit(self, record):
+        message = self.format(record)
+        if record.levelno >= logging.ERROR:
+            print(message, file=sys.stderr, flush=True)
+        elif record.levelno >= logging.WARNING:
+            warn(message)
+        else:
+            print(message, file=sys.stdout, flush=True)
+
+
+def _console_handler(logger):
+    return next((handler for handler in logger.handlers if isinstance(handler, ConsoleMessages)), None)
+
+
+def messages_shown():
+    """Whether this process shows the `drawing` package's messages (a script does, a library caller may not)."""
+    return _console_handler(logging.getLogger("drawing")) is not None
+
+
+def show_messages():
+    """Show the `drawing` package's messages (INFO and above) on the console, once per process; returns the
+    handler. They are shown by it alone: a handler that another library adds to the root logger does not
+    repeat them."""
+    logger = logging.getLogger("drawing")
+    handler = _console_handler(logger)
+    if handler is not None:
+        return handler
+    handler = ConsoleMessages()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return handler
 
 
 # Errors of the machine rather than of the program: the user fixes them (free space, permissions), so they
@@ -51,7 +99,9 @@ def os_error_message(error):
 
 
 def run(main):
-    """Call `main()` and exit the way a shell pipeline expects: 0 on success, 1 with a one-line error."""
+    """Call `main()` and exit the way a shell pipeline expects: 0 on success, 1 with a one-line error.
+    The `drawing` package's messages are shown as the script's own (`show_messages`)."""
+    show_messages()
     try:
         status = main()
     except UserError as error:

@@ -1,13 +1,16 @@
 """Finding input files, naming outputs, and writing them atomically."""
 import contextlib
 import errno
+import logging
 import os
 import re
 import tempfile
 import threading
 from pathlib import Path
 
-from drawing.cli import UserError, warn
+from drawing.cli import UserError
+
+log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png",)
 
@@ -55,7 +58,7 @@ def list_images(folder, recursive=False, what="input folder"):
     found = [p for p in named_like_images if p.is_file()]
     for skipped in sorted(set(named_like_images) - set(found)):
         why = "a broken link" if skipped.is_symlink() and not skipped.exists() else "not a file"
-        warn(f"{skipped}: named like an image but {why}; skipped")
+        log.warning(f"{skipped}: named like an image but {why}; skipped")
     if not found:
         where = " or its subfolders" if recursive else ""
         raise UserError(f"{folder}: no PNG images in this folder{where}")

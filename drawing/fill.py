@@ -31,6 +31,7 @@ does not depend on the other files of the folder or on the number of cores, and 
 finishes, by rerunning its command, to what an uninterrupted one writes.
 """
 import functools
+import logging
 import os
 import secrets
 import zlib
@@ -42,12 +43,14 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from drawing.blend import blend_cpu
-from drawing.cli import UserError, non_negative_int, warn
+from drawing.cli import UserError, non_negative_int
 from drawing.files import list_images
 from drawing.folders import (command_line, open_output_folder, record_path, remove_temporary_files, require_complete,
                              write_record)
 from drawing.images import FAST_PNG, open_image, read_image, to_array, write_png
 from drawing.parallel import parallel_map, report_failures
+
+log = logging.getLogger(__name__)
 
 BLOB_PAPER_ABOVE = 160
 SPEC_PAPER_ABOVE = 208
@@ -490,16 +493,16 @@ def fill_folder(colour, dir_in, dir_out, seed, settings, desc, inputs=()):
         seed = secrets.randbelow(2 ** 32)
     record = dict(settings, command=command_line(), seed=seed)
     write_record(dir_out, record, complete=False)
-    print(f"{len(drawings)} drawings, seed {seed} (recorded in {record_path(dir_out)})"
-          + (", finishing the interrupted run" if resuming else ""))
+    log.info(f"{len(drawings)} drawings, seed {seed} (recorded in {record_path(dir_out)})"
+             + (", finishing the interrupted run" if resuming else ""))
     results = parallel_map(functools.partial(fill_file, colour, dir_out, seed, settings["blend"], resuming),
                            drawings, desc=desc, unit="drawing", keep_going=True)
     for path, result in zip(drawings, results):
         if isinstance(result, tuple) and result[0] == "all line":
-            warn(f"{path}: the drawing is all line (no paper above the threshold); written unchanged")
+            log.warning(f"{path}: the drawing is all line (no paper above the threshold); written unchanged")
         elif isinstance(result, tuple) and result[0] == "all white":
-            warn(f"{path}: every region came out white (a spec fill leaves the paper around the specimen "
-                 "and its centre white: is this a spec drawing with closed shapes?); written all white")
+            log.warning(f"{path}: every region came out white (a spec fill leaves the paper around the "
+                        "specimen and its centre white: is this a spec drawing with closed shapes?); written all white")
     report_failures(results, what="drawing")
     write_record(dir_out, record, complete=True)
     return results

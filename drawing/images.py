@@ -4,6 +4,7 @@ Arrays are uint8, height x width x channels in RGB(A) order, or height x width f
 """
 import contextlib
 import io
+import logging
 import warnings
 from pathlib import Path
 
@@ -11,8 +12,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from drawing.cli import UserError, warn
+from drawing.cli import UserError
 from drawing.files import atomic_path, write_bytes_atomic
+
+log = logging.getLogger(__name__)
 
 # A 1200 DPI 11 x 16 inch scan is over 250 megapixels: real input here, so PIL's own bomb limit is off,
 # and ours allows twice that page. A PNG declaring more is refused before a byte of it is decoded: a few
@@ -81,8 +84,8 @@ def check_scan_dpi(path, image, dpi, tile_resolution=None):
     recorded = recorded_dpi(image)
     if recorded is not None and recorded in SCAN_DPIS and recorded < dpi:
         tiles = f"{tile_resolution} px tiles are made from {dpi} DPI scans" if tile_resolution else f"{dpi} DPI was given"
-        warn(f"{path}: the PNG says it was scanned at {recorded} DPI but {tiles}; its tiles will be "
-             f"upscaled {dpi / recorded:g} times (give the scan's own DPI, or the resolution that goes with it)")
+        log.warning(f"{path}: the PNG says it was scanned at {recorded} DPI but {tiles}; its tiles will be "
+                    f"upscaled {dpi / recorded:g} times (give the scan's own DPI, or the resolution that goes with it)")
 
 
 def image_size(path):
@@ -112,11 +115,16 @@ def read_image(path, mode="RGB"):
     return to_array(open_image(path), mode)
 
 
+def check_scan_mode(path, mode):
+    """Warn when a scan is not RGB: it is converted, transparency laid on white."""
+    if mode != "RGB":
+        log.warning(f"{path}: scan is in mode {mode}, not RGB; converting it (transparency becomes white)")
+
+
 def read_scan(path):
     """Read a scanned page as RGB. Scans should be RGB; other modes are converted, with a warning."""
     image = open_image(path)
-    if image.mode != "RGB":
-        warn(f"{path}: scan is in mode {image.mode}, not RGB; converting it (transparency becomes white)")
+    check_scan_mode(path, image.mode)
     return to_array(image, "RGB")
 
 
@@ -156,5 +164,6 @@ def save_image(path, image, **options):
 
 
 def to_uint8(images):
-    """Float images in [0, 1] (clipped) to uint8, rounded to the nearest level."""
+    """Float images in [0, 1] (clipped; a generator's output may overshoot) to uint8, rounded to the nearest
+    level, halves up. Every float image written (frames, grids, projections, previews) goes through here."""
     return (np.clip(np.asarray(images, dtype=np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)

@@ -5,6 +5,7 @@ and is raised in the parent with the item it was working on, or, with `keep_goin
 as a `Failure` so the rest can finish and the caller can report every bad item at the end.
 """
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
-from drawing.cli import UserError, os_error_message
+from drawing.cli import UserError, messages_shown, os_error_message, show_messages
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,9 +57,12 @@ def _call(function, item):
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent():
-    """Worker initializer: on Linux, the kernel kills this worker when the script that started it dies,
-    even by SIGKILL, so no orphan goes on writing into a folder a rerun is finishing."""
+def _start_worker(show):
+    """Worker initializer. On Linux, the kernel kills this worker when the script that started it dies,
+    even by SIGKILL, so no orphan goes on writing into a folder a rerun is finishing. The package's
+    messages are shown as in the script (a forked worker inherits that; a spawned one starts bare)."""
+    if show:
+        show_messages()
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -98,11 +104,11 @@ def parallel_map(function, items, *, desc, unit="file", workers=None, keep_going
         # A UserError from the worker usually names its file already; say the name once.
         message = first_line if first_line.startswith(name) else f"{name}: {first_line}"
         if details:
-            print(details, file=sys.stderr)
+            log.error(details)   # a bug's traceback, before the line that names the item
         if not keep_going:
             raise UserError(message)
         results[index] = Failure(items[index], message)
-        print(f"warning: {message}; going on with the rest", file=sys.stderr, flush=True)
+        log.warning(f"{message}; going on with the rest")
 
     try:
         if workers == 1:
@@ -111,7 +117,8 @@ def parallel_map(function, items, *, desc, unit="file", workers=None, keep_going
             return results
         # fork keeps the map usable from scripts and tests alike; callers fork before importing TensorFlow.
         context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_die_with_parent) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                                 initargs=(messages_shown(),)) as pool:
             pending = {}
             next_index = 0
             try:

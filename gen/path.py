@@ -69,7 +69,7 @@ from drawing.files import atomic_path, natural_sorted
 from drawing.folders import (check_not_overlapping, command_line, open_output_folder, read_record, record_path,
                              require_complete, write_record)
 from drawing.frames import frame_name
-from drawing.images import write_png
+from drawing.images import to_uint8, write_png
 from drawing.parallel import default_workers
 
 STAGE = "path.py"
@@ -341,11 +341,6 @@ def plot_waves(latents, path, title):
 
 
 # ---- the frames ----
-
-def to_uint8(images):
-    """Generator output in [0, 1] (unclipped) to uint8 frames."""
-    return (np.clip(np.asarray(images, dtype=np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-
 
 def render_frames(generate, latents, run_dir, batch_size, workers=None):
     """Generate the frames batch by batch and write them as PNGs on other threads meanwhile.

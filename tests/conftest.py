@@ -1,5 +1,6 @@
 """Helpers every test uses: the repository's folders, loading a stage script as a module, running one."""
 import importlib.util
+import logging
 import os
 import subprocess
 import sys
@@ -39,6 +40,20 @@ def run_script(folder, *args, check=True, timeout=600):
 @pytest.fixture
 def script():
     return load_script
+
+
+@pytest.fixture
+def console_messages():
+    """The `drawing` package's messages shown on the console as `cli.run` shows them in a script; afterwards
+    the package is silent again, as a library is."""
+    from drawing.cli import show_messages
+    logger = logging.getLogger("drawing")
+    level, propagate = logger.level, logger.propagate
+    handler = show_messages()
+    yield
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = propagate
 
 
 @pytest.fixture(scope="session", autouse=True)

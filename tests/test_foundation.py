@@ -1,13 +1,21 @@
-"""The shared helpers: natural sort, atomic writes, image reading of every mode, the parallel map."""
+"""The shared helpers: natural sort, atomic writes, image reading of every mode, the parallel map, and how
+the package's messages reach the user."""
+import logging
 import os
+import subprocess
+import sys
+from multiprocessing import get_context
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import run_script
 from drawing.cli import UserError
 from drawing.files import atomic_path, list_images, natural_sorted, prepare_output_dir
 from drawing.images import decode_png, encode_png, read_image, read_scan, write_png
+from drawing import parallel
 from drawing.parallel import Failure, parallel_map, report_failures
 
 
@@ -48,11 +56,53 @@ def test_read_image_composites_transparency_on_white(tmp_path):
     assert (read_image(path) == 255).all()
 
 
-def test_read_scan_warns_about_mode_but_converts(tmp_path, capsys):
+def test_read_scan_warns_about_mode_but_converts(tmp_path, caplog):
     path = tmp_path / "gray.png"
     Image.new("L", (4, 4), 100).save(path)
     assert read_scan(path).shape == (4, 4, 3)
-    assert "mode L" in capsys.readouterr().err
+    assert [(record.levelno, record.getMessage()) for record in caplog.records] == \
+        [(logging.WARNING, f"{path}: scan is in mode L, not RGB; converting it (transparency becomes white)")]
+
+
+# ---- what the user sees: the library logs, the script shows ----
+
+def test_the_library_logs_and_prints_nothing(tmp_path, capfd, caplog):
+    (tmp_path / "a.png").mkdir()
+    Image.new("RGB", (2, 2)).save(tmp_path / "b.png")
+    assert list_images(tmp_path) == [tmp_path / "b.png"]
+    assert capfd.readouterr() == ("", "")
+    assert [(record.name, record.levelno, record.getMessage()) for record in caplog.records] == \
+        [("drawing.files", logging.WARNING, f"{tmp_path / 'a.png'}: named like an image but not a file; skipped")]
+
+
+def test_a_program_that_imports_the_library_hears_nothing_of_it(tmp_path):
+    (tmp_path / "a.png").mkdir()
+    Image.new("RGB", (2, 2)).save(tmp_path / "b.png")
+    completed = subprocess.run([sys.executable, "-c", "import sys; from drawing.files import list_images; "
+                                "print(len(list_images(sys.argv[1])))", tmp_path],
+                               capture_output=True, text=True, check=True)
+    assert (completed.stdout, completed.stderr) == ("1\n", "")   # not even through logging's last resort
+
+
+def test_a_script_shows_a_library_warning_as_its_own_line(tmp_path):
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    (scans / "0.png").mkdir()
+    completed = run_script("data", "spec_tile.py", scans, 256, f"--dir_out={tmp_path / 'tile'}",
+                           f"--dir_out_grid={tmp_path / 'grid'}", check=False)
+    assert completed.returncode == 1 and completed.stdout == ""
+    assert completed.stderr.splitlines() == [f"warning: {scans / '0.png'}: named like an image but not a file; skipped",
+                                             f"error: {scans}: no PNG images in this folder"]
+
+
+def test_shown_messages_go_where_a_script_prints(console_messages, capsys):
+    log = logging.getLogger("drawing.test")
+    log.info("10 drawings, seed 7")
+    log.warning("a.png: all line; written unchanged")
+    log.error("Traceback (most recent call last):\n  ...")
+    log.debug("not for the user")
+    assert capsys.readouterr() == ("10 drawings, seed 7\n", "warning: a.png: all line; written unchanged\n"
+                                   "Traceback (most recent call last):\n  ...\n")
 
 
 def test_bad_images_get_one_line_errors(tmp_path):
@@ -137,3 +187,21 @@ def test_parallel_map_names_the_item_once():
     with pytest.raises(UserError) as caught:
         parallel_map(_fail_naming_item, [7], desc="t", workers=1, describe=lambda x: f"page-{x}")
     assert str(caught.value) == "page-7: no specimen found"
+
+
+def _warn_about(x):
+    if x == 1:
+        logging.getLogger("drawing.test").warning(f"page-{x}: faint")
+    return _square(x)
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])   # spawn: as on Windows, a worker without the script's state
+def test_a_scripts_workers_show_their_messages(console_messages, capfd, monkeypatch, start):
+    monkeypatch.setattr(parallel, "multiprocessing", SimpleNamespace(get_context=lambda _: get_context(start)))
+    results = parallel_map(_warn_about, range(4), desc="t", workers=2, keep_going=True,
+                           describe=lambda x: f"page-{x}")
+    assert isinstance(results[3], Failure)
+    err = capfd.readouterr().err.splitlines()
+    assert "warning: page-1: faint" in err
+    assert "warning: page-3: ValueError: three is bad; going on with the rest" in err
+    assert "Traceback (most recent call last):" in err   # the bug's details, before its line

@@ -1,4 +1,5 @@
 """drawing.gan.int8: the generator with 8-bit weights under TensorFlow Lite, close to the float32 one."""
+import logging
 import sys
 import warnings
 
@@ -96,12 +97,13 @@ def test_the_cache_keeps_the_newest_few(generator, tmp_path, monkeypatch):
     assert [path.name for path in tmp_path.glob("*.tflite")] == [f"{conversion_key(generator.model, 3)}.tflite"]
 
 
-def test_an_unwritable_cache_is_a_warning_not_a_failure(generator, tmp_path, capsys):
+def test_an_unwritable_cache_is_a_warning_not_a_failure(generator, tmp_path, caplog):
     blocked = tmp_path / "a file"
     blocked.write_text("not a folder")
     converted = Int8Generator(generator, batch_size=4, threads=1, cache_dir=blocked / "int8")
     assert converted(latents(1)).shape == (1, 16, 16, 3)
-    assert "cannot keep the converted model" in capsys.readouterr().err
+    assert [record.levelno for record in caplog.records] == [logging.WARNING]
+    assert f"{blocked / 'int8'}: cannot keep the converted model" in caplog.text
 
 
 def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):

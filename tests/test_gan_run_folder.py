@@ -38,24 +38,26 @@ def test_pruning_keeps_the_newest_of_ours_and_every_seed_pickle(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["1.checkpoint", "3.checkpoint", "4.checkpoint"]
 
 
-def test_the_log_holds_what_the_console_showed(tmp_path, capsys):
+def test_the_log_holds_what_the_console_showed(tmp_path, capsys, console_messages):
     path = tmp_path / "log.txt"
     handler = logging.StreamHandler(sys.stderr)   # as TensorFlow's logger holds the console stream
     logger = logging.getLogger("tensorflow")
     logger.addHandler(handler)
     try:
         with pytest.raises(UserError), console_log(path):
-            print("Epoch 1/2")
+            logging.getLogger("drawing.gan.training").info("Epoch 1/2")
             sys.stdout.write("\b\b\b\r1/4 [==>...]\b\b\b\b\r4/4 [======] - d_loss: 1.2\n")
-            print("warning: x.tfrecord: one bad record", file=sys.stderr)
+            logging.getLogger("drawing.gan.training").warning("x.tfrecord: one bad record")
             logger.warning("a tensorflow warning")
+            print("warning: from the script", file=sys.stderr)
             raise UserError("x.tfrecord: broken")
     finally:
         logger.removeHandler(handler)
     print("after the run")
     lines = path.read_text().splitlines()
     assert lines[1:3] == ["Epoch 1/2", "4/4 [======] - d_loss: 1.2"]
-    assert lines[3] == "warning: x.tfrecord: one bad record" and lines[4] == "a tensorflow warning"
+    assert lines[3:6] == ["warning: x.tfrecord: one bad record", "a tensorflow warning", "warning: from the script"]
     assert lines[-1] == "error: x.tfrecord: broken" and "after the run" not in path.read_text()
     console = capsys.readouterr()
     assert "Epoch 1/2" in console.out and "a tensorflow warning" in console.err   # the console as before
+    assert "warning: x.tfrecord: one bad record" in console.err

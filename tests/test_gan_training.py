@@ -91,8 +91,22 @@ def test_only_the_newest_checkpoint_keeps_adams_state(trained, tmp_path):
     for name in ("options.json", "1.checkpoint"):
         shutil.copy(run_dir / name, from_first / name)
     completed = run_script("train", "main.py", from_first)
-    assert "holds no optimizer state" in completed.stderr and (from_first / "2.checkpoint").exists()
-    assert "warning: " in (from_first / "log.txt").read_text()   # warnings reach the log too
+    warning = f"warning: {from_first / '1.checkpoint'}: holds no optimizer state (only the newest checkpoint"
+    resuming = f"resuming from {from_first / '1.checkpoint'} (drawing format, epoch 1)\n"
+    assert warning in completed.stderr and resuming in completed.stdout and (from_first / "2.checkpoint").exists()
+    log = (from_first / "log.txt").read_text()
+    assert warning in log and resuming in log   # the library's messages reach the log too
+
+
+def test_a_finished_run_says_so(trained, tmp_path):
+    run_dir, _ = trained
+    finished = tmp_path / "run"
+    finished.mkdir()
+    for name in ("options.json", "2.checkpoint"):
+        shutil.copy(run_dir / name, finished / name)
+    completed = run_script("train", "main.py", finished)
+    assert completed.stdout.startswith(f"resuming from {finished / '2.checkpoint'} (drawing format, epoch 2)\n"
+                                       f"{finished}: training is already done (2 of 2 epochs); ")
 
 
 def test_every_checkpoint_keeps_adams_state_when_asked(tmp_path):

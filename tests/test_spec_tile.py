@@ -42,8 +42,8 @@ def test_finds_all_36_specimens_and_ignores_the_specks(known_page):
     tiles, layout = spec_tile.tile_page(page, 256)
     assert len(tiles) == 36
     assert all(tile.shape == (256, 256, 3) and tile.dtype == np.uint8 for tile in tiles)
-    assert len(layout["columns"]) == 7 and len(layout["rows"]) == 7  # 6 x 6 cells
-    for square, box in zip(layout["squares"], by_column(boxes, 6, 6)):
+    assert len(layout.columns) == 7 and len(layout.rows) == 7  # 6 x 6 cells
+    for square, box in zip(layout.squares, by_column(boxes, 6, 6)):
         assert square[2] - square[0] == 384 and square[3] - square[1] == 384
         assert np.abs(centre(square) - centre(box)).max() <= 1.5
         assert square[0] < box[0] and square[1] < box[1] and box[2] < square[2] and box[3] < square[3]
@@ -66,7 +66,7 @@ def test_neighbours_reaching_into_the_square_are_blanked():
     tiles, layout = spec_tile.tile_page(page, 256)
     assert len(tiles) == 54
     neighbour_inside = 0
-    for tile, square, box in zip(tiles, layout["squares"], by_column(boxes, 6, 9)):
+    for tile, square, box in zip(tiles, layout.squares, by_column(boxes, 6, 9)):
         inside = np.zeros((256, 256), bool)
         x0, y0 = ((np.array(box[:2]) - square[:2]) * 2 / 3).astype(int) - 2
         x1, y1 = ((np.array(box[2:]) - square[:2]) * 2 / 3).astype(int) + 3
@@ -84,7 +84,7 @@ def test_tile_count_follows_the_layout(seed, rows, cols, specks):
     tiles, layout = spec_tile.tile_page(page, 256)
     assert len(tiles) == rows * cols
     assert all(np.abs(centre(square) - centre(box)).max() <= 1.5
-               for square, box in zip(layout["squares"], by_column(boxes, rows, cols)))
+               for square, box in zip(layout.squares, by_column(boxes, rows, cols)))
 
 
 def test_dust_between_columns_does_not_join_them(known_page):
@@ -96,7 +96,7 @@ def test_dust_between_columns_does_not_join_them(known_page):
         for y in range(300, 3300, 400):
             cv2.circle(dusty, (int(gap_x), y), 4, (20, 20, 20), -1)
     tiles, layout = spec_tile.tile_page(dusty, 256)
-    assert len(tiles) == 36 and len(layout["columns"]) == 7
+    assert len(tiles) == 36 and len(layout.columns) == 7
 
 
 def test_empty_cells_are_skipped(known_page):
@@ -106,8 +106,8 @@ def test_empty_cells_are_skipped(known_page):
     blank[y0 - 2:y1 + 2, x0 - 2:x1 + 2] = np.median(page[y0 - 40:y0 - 20, x0:x1].reshape(-1, 3), axis=0)
     tiles, layout = spec_tile.tile_page(blank, 256)
     assert len(tiles) == 35
-    assert [tuple(np.round(centre(s))) for s in layout["squares"]] == \
-        [tuple(np.round(centre(s))) for i, s in enumerate(spec_tile.tile_page(page, 256)[1]["squares"]) if i != 14]
+    assert [tuple(np.round(centre(s))) for s in layout.squares] == \
+        [tuple(np.round(centre(s))) for i, s in enumerate(spec_tile.tile_page(page, 256)[1].squares) if i != 14]
 
 
 def test_a_600_dpi_scan_gives_512_px_tiles():
@@ -116,7 +116,7 @@ def test_a_600_dpi_scan_gives_512_px_tiles():
     assert len(tiles) == 6 and tiles[0].shape == (512, 512, 3)
     # Found at 300 DPI: within a 300 DPI pixel.
     assert all(np.abs(centre(square) - centre(box)).max() <= 2
-               for square, box in zip(layout["squares"], by_column(boxes, 2, 3)))
+               for square, box in zip(layout.squares, by_column(boxes, 2, 3)))
 
 
 def test_the_scanner_bed_is_cropped(known_page):
@@ -133,14 +133,14 @@ def test_a_page_on_a_large_scanner_bed_is_found(known_page):
     bed[500:500 + page.shape[0], 2000:2000 + page.shape[1]] = page
     tiles, layout = spec_tile.tile_page(bed, 256)
     assert len(tiles) == 36
-    assert np.abs(centre(layout["squares"][0]) - centre(boxes[0]) - (2000, 500)).max() <= 1.5
+    assert np.abs(centre(layout.squares[0]) - centre(boxes[0]) - (2000, 500)).max() <= 1.5
 
 
 def test_a_blank_page_has_no_specimen():
     paper = np.full((1200, 900, 3), 240, np.uint8)
     paper += np.random.default_rng(0).integers(0, 6, paper.shape, dtype=np.uint8)
     tiles, layout = spec_tile.tile_page(paper, 256)
-    assert tiles == [] and layout["paper"] is not None
+    assert tiles == [] and layout.paper is not None
 
 
 @pytest.mark.parametrize("starts, ends, length, bands", [

@@ -16,6 +16,7 @@ then int8/), named by a hash of the weights, the batch size and the converter's 
 """
 import hashlib
 import json
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -23,12 +24,13 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from drawing.cli import warn
 from drawing.files import write_bytes_atomic
 from drawing.gan.backend import keras
 from drawing.gan.layers import UpsampleConv2d
 from drawing.gan.models import images_per_chunk
 from drawing.parallel import default_workers
+
+log = logging.getLogger(__name__)
 
 # Bump when int8_flatbuffer() would convert the same weights differently: old cache entries then miss.
 CONVERSION_VERSION = 1
@@ -109,8 +111,8 @@ def cached_int8_flatbuffer(model, batch_size, cache_dir):
         write_bytes_atomic(path, flatbuffer)
         _forget_all_but_newest(path.parent, CACHED_MODELS)
     except OSError as error:
-        warn(f"{path.parent}: cannot keep the converted model ({error.strerror or error}); "
-             "the next run converts again")
+        log.warning(f"{path.parent}: cannot keep the converted model ({error.strerror or error}); "
+                    "the next run converts again")
     return flatbuffer, False
 
 

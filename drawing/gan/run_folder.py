@@ -25,7 +25,7 @@ from drawing.files import write_text_atomic
 from drawing.folders import command_line, remove_temporary_files
 from drawing.gan.checkpoint import (ZIP_MAGIC, checkpoint_path, drop_optimizer_state, holds_optimizer_state,
                                     list_checkpoints, write_checkpoint)
-from drawing.images import encode_png, write_png
+from drawing.images import encode_png, to_uint8, write_png
 
 STATISTICS_FILE = "stats.jsonl"
 OPTIONS_USED_FILE = "options.used.json"
@@ -49,10 +49,10 @@ def image_grid(images, side, gap=2):
     (drawings on white paper would otherwise run into each other)."""
     count, height, width, channels = images.shape
     cells = np.full((side * side, height + gap, width + gap, channels), 0.5, np.float32)
-    cells[:, :height, :width] = np.clip(np.asarray(images)[: side * side], 0.0, 1.0)
+    cells[:, :height, :width] = np.asarray(images)[: side * side]
     grid = cells.reshape(side, side, height + gap, width + gap, channels).transpose(0, 2, 1, 3, 4)
     grid = grid.reshape(side * (height + gap), side * (width + gap), channels)[:-gap or None, :-gap or None]
-    return np.round(grid * 255).astype(np.uint8)
+    return to_uint8(grid)
 
 
 def fixed_latents(seed, count, latent_size):
@@ -157,8 +157,10 @@ class _Tee:
 @contextlib.contextmanager
 def console_log(path):
     """Copy everything printed to stdout and stderr, and every logging record shown on them, to `path`
-    (appended: a resumed run continues its log). With `path` None, nothing is copied. TensorFlow's own
-    C++ messages bypass Python and reach the console only."""
+    (appended: a resumed run continues its log). With `path` None, nothing is copied. The `drawing`
+    package's messages follow sys.stdout and sys.stderr (cli.ConsoleMessages); TensorFlow's and absl's
+    handlers hold the streams themselves and are pointed at the copies. TensorFlow's own C++ messages
+    bypass Python and reach the console only."""
     if path is None:
         yield
         return

@@ -11,6 +11,7 @@ What is new beyond the seed, and why:
 - Random numbers are stateless, derived from (seed, batch number, replica), and the data stream is
   seeded per epoch, so a run resumed from a checkpoint continues exactly as if it had never stopped.
 """
+import logging
 import math
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from drawing.cli import UserError, warn
+from drawing.cli import UserError
 from drawing.gan import augment as augmentation
 from drawing.gan.backend import keras
 from drawing.gan.checkpoint import Checkpoint, checkpoint_epoch, list_checkpoints, read_checkpoint
@@ -32,6 +33,8 @@ from drawing.gan.networks import (build_discriminator, build_generator, initiali
                                   set_weights_checked)
 from drawing.gan.options import check_batch_sizes, dataset_files
 from drawing.gan.run_folder import RunFolder, fixed_latents, grid_side
+
+log = logging.getLogger(__name__)
 
 PROGRESS_REFRESH_SECONDS = 1.0
 # The initial weights' random stream (run_folder.LATENTS_STREAM is the fakes grids').
@@ -208,13 +211,13 @@ class Trainer:
         restored = [self._restore_optimizer(self.g_optimizer, checkpoint.generator_optimizer),
                     self._restore_optimizer(self.d_optimizer, checkpoint.discriminator_optimizer)]
         if checkpoint.source == "seed":
-            warn(f"{path}: a seed checkpoint holds no optimizer state; Adam starts afresh from its weights")
+            log.warning(f"{path}: a seed checkpoint holds no optimizer state; Adam starts afresh from its weights")
         elif checkpoint.generator_optimizer is None or checkpoint.discriminator_optimizer is None:
-            warn(f"{path}: holds no optimizer state (only the newest checkpoint keeps it, unless "
-                 'options.json says "optimizer_state_in": "all"); Adam starts afresh from its weights')
+            log.warning(f"{path}: holds no optimizer state (only the newest checkpoint keeps it, unless "
+                        'options.json says "optimizer_state_in": "all"); Adam starts afresh from its weights')
         elif not all(restored):
-            warn(f"{path}: optimizer state does not fit these options (mixed_precision changed?); "
-                 "Adam starts afresh")
+            log.warning(f"{path}: optimizer state does not fit these options (mixed_precision changed?); "
+                        "Adam starts afresh")
         training = checkpoint.training
         self.batch_count.assign(int(training.get("batch_count", epoch * self.epoch_batches)))
         # The adaptive probability carries on only from a run that adapted it: a run without augmentation, or
@@ -279,7 +282,7 @@ class Run:
         newest, epoch = found[-1], checkpoint_epoch(found[-1])
         checkpoint = read_checkpoint(newest)
         self.trainer.restore(checkpoint, newest, epoch)
-        print(f"resuming from {newest} ({checkpoint.source} format, epoch {epoch})", flush=True)
+        log.info(f"resuming from {newest} ({checkpoint.source} format, epoch {epoch})")
         return epoch
 
     def _options_used(self):
@@ -305,8 +308,8 @@ class Run:
     def train(self):
         options, trainer = self.options, self.trainer
         if self.start_epoch >= options.epoch_count:
-            print(f"{self.run_dir}: training is already done ({self.start_epoch} of {options.epoch_count} "
-                  "epochs); raise total_sample_count in options.json to train further", flush=True)
+            log.info(f"{self.run_dir}: training is already done ({self.start_epoch} of {options.epoch_count} "
+                     "epochs); raise total_sample_count in options.json to train further")
             return
         if self.plan.is_chief:
             self.folder.tidy(self.start_epoch)
@@ -331,15 +334,15 @@ class Run:
                 pipeline_count=context.num_input_pipelines, pipeline_index=context.input_pipeline_id)
 
         iterator = iter(self.plan.strategy.distribute_datasets_from_function(replica_batches))
-        print(f"training on {self.plan.description}: epochs {self.start_epoch + 1}-{options.epoch_count}, "
-              f"{trainer.epoch_batches} batches of {trainer.global_batch} each", flush=True)
+        log.info(f"training on {self.plan.description}: epochs {self.start_epoch + 1}-{options.epoch_count}, "
+                 f"{trainer.epoch_batches} batches of {trainer.global_batch} each")
         for epoch in epochs:
             self._train_epoch(epoch, iterator)
 
     def _train_epoch(self, epoch, iterator):
         trainer = self.trainer
         trainer.reset_statistics()
-        print(f"Epoch {epoch + 1}/{self.options.epoch_count}", flush=True)
+        log.info(f"Epoch {epoch + 1}/{self.options.epoch_count}")
         names = list(LOSS_NAMES) + (["augment_p"] if self.options.augment else []) + list(self.options.metrics)
         progress = keras.utils.Progbar(trainer.epoch_batches, stateful_metrics=names)
         started = last_refresh = time.monotonic()

@@ -14,6 +14,7 @@ piece), so the joints of a stroke are not inked twice.
 import numpy as np
 import tensorflow as tf
 
+from drawing.images import to_uint8
 from drawing.plotter.strokes import bezier_basis, segment_control_indices
 
 TILE = 4
@@ -147,4 +148,4 @@ def render_image(points, widths, size, ink=None, band=BAND):
 
 def paper_image(coverage):
     """Ink coverage as a uint8 grey picture: black ink on white paper."""
-    return np.round(255 * (1 - np.clip(coverage, 0, 1))).astype(np.uint8)
+    return to_uint8(1 - np.asarray(coverage))
