@@ -47,7 +47,7 @@ BLOB_GRID=(--rows=5 --cols=7 --adjustment="$OUT/adjustment.json")
 # ---- BEGIN train ----
 # A CPU-sized GAN (channel_scale 1/16) on the blob tiles: 4 epochs of 512 images, a checkpoint, a fakes
 # grid and the SWD metric after each, 1-2 minutes on 2 cores, to show the trainer at work. Two minutes
-# of training only make blurs (a recipe that draws lines needs about 30 minutes here, demo/model/README.md
+# of training only make blurs (a recipe that draws lines needs about 40 minutes here, demo/model/README.md
 # tells how it was found), so the stages after this one use the shipped model in demo/model, trained
 # longer with these same scripts. No augmentation: on this data it did not help, the discriminator
 # wins either way in so short a run; the short moving-average half-life suits a run of 2,048 images.
@@ -120,7 +120,7 @@ shipped model $MODEL; the training run shows the trainer at work. Open first:
   the same, transparent over a sample scan:  ${LOOP}_rgba_navy.mp4 (and with its alpha, .webm)
   nine loops at once:                        $GRID.mp4
   the short training run (blurs, 2 minutes): $RUN/fakes/ (reals.png beside it), $RUN/stats.jsonl (swd)
-  the model the rest comes from:             $MODEL/fakes/55.png beside $MODEL/reals.png (trained 36 minutes)
+  the model the rest comes from:             $MODEL/fakes/67.png beside $MODEL/reals.png (trained 42 minutes)
   how the scans were cut into tiles:         $GRID_SPEC/ and $GRID_BLOB/
   generated images coloured by fill/:        $FILLED/
   the pen-plotter drawing:                   $(ls -d "$DRAWINGS"/*/ | tail -n 1)preview.png (drawing.svg beside it)

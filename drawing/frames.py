@@ -12,7 +12,7 @@ from PIL import Image, ImageColor
 
 from drawing.cli import UserError
 from drawing.files import list_images
-from drawing.images import open_image
+from drawing.images import image_errors, open_image
 
 
 def frame_name(index, count):
@@ -34,18 +34,9 @@ def parse_color(color):
 
 def frame_header(path):
     """(width, height, has_alpha) of a PNG from its header, without decoding the pixels."""
-    with open_header(path) as image:
+    with image_errors(path, "read"), Image.open(path) as image:
         has_alpha = "A" in image.getbands() or image.info.get("transparency") is not None
         return image.size, has_alpha
-
-
-def open_header(path):
-    try:
-        return Image.open(path)
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
-    except (Image.UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise UserError(f"{path}: not an image file, or damaged") from None
 
 
 def list_frames(folder):

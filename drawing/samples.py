@@ -21,7 +21,7 @@ import numpy as np
 
 PAPER_RGB = (244, 241, 232)
 BED_RGB = (30, 31, 34)
-INK_RGB = (24, 24, 32)
+INK_RGB = (40, 40, 40)   # matte black ink reflects a few per cent of the light: about 40 in a scan's sRGB, and no colour
 LETTER_IN = (8.5, 11.0)
 # Scanner bed visible around the paper (left, top, right, bottom), in inches: a real scan is never
 # exactly aligned, so the four sides differ.
