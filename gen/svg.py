@@ -293,10 +293,6 @@ def main():
     args = build_parser().parse_args()
     use_legacy_keras()
     check_arguments(args)
-    import tensorflow as tf
-    # Grappler's remapper cannot fuse the discriminator's layers under a gradient tape and reports
-    # that as an error line on every run; the drawing is the same without it.
-    tf.config.optimizer.set_experimental_options({"remapping": False})
     if args.list_layers:
         list_layers(args)
     else:
