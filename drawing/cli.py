@@ -88,14 +88,25 @@ def os_error_message(error):
     """A one-line message for an OSError the user can fix (disk full, no permission), else None."""
     if not isinstance(error, OSError) or error.errno not in WRITE_PROBLEMS:
         return None
-    path = error.filename
-    if path is not None:
-        path = Path(os.fsdecode(path))
-        temporary = TEMPORARY_NAME.match(path.name)
-        if temporary:
-            path = path.with_name(temporary.group("name"))
+    path = _file_the_user_named(error.filename)
     where = f"{path}: " if path is not None else ""
     return f"{where}cannot write: {WRITE_PROBLEMS[error.errno]}"
+
+
+def write_error_message(error, where):
+    """A one-line message for an OSError raised while writing to `where`: `os_error_message`'s advice where
+    the problem is a known one, else the system's words (a path through a file, a name too long)."""
+    return os_error_message(error) or (f"{where}: cannot write there ({error.strerror or error}); "
+                                       "choose a writable folder with free space")
+
+
+def _file_the_user_named(filename):
+    """An OSError's file as the user knows it: the final name of a temporary file being written."""
+    if filename is None:
+        return None
+    path = Path(os.fsdecode(filename))
+    temporary = TEMPORARY_NAME.match(path.name)
+    return path.with_name(temporary.group("name")) if temporary else path
 
 
 def run(main):

@@ -8,7 +8,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from drawing.cli import UserError
+from drawing.cli import UserError, write_error_message
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +152,7 @@ def write_errors_reported(where):
     try:
         yield
     except OSError as error:
-        raise UserError(f"{where}: cannot write there ({error.strerror or error}); "
-                        "choose a writable folder with free space") from None
+        raise UserError(write_error_message(error, where)) from None
 
 
 def check_writable_folder(folder):

@@ -44,7 +44,7 @@ from scipy.sparse import csgraph
 
 from drawing.blend import blend_cpu
 from drawing.cli import UserError, non_negative_int
-from drawing.files import list_images
+from drawing.files import list_images, write_errors_reported
 from drawing.folders import (command_line, open_output_folder, record_path, remove_temporary_files, require_complete,
                              write_record)
 from drawing.images import FAST_PNG, open_image, read_image, to_array, write_png
@@ -445,11 +445,8 @@ def fill_file(colour, dir_out, seed, blend, keep_written, path):
         outcome = "all white"
     elif blend:
         coloured = blend_cpu(coloured)
-    try:
+    with write_errors_reported(target):
         write_png(target, coloured, **FAST_PNG)
-    except OSError as error:
-        raise UserError(f"{target}: cannot be written ({error.strerror or error}); free some space or "
-                        "choose another --dir_out, then rerun the same command to finish") from None
     return outcome, light.shape
 
 

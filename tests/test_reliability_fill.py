@@ -139,7 +139,7 @@ def test_a_full_disk_is_one_line_and_leaves_the_output_incomplete(palette, tmp_p
                                 f"--dir_out={out}"], cwd=REPO / "fill", capture_output=True, text=True,
                                timeout=120, preexec_fn=limit_file_size)
     message = one_line_error(completed)
-    assert "3 of 3 drawings failed" in message and "cannot be written (File too large)" in message
+    assert "3 of 3 drawings failed" in message and "cannot write: the file is larger than this system allows" in message
     assert json.loads(record_path(out).read_text())["complete"] is False
     assert checksums(drawings) == before and not list(out.iterdir())
 

@@ -66,6 +66,9 @@ def test_a_full_disk_while_writing_is_one_line_and_leaves_no_half_file(run_folde
                                preexec_fn=limit_file_size)
     assert completed.returncode == 1, completed.stderr
     line = last_line_without_traceback(completed)
-    assert line.startswith(f"error: {dir_out}: cannot write there (File too large)")
+    assert line.startswith(f"error: {dir_out}/") and line.endswith(": cannot write: the file is larger than this "
+                                                                   "system allows (a file-size limit); raise the "
+                                                                   "limit or write elsewhere, then run the same "
+                                                                   "command again")
     assert checksums(run_folder) == before
     assert not [path for path in dir_out.rglob("*") if path.is_file() and path.name == "drawing.svg"]
