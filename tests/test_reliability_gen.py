@@ -135,7 +135,7 @@ def test_readers_refuse_an_incomplete_frames_folder_naming_the_command(tmp_path,
 
 @pytest.mark.parametrize("arguments, message", [
     (["bezier", "--frames=1"], "--frames 1: a loop needs at least 2 frames"),
-    (["bitloop", "--frames", "1"], "--frames 1: a loop needs at least 2 frames"),
+    (["bitloop", "--loop_frames", "1"], "--loop_frames 1: a loop needs at least 2 frames"),
     (["keyframes", "--keyframes=k.npy", "--frames=1"], "--frames 1: a loop needs at least 2 frames"),
 ])
 def test_path_refuses_a_one_frame_loop(tmp_path, arguments, message):
