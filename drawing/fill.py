@@ -391,16 +391,27 @@ def add_region_options(parser):
                              "every region)")
 
 
-def regions_note(close_gaps, min_region):
-    """A line saying how the regions differ from the seed's, where they do (so no difference is silent)."""
+# The seed's CPU --blend (blob_fill.py's; spec_fill.py's stopped at an error) wrote each mean back at
+# once, so later pixels averaged neighbours already blended, and counted pixels outside the image as the
+# centre one; its blend.cu, like ours on CPU and GPU, averages the unblended pixels inside the image.
+BLEND_NOTE = ("--blend averages each pixel's unblended 3x3 neighbours inside the image, as the seed's "
+              "blend.cu and blend.py (the seed's CPU --blend averaged in place, in scan order)")
+
+
+def regions_note(close_gaps, min_region, blend=False):
+    """A line saying how the regions (and the blend) differ from the seed's, where they do (so no
+    difference is silent)."""
     changes = []
     if close_gaps:
         changes.append(f"line breaks up to {close_gaps} px are closed")
     if min_region:
         changes.append(f"specks under {min_region} px are merged into their neighbours")
-    if not changes:
-        return None
-    return f"note: {' and '.join(changes)}; --close-gaps=0 --min-region=0 gives the seed's regions exactly"
+    parts = []
+    if changes:
+        parts.append(f"{' and '.join(changes)}; --close-gaps=0 --min-region=0 gives the seed's regions exactly")
+    if blend:
+        parts.append(BLEND_NOTE)
+    return f"note: {'; '.join(parts)}" if parts else None
 
 
 @functools.lru_cache(maxsize=4)

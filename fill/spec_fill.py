@@ -57,7 +57,7 @@ def main():
                         help="seed of the random colours, e.g. 7 (default: a new one, recorded beside "
                              "the output folder)")
     args = parser.parse_args()
-    note = regions_note(args.close_gaps, args.min_region)
+    note = regions_note(args.close_gaps, args.min_region, args.blend)
     if note:
         print(note, file=sys.stderr)
 

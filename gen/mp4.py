@@ -20,8 +20,9 @@ Background rules:
   given: then they are laid over it and the video is opaque. In .mp4 they are always laid over
   `--background`, white when none is given (said on stderr).
 - `--background` is an image, a video, or a colour PIL understands. An image or video is scaled to cover
-  the frame with its aspect ratio kept, the overflow cropped evenly; a video is resampled to `--fps` and
-  starts over when it is shorter than the animation.
+  the frame with its aspect ratio kept, the overflow cropped evenly, so the video has the frames' size
+  (said on stderr when the sizes differ: the seed's video had the background's size, the frames at its
+  top-left corner); a video is resampled to `--fps` and starts over when it is shorter than the animation.
 - Opaque frames hide any background, so `--background` is ignored for them (said on stderr).
 
 The fps is `--fps`, else the one recorded beside the folder by path.py (or carried on by rgba.py), else
@@ -38,6 +39,7 @@ import itertools
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -130,24 +132,35 @@ def video_background(path, size, fps):
 
 
 def open_background(background, size, fps):
-    """The background stream for `--background`: an image file, a video file, or a colour."""
+    """The background stream for `--background` (an image file, a video file, or a colour) and the
+    (width, height) of the image or video, None for a colour."""
     path = Path(background)
     if not path.exists():
         try:
             color = parse_color(background)
         except UserError:
             raise UserError(f"{path}: background file not found (nor is it a colour name)") from None
-        return solid_background(color, size)
+        return solid_background(color, size), None
     if path.is_dir():
         raise UserError(f"{path}: background is a folder; give an image, a video or a colour")
     if path.suffix.lower() in Image.registered_extensions():
-        return image_background(open_image(path), size)
+        image = open_image(path)
+        return image_background(image, size), image.size
     try:
-        reader, _ = video_frames(path, fps)
+        reader, own_size = video_frames(path, fps)
         reader.close()
     except (IOError, OSError, RuntimeError, IndexError, AttributeError, StopIteration):
         raise UserError(f"{path}: background cannot be read as an image or a video") from None
-    return video_background(path, size, fps)
+    return video_background(path, size, fps), tuple(own_size)
+
+
+def background_size_note(background, background_size, size):
+    """The note on a background of another size than the frames, where the seed's video differs; else None."""
+    if background_size is None or tuple(background_size) == tuple(size):
+        return None
+    return (f"note: {background} is {background_size[0]}x{background_size[1]} and the frames {size[0]}x{size[1]}: "
+            "the background is scaled to cover the frames, cropped evenly, and the video has the frames' size "
+            f"(the seed's video was {background_size[0]}x{background_size[1]}, the frames at its top-left corner)")
 
 
 # ---- frames ----
@@ -263,7 +276,10 @@ def make_video(dir_in, path_out, background=None, fps=None, crf=None, overwrite=
                  "white (give --background, or write .webm, .mov, .gif or .png to keep the transparency)")
             stream = solid_background((255, 255, 255), size)
         else:
-            stream = open_background(background, size, fps)
+            stream, background_size = open_background(background, size, fps)
+            note = background_size_note(background, background_size, size)
+            if note:
+                print(note, file=sys.stderr, flush=True)
         frames = composited(paths, stream)
     record = {"stage": STAGE, "command": command_line(argv), "input": str(Path(dir_in).resolve()),
               "frames": len(paths), "fps": fps, "alpha": keep_alpha, "background": background}

@@ -10,7 +10,9 @@ checkpoint; the EMA generator when there is one). Styles:
 - bezier     a closed loop of `--segments` quartic Bezier segments of `--frames` frames each, through
              random anchors, the tangent continuous at every join.
 - bitloop    the bitstring `--bitloop` repeated across the latent dimensions: a 1 makes its dimension
-             follow one sine period over the loop (`--frames`, default 512), a 0 holds it still.
+             follow one sine period over the loop, a 0 holds it still. The loop is 512 frames, as the
+             seed's, whatever `--frames` says (the seed's bitloop ignored it too); `--loop_frames` sets
+             another length.
 - period     every dimension a sine around a random centre with a random divisor of 60 as its number
              of cycles, so the whole path loops after `--seconds` at `--fps`.
 - phase      every dimension one sine period of `--seconds`, each with a random phase: a steady tumble.
@@ -20,7 +22,7 @@ checkpoint; the EMA generator when there is one). Styles:
 
 Every loop is sampled without its end point, so played on repeat no frame is ever shown twice in a row.
 A style option the chosen style does not read gets a note on stderr and is ignored, so the seed
-README's command line with every flag runs.
+README's command line with every flag runs and gives the seed's result.
 
 `--grid=3x3` makes one animation whose frames are a grid of independent loops of the style, each cell
 with its own seed (a run with `--seed=<cell seed>` gives that cell's loop alone), cells of `--cell_size`
@@ -54,7 +56,7 @@ import sys
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -76,6 +78,7 @@ STAGE = "path.py"
 DEFAULT_FPS = 30
 DEFAULT_BATCH = 16
 MIN_LOOP_FRAMES = 2          # a "loop" of one frame is a still
+BITLOOP_FRAMES = 512         # the seed's bitloop length, whatever --frames said
 PLOT_MAX_DIMENSIONS = 64
 INT8_HINT_PIXELS = 64 * 256 * 256  # renders of more than about a minute on a CPU
 GRID_MAX_SIDE = 2048         # px: cells shrink below the model's resolution so a grid frame fits this
@@ -96,7 +99,7 @@ class PathRequest:
     keyframes: np.ndarray = None
 
 
-def loop_frames(seconds, fps):
+def frames_of_seconds(seconds, fps):
     return int(round(seconds * fps))
 
 
@@ -108,7 +111,7 @@ def check_bitloop(options, fps):
 
 
 def check_wave_length(options, fps):
-    if loop_frames(options["seconds"], fps) < latent_paths.MIN_FRAMES_PER_PERIOD:
+    if frames_of_seconds(options["seconds"], fps) < latent_paths.MIN_FRAMES_PER_PERIOD:
         raise UserError(f"--seconds {options['seconds']:g} at --fps {fps:g} is under "
                         f"{latent_paths.MIN_FRAMES_PER_PERIOD} frames, too short for a loop")
 
@@ -129,6 +132,7 @@ class Style:
     latents: Callable[[PathRequest, np.random.Generator], np.ndarray]
     check: Callable[[dict, float], None] = lambda options, fps: None
     seeded: bool = True      # keyframes makes no random choice: every cell of a grid would be the same
+    instead: dict = field(default_factory=dict)   # an ignored option -> what to give instead
 
 
 STYLES = {style.name: style for style in (
@@ -140,20 +144,23 @@ STYLES = {style.name: style for style in (
           folder=lambda request: f"bezier_s{request.options['segments']}_f{request.options['frames']}",
           latents=lambda request, rng: latent_paths.bezier_latents(
               rng, request.options["segments"], request.options["frames"], request.latent_size)),
-    Style("bitloop", {"bitloop": "1100", "frames": 512},
+    # The seed's bitloop always made 512 frames and ignored --frames (which the seed README's command
+    # line sets for bezier), so bitloop's own length is a flag of its own.
+    Style("bitloop", {"bitloop": "1100", "loop_frames": BITLOOP_FRAMES},
           folder=lambda request: f"bitloop_b{request.options['bitloop']}",
           latents=lambda request, rng: latent_paths.bitloop_latents(
-              rng, request.options["bitloop"], request.options["frames"], request.latent_size),
-          check=check_bitloop),
+              rng, request.options["bitloop"], request.options["loop_frames"], request.latent_size),
+          check=check_bitloop,
+          instead={"frames": f"its loop is --loop_frames long, default {BITLOOP_FRAMES} as the seed's"}),
     Style("period", {"seconds": 60},
           folder=lambda request: f"period_s{request.options['seconds']:g}",
           latents=lambda request, rng: latent_paths.period_latents(
-              rng, loop_frames(request.options["seconds"], request.fps), request.latent_size),
+              rng, frames_of_seconds(request.options["seconds"], request.fps), request.latent_size),
           check=check_wave_length),
     Style("phase", {"seconds": 60},
           folder=lambda request: f"phase_s{request.options['seconds']:g}",
           latents=lambda request, rng: latent_paths.phase_latents(
-              rng, loop_frames(request.options["seconds"], request.fps), request.latent_size),
+              rng, frames_of_seconds(request.options["seconds"], request.fps), request.latent_size),
           check=check_wave_length),
     Style("keyframes", {"keyframes": None, "pick": None, "frames": 256, "interpolation": "spline"},
           folder=lambda request: (f"keyframes_{request.options['interpolation']}_k{len(request.keyframes)}"
@@ -177,12 +184,22 @@ def unused_options(style, given):
     return sorted(name for name in every - set(STYLES[style].options) if given.get(name) is not None)
 
 
+def unused_note(style, given):
+    """The note on the style options given that `style` does not read (and what to give instead), or None."""
+    unused = unused_options(style, given)
+    if not unused:
+        return None
+    instead = [STYLES[style].instead[name] for name in unused if name in STYLES[style].instead]
+    return (f"note: {style} does not use " + ", ".join(f"--{name}" for name in unused) + "; ignored"
+            + "".join(f" ({hint})" for hint in instead))
+
+
 def check_options(style, options, fps):
     """Settings that cannot make a path, found before the model takes seconds to load."""
-    frames = options.get("frames")
-    if frames is not None and frames < MIN_LOOP_FRAMES:
-        raise UserError(f"--frames {frames}: a loop needs at least {MIN_LOOP_FRAMES} frames "
-                        f"({'in the loop' if style == 'bitloop' else 'per step'})")
+    for name, where in (("frames", "per step"), ("loop_frames", "in the loop")):
+        frames = options.get(name)
+        if frames is not None and frames < MIN_LOOP_FRAMES:
+            raise UserError(f"--{name} {frames}: a loop needs at least {MIN_LOOP_FRAMES} frames ({where})")
     STYLES[style].check(options, fps)
 
 
@@ -539,7 +556,7 @@ def build_parser():
         epilog="examples:\n"
                "  python path.py ../demo_out/run random --count=64 --seed=1\n"
                "  python path.py ../demo_out/run bezier --segments=8 --frames=128\n"
-               "  python path.py ../demo_out/run bitloop --bitloop=00110011\n"
+               "  python path.py ../demo_out/run bitloop --bitloop=00110011 --loop_frames=256\n"
                "  python path.py ../demo_out/run period --seconds=60\n"
                "  python path.py ../demo_out/run phase --seconds=20 --fps=24 --grid=3x3\n"
                "  python path.py ../demo_out/run keyframes --keyframes=out/random_c64/<run id> --pick=3,17,42")
@@ -550,8 +567,10 @@ def build_parser():
     parser.add_argument("--segments", type=positive_int,
                         help="bezier: number of curve segments in the loop, e.g. 8 (default: 32)")
     parser.add_argument("--frames", type=positive_int,
-                        help="bezier, keyframes: frames per segment (default: 256); "
-                             "bitloop: frames in the loop (default: 512); at least 2")
+                        help="bezier, keyframes: frames per segment, at least 2 (default: 256)")
+    parser.add_argument("--loop_frames", type=positive_int,
+                        help=f"bitloop: frames in the loop, at least 2 (default: {BITLOOP_FRAMES}, as the "
+                             "seed's, which ignored --frames)")
     parser.add_argument("--bitloop", help="bitloop: bits repeated over the dimensions, 1 moves and 0 "
                                           "holds, e.g. 00110011 (default: 1100)")
     parser.add_argument("--seconds", type=positive_float,
@@ -590,10 +609,9 @@ def build_parser():
 
 def main():
     args = build_parser().parse_args()
-    unused = unused_options(args.style, vars(args))
-    if unused:
-        print(f"note: {args.style} does not use " + ", ".join(f"--{name}" for name in unused) + "; ignored",
-              file=sys.stderr, flush=True)
+    note = unused_note(args.style, vars(args))
+    if note:
+        print(note, file=sys.stderr, flush=True)
     if args.grid is None and (args.cell_size is not None or args.gap is not None):
         print("note: --cell_size and --gap are for --grid; ignored", file=sys.stderr, flush=True)
     generate_path(args, sys.argv)

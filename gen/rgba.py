@@ -12,13 +12,14 @@ path.py recorded for the input, so mp4.py plays the copy at the same speed.
 """
 import argparse
 import re
+import shlex
 from functools import partial
 from pathlib import Path
 
 from drawing.cli import UserError, run
 from drawing.files import list_images
 from drawing.folders import command_line, open_output_folder, require_complete, write_record
-from drawing.frames import brightness_to_alpha, parse_color
+from drawing.frames import brightness_to_alpha, list_frames, parse_color
 from drawing.images import read_image, write_png
 from drawing.parallel import parallel_map
 
@@ -26,11 +27,33 @@ STAGE = "rgba.py"
 DEFAULT_COLOR = "#000000"
 
 
-def default_dir_out(dir_in, color):
-    """`<dir_in>_rgba_<color>`, with characters a folder name should not hold replaced by '-'."""
-    dir_in = Path(dir_in).absolute()
+def default_dir_out(dir_in, color, absolute=True):
+    """`<dir_in>_rgba_<color>`, with characters a folder name should not hold replaced by '-'; with
+    `absolute` False, written as the user wrote `dir_in` (for a command line to show them)."""
+    dir_in = Path(dir_in)
+    if absolute or not dir_in.name:
+        dir_in = dir_in.absolute()
     color_name = re.sub(r"[^\w#]+", "-", color).strip("-")
-    return dir_in.parent / f"{dir_in.name}_rgba_{color_name}"
+    return dir_in.with_name(f"{dir_in.name}_rgba_{color_name}")
+
+
+def background_hint(dir_in, background, color, dir_out=None):
+    """What to run instead of `rgba.py <dir_in> --background=...` (mp4.py's command line under rgba.py's
+    name in the seed's README): mp4.py on transparent frames, else rgba.py first and mp4.py on its copy."""
+    _, _, transparent = list_frames(dir_in)
+    lay_over = f"--background={shlex.quote(background)}"
+    if transparent:
+        return (f"rgba.py has no --background (it is mp4.py's): to lay these transparent frames over "
+                f"{background}, run: python mp4.py {shlex.quote(str(dir_in))} {lay_over}")
+    copy = Path(dir_out) if dir_out else default_dir_out(dir_in, color, absolute=False)
+    make_copy = ["python", "rgba.py", str(dir_in)]
+    if color != DEFAULT_COLOR:
+        make_copy.append(f"--color={color}")
+    if dir_out:
+        make_copy.append(f"--dir_out={dir_out}")
+    return (f"rgba.py has no --background (it is mp4.py's): to lay these opaque frames over {background}, "
+            f"make a transparent copy, then the video: {shlex.join(make_copy)} && "
+            f"python mp4.py {shlex.quote(str(copy))} {lay_over}")
 
 
 def convert_frame(path, dir_out, color):
@@ -70,10 +93,9 @@ def main():
     # The seed's README shows mp4.py's command line under rgba.py's name: point those users to mp4.py.
     parser.add_argument("--background", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.background is not None:
-        raise UserError(f"rgba.py has no --background: to lay transparent frames over {args.background}, run "
-                        f"python mp4.py {args.dir_in} --background={args.background}")
     parse_color(args.color)
+    if args.background is not None:
+        raise UserError(background_hint(args.dir_in, args.background, args.color, args.dir_out))
     dir_out = Path(args.dir_out) if args.dir_out else default_dir_out(args.dir_in, args.color)
     count = make_rgba(args.dir_in, dir_out, args.color)
     print(f"{count} RGBA frames in {dir_out}")

@@ -55,6 +55,34 @@ def test_blend_cpu_equals_the_numpy_reference_on_random_images(seed):
     np.testing.assert_array_equal(blend_cpu(image), blend_with_numpy(image))
 
 
+def blend_in_place_as_the_seeds_cpu_blend(image):
+    """The seed's CPU --blend (blob_fill.py): column by column, each mean written back at once, so later
+    pixels average neighbours already blended; a neighbour outside the image counts as the centre pixel."""
+    image = image.astype(np.int64)
+    height, width = image.shape[:2]
+    for x in range(width):
+        for y in range(height):
+            total = 0
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    inside = 0 <= x + dx < width and 0 <= y + dy < height
+                    total = total + (image[y + dy, x + dx] if inside else image[y, x])
+            image[y, x] = total // 9
+    return image.astype(np.uint8)
+
+
+def test_the_blend_differs_from_the_seeds_cpu_blend_and_the_fills_say_so():
+    from drawing.fill import regions_note
+    image = np.random.default_rng(5).integers(0, 256, (12, 10, 3), dtype=np.uint8)
+    assert (blend_cpu(image) != blend_in_place_as_the_seeds_cpu_blend(image)).mean() > 0.5
+    # one note line for the fills: the regions' differences and the blend's together
+    both = regions_note(2, 16, blend=True)
+    assert both.startswith("note: line breaks up to 2 px") and "seed's regions exactly" in both
+    assert "unblended 3x3 neighbours" in both and "in place" in both and "\n" not in both
+    assert regions_note(0, 0, blend=True).startswith("note: --blend averages")
+    assert regions_note(0, 0, blend=False) is None and "--blend" not in regions_note(2, 16)
+
+
 def test_blend_keeps_flat_colour_and_extremes():
     assert (blend_cpu(np.full((4, 5, 3), 255, np.uint8)) == 255).all()
     assert (blend_cpu(np.full((4, 5, 3), 7, np.uint8)) == 7).all()
@@ -212,6 +240,7 @@ def assert_blended(dir_in, dir_out):
 def test_blend_script_falls_back_to_the_cpu_and_says_so(coloured, tmp_path):
     out = tmp_path / "out"
     completed = run_script("fill", "blend.py", coloured, f"--dir_out={out}", f"--library={tmp_path / 'none.so'}")
+    assert "note:" not in completed.stderr   # the seed's blend.py result: its blend.cu's rule is ours
     assert "not found" in completed.stderr and "blending on the CPU instead" in completed.stderr
     assert_blended(coloured, out)
 

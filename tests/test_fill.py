@@ -229,6 +229,8 @@ def test_blob_fill_script_end_to_end(drawings, palette_file, tmp_path):
     assert record["seed"] == 4 and record["complete"] is True
     assert (record["close_gaps"], record["min_region"]) == (DEFAULT_CLOSE_GAPS, DEFAULT_MIN_REGION)
     assert "10.png: the drawing is all line" in completed.stderr
+    notes = [line for line in completed.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "closed" in notes[0] and "--blend averages" in notes[0]   # one note, both said
     np.testing.assert_array_equal(read_rgb(out / "10.png"), 0)
     blob = load_script("fill/blob_fill.py")
     regions = {"close_gaps_px": DEFAULT_CLOSE_GAPS, "min_region": DEFAULT_MIN_REGION}

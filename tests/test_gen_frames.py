@@ -168,6 +168,32 @@ def test_mp4_lays_transparent_frames_over_the_background(tmp_path, background):
     np.testing.assert_allclose(mean_colour, np.array(expected) * 0.75, atol=20)
 
 
+@pytest.mark.parametrize("background, note", [
+    ("image 90x50", "note: {} is 90x50 and the frames 32x24"), ("video 40x30", "note: {} is 40x30 and the frames 32x24"),
+    ("image 32x24", None), ("colour", None)])
+def test_a_background_of_another_size_than_the_frames_is_said(tmp_path, capsys, background, note):
+    """The seed's video took the background's size with the frames at its top-left corner; ours is the
+    frames' size, the background scaled to cover them: a note says so whenever the sizes differ."""
+    frames = transparent_frames(tmp_path / "clear", 2)
+    kind, _, size = background.partition(" ")
+    if kind == "image":
+        width, height = map(int, size.split("x"))
+        Image.new("RGB", (width, height), "blue").save(tmp_path / "paper.png")
+        argument = str(tmp_path / "paper.png")
+    elif kind == "video":
+        argument = str(write_video(tmp_path / "blue.mp4", 3))
+    else:
+        argument = "blue"
+    mp4_script.make_video(frames, tmp_path / "clear.mp4", argument, fps=24)
+    assert video_facts(tmp_path / "clear.mp4")[1] == (32, 24)
+    said = capsys.readouterr().err
+    if note is None:
+        assert "note:" not in said
+    else:
+        assert note.format(argument) in said and "the seed's video was" in said and "top-left" in said
+        assert len([line for line in said.splitlines() if line.startswith("note:")]) == 1
+
+
 def test_mp4_script_from_its_folder_uses_the_recorded_fps(tmp_path):
     frames = transparent_frames(tmp_path / "clear", 4)
     write_path_record(frames)

@@ -54,7 +54,7 @@ STYLES = [
     # arguments, style folder, frames, first and last frame name, plotted
     (["random", "--count=5"], "random_c5", 5, "0.png", "4.png", False),
     (["bezier", "--segments=2", "--frames=6"], "bezier_s2_f6", 12, "00.png", "11.png", False),
-    (["bitloop", "--bitloop=10", "--frames=16"], "bitloop_b10", 16, "00.png", "15.png", True),
+    (["bitloop", "--bitloop=10", "--loop_frames=16"], "bitloop_b10", 16, "00.png", "15.png", True),
     (["period", "--seconds=2", "--fps=10"], "period_s2", 20, "00.png", "19.png", True),
     (["phase", "--seconds=1", "--fps=12"], "phase_s1", 12, "00.png", "11.png", True),
 ]
@@ -146,7 +146,7 @@ def test_the_script_runs_from_its_folder_on_a_run_folder(run_folder, tmp_path):
     (["bitloop", "--bitloop=1021"], "0 and 1"),
     (["bitloop", "--bitloop=000"], "no 1"),
     (["bezier", "--frames=1"], "--frames 1: a loop needs at least 2 frames"),
-    (["bitloop", "--frames=1"], "--frames 1: a loop needs at least 2 frames"),
+    (["bitloop", "--loop_frames=1"], "--loop_frames 1: a loop needs at least 2 frames"),
     (["phase", "--grid=3"], "--grid '3'"),
     (["phase", "--grid=1x1"], "at least 2 cells"),
     (["phase", "--seconds=0.1"], "too short"),
@@ -202,7 +202,20 @@ def test_unused_options_are_named_for_each_style():
     given = {"count": 3, "segments": 2, "frames": 4, "bitloop": "1100", "seconds": None}
     assert path_script.unused_options("bezier", given) == ["bitloop", "count"]
     assert path_script.unused_options("random", given) == ["bitloop", "frames", "segments"]
-    assert path_script.unused_options("bitloop", given) == ["count", "segments"]
+    assert path_script.unused_options("bitloop", given) == ["count", "frames", "segments"]
+
+
+def test_bitloop_ignores_frames_as_the_seeds_did_and_says_how_to_set_its_length(generator, tmp_path):
+    # the seed README's command line sets --frames for bezier; the seed's bitloop always made 512 frames
+    seed_line = ["bitloop", "--count=3", "--segments=2", "--frames=4", "--bitloop=101", "--seed=2"]
+    run_dir = make_path(generator, tmp_path, *seed_line, "--batch=128")
+    assert len(frame_files(run_dir)) == 512 and latents_of(run_dir).shape == (512, LATENT_SIZE)
+    args = path_script.build_parser().parse_args(["model", *seed_line])
+    note = path_script.unused_note("bitloop", vars(args))
+    assert note.startswith("note: bitloop does not use --count, --frames, --segments; ignored")
+    assert "--loop_frames" in note and "512" in note
+    shorter = make_path(generator, tmp_path, *seed_line, "--loop_frames=6")
+    assert len(frame_files(shorter)) == 6
 
 
 def test_every_style_is_one_record_of_folder_options_and_latents():

@@ -135,7 +135,7 @@ def test_readers_refuse_an_incomplete_frames_folder_naming_the_command(tmp_path,
 
 @pytest.mark.parametrize("arguments, message", [
     (["bezier", "--frames=1"], "--frames 1: a loop needs at least 2 frames"),
-    (["bitloop", "--frames", "1"], "--frames 1: a loop needs at least 2 frames"),
+    (["bitloop", "--loop_frames", "1"], "--loop_frames 1: a loop needs at least 2 frames"),
     (["keyframes", "--keyframes=k.npy", "--frames=1"], "--frames 1: a loop needs at least 2 frames"),
 ])
 def test_path_refuses_a_one_frame_loop(tmp_path, arguments, message):
@@ -162,6 +162,29 @@ def test_rgba_refuses_an_output_inside_its_input_or_holding_other_files(tmp_path
     taken = run_script("gen", "rgba.py", folder, f"--dir_out={tmp_path / 'someone'}", check=False)
     assert_one_line_error(taken, "files this stage did not write")
     assert checksums(folder) == before
+
+
+@pytest.mark.parametrize("color", [None, "rgb(0,0,255)"])
+@pytest.mark.parametrize("transparent", [False, True])
+def test_rgba_given_mp4s_background_names_commands_that_work(tmp_path, transparent, color):
+    """The seed README shows mp4.py's line under rgba.py's name: rgba.py <frames> --background=X. Its
+    one-line answer is what to run instead; run as a shell line, mp4.py lays the frames over X, no warning."""
+    folder = frames_folder(tmp_path, complete=True)
+    if transparent:
+        folder = run_script("gen", "rgba.py", folder) and tmp_path / "frames_rgba_#000000"
+    write_png(tmp_path / "paper.png", np.full((12, 16, 3), 230, dtype=np.uint8))   # the frames' size
+    before = checksums(folder)
+    colour = [f"--color={color}"] if color else []
+    result = run_script("gen", "rgba.py", folder, f"--background={tmp_path / 'paper.png'}", *colour, check=False)
+    assert_one_line_error(result, "rgba.py has no --background")
+    assert checksums(folder) == before
+    hint = result.stderr.strip().split(": ")[-1]
+    assert hint.count("python ") == (1 if transparent else 2)
+    ran = subprocess.run(hint.replace("python ", f"{sys.executable} "), shell=True, cwd=REPO / "gen",
+                         capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0 and "warning" not in ran.stderr and "opaque" not in ran.stderr, ran.stderr
+    copy = folder if transparent else tmp_path / f"frames_rgba_{'rgb-0-0-255' if color else '#000000'}"
+    assert (copy.with_name(copy.name + ".mp4")).stat().st_size > 0
 
 
 def limit_file_size():

@@ -9,6 +9,7 @@ options.json, path.py with all the README's flags at once, rgba.py and mp4.py ov
 """
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -197,9 +198,11 @@ def test_rgba_given_mp4s_background_flag_as_the_seed_readme_writes_it_points_to_
     completed = subprocess.run([sys.executable, "rgba.py", str(frames), "--background=../data/scans/0.png"],
                                cwd=gen, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert completed.returncode == 1
-    assert completed.stderr.strip() == (f"error: rgba.py has no --background: to lay transparent frames over "
-                                        f"../data/scans/0.png, run python mp4.py {frames} "
-                                        "--background=../data/scans/0.png")
+    copy = shlex.quote(f"{frames}_rgba_#000000")   # the transparent copy that mp4.py --background needs
+    assert completed.stderr.strip() == (f"error: rgba.py has no --background (it is mp4.py's): to lay these "
+                                        f"opaque frames over ../data/scans/0.png, make a transparent copy, then "
+                                        f"the video: python rgba.py {shlex.quote(str(frames))} && python mp4.py "
+                                        f"{copy} --background=../data/scans/0.png")
 
 
 def test_fill_the_seed_readmes_command_lines(gen_pipeline):
