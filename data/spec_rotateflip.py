@@ -149,8 +149,9 @@ def main():
                         "_rf<F><R>); run the script on the original tiles instead")
     if already_turned and not in_place:
         warn(f"{dir_in}: {already_turned} tiles are already variants (names ending in _rf<F><R>); not turning them again")
-    if not in_place and remove_orphan_variants(dir_out, relative_tiles):
-        print(f"removed from {dir_out} the variants of tiles no longer in {dir_in}")
+    orphans = 0 if in_place else remove_orphan_variants(dir_out, relative_tiles)
+    if orphans:
+        print(f"removed {orphans} variants of tiles no longer in {dir_in} from {dir_out}")
 
     results = parallel_map(turn_tiles, jobs, desc="rotate/flip", unit="tile", advance=lambda result: result[0],
                            total=tile_count, describe=lambda job: f"page folder {job[0][0].parent.name}")
