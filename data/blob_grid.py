@@ -109,14 +109,14 @@ def main():
 
     scans = list_images(options.dir_in, what="scans folder")
     selected = select_scans(scans, options.index)
-    open_output_folder(options.dir_out, "blob_grid.py", inputs=[options.dir_in])
+    settings = {"source": str(options.dir_in), "dpi": options.dpi, "rows": options.rows, "cols": options.cols,
+                "adjustment": str(options.adjustment)}
+    open_output_folder(options.dir_out, "blob_grid.py", inputs=[options.dir_in], settings=settings)
     dir_out = Path(options.dir_out)
     if not Path(options.adjustment).exists():
         create_adjustment(options.adjustment, scans, options)
     corners = load_adjustment(options.adjustment, len(scans))
-    record = {"stage": "blob_grid.py", "command": command_line(), "source": str(options.dir_in),
-              "dpi": options.dpi, "rows": options.rows, "cols": options.cols,
-              "adjustment": str(options.adjustment)}
+    record = {"stage": "blob_grid.py", "command": command_line(), **settings}
     write_record(dir_out, record, complete=False)
     jobs = [(index, scan, corners[index], options, dir_out / scan.name) for index, scan in selected]
     results = parallel_map(preview_scan, jobs, desc="grids", unit="page", keep_going=True,

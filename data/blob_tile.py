@@ -3,23 +3,29 @@
     cd data
     python blob_tile.py scans 300 256 --dir_out=tile --rows=12 --cols=18 --steps=4 --seed=0
 
-Tile centres lie on a lattice stepping 1/--steps of a grid unit (256/300 inch) inside each page's grid
-(exactly the grid blob_grid.py draws: --rows x --cols units, its top-left corner where adjustment.json
-puts it, or centred on the page where there is no adjustment.json), inset by the
-radius a tile needs to turn freely, resolution/sqrt(2) px. So more --steps means more, more overlapping
-tiles: per page there are
+Tile centres lie on a lattice inside each page's grid (exactly the grid blob_grid.py draws: --rows x --cols
+units, its top-left corner where adjustment.json puts it, or centred on the page where there is no
+adjustment.json), inset by the radius a tile needs to turn freely, r = resolution/sqrt(2) px. The lattice
+is the seed's, so a page gives the seed's tiles at the seed's places: along each axis the centres are
+the whole pixels
 
-    tiles_per_axis(units) = floor((units * unit - resolution * sqrt(2)) / (unit / steps)) + 1
+    floor(start + r), then every unit // steps px, while below floor(start + units * unit - r)
 
-along each axis (unit = 256 px at 300 DPI), rows times columns in all. Each tile turns by a random angle
+(start: the grid's left or top edge in page pixels; unit = 256 px at 300 DPI), rows of them times
+columns per page, numbered row by row. So more --steps means more, more overlapping tiles, and as the
+edges are rounded to whole pixels, two pages whose grids start at different fractions of a pixel may
+give one row or column of tiles apart. Each tile turns by a random angle
 about its centre, is mirrored with probability 1/2, and is cut at the scan's own pixel size (a 256 px
 tile covers 256 px of the page). The angles and mirrorings of page p come from (--seed, p) alone, so
 a run is reproducible whatever the number of cores.
 
 Output: `<dir_out>/<page>/<n>.png`, page = the scan's position in natural order (as in adjustment.json),
 n = 0, 1, ... row by row; and beside the folder `<dir_out>.json` (e.g. tile.json) with the options, the
-seed, the pages and "complete": true once every tile is written. Tiles are written atomically, so after an interruption
-the same command finishes the job, skipping the tiles that exist. Memory stays at one page per core.
+seed, the pages (scan, grid corner, tile count) and "complete": true once every tile is written. Tiles
+are written atomically, so after an interruption the same command finishes the job, skipping the tiles
+that exist. Other options into a folder holding tiles are refused (drawing/folders.py's rerun rule); a
+page whose grid corner moved since its tiles were cut is refused too, naming the page folder to remove
+so that the rerun recuts just that page. Memory stays at one page per core.
 """
 import argparse
 import math
@@ -34,7 +40,7 @@ from drawing.blob import (ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, Grid, cen
                           check_grid_fits, grid_unit, load_adjustment, page_grid)
 from drawing.cli import UserError, non_negative_int, positive_int, run, warn
 from drawing.files import list_images
-from drawing.folders import command_line, open_output_folder, record_path, write_record
+from drawing.folders import command_line, holds_files, open_output_folder, record_path, write_record
 from drawing.images import (FAST_PNG, TILE_RESOLUTIONS, check_declared_size, check_scan_dpi, check_scan_mode,
                             image_errors, open_image, to_array, write_png)
 from drawing.parallel import parallel_map
@@ -65,31 +71,34 @@ def tile_radius(resolution):
     return resolution / math.sqrt(2)
 
 
-def tiles_per_axis(units, unit, steps, resolution):
-    """How many tile centres fit along `units` grid units, stepping unit/steps, inset by the radius."""
-    span = units * unit - 2 * tile_radius(resolution)
-    if span < 0:
-        return 0
-    return math.floor(span * steps / unit + 1e-9) + 1
+def check_room(rows, cols, unit, steps, resolution):
+    """Refuse a grid too small for a turning tile, and more --steps than a unit has pixels."""
+    if min(rows, cols) * unit < 2 * tile_radius(resolution):
+        raise UserError(f"a {rows} x {cols} grid of {unit} px units has no room for a {resolution} px tile at "
+                        f"every angle ({tile_radius(resolution) * 2:.0f} px); use more --rows/--cols or a lower "
+                        "resolution")
+    if unit // steps == 0:
+        raise UserError(f"--steps {steps}: at most {unit}, the pixels of a grid unit at this DPI")
 
 
-def tile_count(rows, cols, steps, dpi, resolution):
-    """Tiles per page."""
-    unit = grid_unit(dpi)
-    return tiles_per_axis(rows, unit, steps, resolution) * tiles_per_axis(cols, unit, steps, resolution)
+def axis_centres(start, units, unit, steps, resolution):
+    """The tile centres along one axis of a grid starting at `start` px, the seed's way: whole pixels from
+    floor(start + r), every unit // steps px, below floor(start + units * unit - r) (r: the tile's radius)."""
+    radius = tile_radius(resolution)
+    first, end = math.floor(start + radius), math.floor(start + units * unit - radius)
+    return np.arange(first, end, unit // steps).astype(float)
 
 
 def tile_centres(grid, steps, resolution):
-    """(x, y) page coordinates of every tile centre, row by row, the lattice centred in the grid."""
-    step = grid.unit / steps
-    count_x = tiles_per_axis(grid.cols, grid.unit, steps, resolution)
-    count_y = tiles_per_axis(grid.rows, grid.unit, steps, resolution)
-    slack_x = grid.width - (count_x - 1) * step
-    slack_y = grid.height - (count_y - 1) * step
-    xs = grid.left + slack_x / 2 + step * np.arange(count_x)
-    ys = grid.top + slack_y / 2 + step * np.arange(count_y)
+    """(x, y) page coordinates of every tile centre, row by row (the seed's order and places)."""
+    xs = axis_centres(grid.left, grid.cols, grid.unit, steps, resolution)
+    ys = axis_centres(grid.top, grid.rows, grid.unit, steps, resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)
     return np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)
+
+
+def tiles_per_page(grid, steps, resolution):
+    return len(tile_centres(grid, steps, resolution))
 
 
 def tile_poses(seed, page_index, count):
@@ -130,6 +139,7 @@ class Page:
     scan: Path
     folder: Path
     grid: Grid
+    tiles: int
 
 
 _cached_page = {}
@@ -185,16 +195,26 @@ def png_header(path, dpi):
     return size[1], size[0], mode
 
 
-def check_same_settings(dir_out, previous, record):
-    """Refuse to finish a run in `dir_out` that was started with other options or other scans."""
-    changed = sorted(key for key in record if key not in ("command", "complete", "pages")
-                     and previous.get(key) != record[key])
-    earlier_pages = {page.get("index"): page for page in previous.get("pages", [])}
-    if any(page["index"] in earlier_pages and earlier_pages[page["index"]] != page for page in record["pages"]):
-        changed.append("pages")
-    if changed:
-        raise UserError(f"{dir_out}: holds tiles cut with other settings ({', '.join(changed)} differ from "
-                        f"{record_path(dir_out).name}); choose another --dir_out, or rerun with the recorded settings")
+def page_entry(page):
+    """A page as tile.json records it: which scan, where its grid is (in units) and how many tiles it gives."""
+    return {"index": page.index, "scan": page.scan.name,
+            "corner": [page.grid.left / page.grid.unit, page.grid.top / page.grid.unit], "tiles": page.tiles}
+
+
+def check_same_pages(dir_out, previous, pages):
+    """Refuse a page whose tiles on disk were cut from another scan or grid corner (adjustment.json was
+    re-tuned): its folder is the user's to remove, and the rerun then cuts it afresh, the others kept."""
+    earlier = {entry.get("index"): entry for entry in previous.get("pages", [])}
+    for page in pages:
+        before, now = earlier.get(page.index), page_entry(page)
+        if before is None or before == now or not holds_files(page.folder):
+            continue
+        corner = before.get("corner") or [math.nan, math.nan]
+        raise UserError(f"{page.folder}: page {page.index}'s tiles were cut from {before.get('scan')} with the grid "
+                        f"corner at x={corner[0]:g}, y={corner[1]:g} ({record_path(dir_out).name}); it is now "
+                        f"{now['scan']} at x={now['corner'][0]:g}, y={now['corner'][1]:g}. To recut that page, "
+                        f"remove the folder {page.folder} yourself and rerun (the other pages are kept), or "
+                        "choose another --dir_out")
 
 
 def main():
@@ -219,11 +239,7 @@ def main():
     check_dpi(options.dpi)
     check_resolution(options.resolution)
     cutting = Cutting(options.dpi, options.resolution, options.rows, options.cols, options.steps, options.seed)
-    tiles_per_page = tile_count(cutting.rows, cutting.cols, cutting.steps, cutting.dpi, cutting.resolution)
-    if tiles_per_page == 0:
-        raise UserError(f"a {cutting.rows} x {cutting.cols} grid of {grid_unit(cutting.dpi)} px units has no "
-                        f"room for a {cutting.resolution} px tile at every angle "
-                        f"({tile_radius(cutting.resolution) * 2:.0f} px); use more --rows/--cols or a lower resolution")
+    check_room(cutting.rows, cutting.cols, grid_unit(cutting.dpi), cutting.steps, cutting.resolution)
 
     scans = list_images(options.dir_in, what="scans folder")
     if Path(options.adjustment).exists():
@@ -231,33 +247,33 @@ def main():
     else:
         print(f"no {options.adjustment}: every page's grid is centred (blob_grid.py writes one to adjust)")
         corners = [None] * len(scans)
-    previous = open_output_folder(options.dir_out, "blob_tile.py", inputs=[options.dir_in])
     dir_out = Path(options.dir_out)
-
     pages, failures = [], []
     for index, scan in enumerate(scans):
         try:
-            pages.append(Page(index, scan, dir_out / str(index), inspect_scan(scan, index, cutting, corners[index])))
+            grid = inspect_scan(scan, index, cutting, corners[index])
+            pages.append(Page(index, scan, dir_out / str(index), grid,
+                              tiles_per_page(grid, cutting.steps, cutting.resolution)))
         except UserError as problem:
             warn(f"{problem}; going on with the other pages")
             failures.append(str(problem))
-    record = {"stage": "blob_tile.py", "command": command_line(), "source": str(options.dir_in),
-              **asdict(cutting), "tiles_per_page": tiles_per_page,
-              "pages": [{"index": page.index, "scan": page.scan.name,
-                         "corner": [page.grid.left / page.grid.unit, page.grid.top / page.grid.unit]}
-                        for page in pages]}
-    if previous:
-        check_same_settings(dir_out, previous, record)
+    settings = {"source": str(options.dir_in), **asdict(cutting)}
+    previous = open_output_folder(dir_out, "blob_tile.py", inputs=[options.dir_in], settings=settings)
+    check_same_pages(dir_out, previous, pages)
+    tile_total = sum(page.tiles for page in pages)
+    record = {"stage": "blob_tile.py", "command": command_line(), **settings, "tiles": tile_total,
+              "pages": [page_entry(page) for page in pages]}
     write_record(dir_out, record, complete=False)
-    tasks = [(cutting, page, start, min(start + CHUNK_TILES, tiles_per_page))
-             for page in pages for start in range(0, tiles_per_page, CHUNK_TILES)]
+    tasks = [(cutting, page, start, min(start + CHUNK_TILES, page.tiles))
+             for page in pages for start in range(0, page.tiles, CHUNK_TILES)]
     for page in pages:
         page.folder.mkdir(exist_ok=True)
     parallel_map(cut_chunk, tasks, desc="tiles", unit="tile", advance=lambda covered: covered,
-                 total=tiles_per_page * len(pages), describe=lambda task: str(task[1].scan))
+                 total=tile_total, describe=lambda task: str(task[1].scan))
 
-    print(f"{tiles_per_page * len(pages)} tiles ({len(pages)} pages x {tiles_per_page}) in {dir_out}, "
-          f"seed {cutting.seed}")
+    counts = sorted({page.tiles for page in pages})
+    per_page = " or ".join(map(str, counts)) if counts else "0"
+    print(f"{tile_total} tiles ({len(pages)} pages x {per_page}) in {dir_out}, seed {cutting.seed}")
     if failures:
         raise UserError(f"{len(failures)} of {len(scans)} pages could not be cut, the rest are done: "
                         + "; ".join(failures))

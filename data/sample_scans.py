@@ -72,13 +72,15 @@ def main():
         raise UserError(f"--width_in {args.width_in} --height_in {args.height_in}: "
                         "blob pages are 2 to 48 inches a side")
 
-    previous = open_output_folder(args.dir_out, "sample_scans.py")
-    dir_out = Path(args.dir_out)
     options = {"style": args.style, "dpi": args.dpi, "pages": args.pages, "seed": args.seed}
     if args.style == "blob":
         options.update(width_in=args.width_in, height_in=args.height_in)
     else:
         options.update(width_in=8.5, height_in=11.0)
+    # Not the number of pages: a rerun writes every page again and removes those beyond it.
+    settings = {key: value for key, value in options.items() if key != "pages"}
+    previous = open_output_folder(args.dir_out, "sample_scans.py", settings=settings)
+    dir_out = Path(args.dir_out)
     numbers = range(args.pages)
     record = dict(options, stage="sample_scans.py", command=command_line(),
                   page_seeds={f"{number}.png": page_seed(args.seed, number) for number in numbers})

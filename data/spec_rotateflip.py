@@ -10,9 +10,12 @@ counter-clockwise, `<tile>_rf1R.png` the tile mirrored left-right, then turned R
 By default, as in the seed, the variants go into the input's own page folders, so that
 `python spec_rotateflip.py tile` then `python tfrecord.py tile` trains on eight images per tile. Only
 files are added: the tile keeps its own name as the identity variant (where the seed renamed it to
-`_rf03`), the seven others are written beside it, and nothing existing is overwritten, renamed or
-removed; a second run adds nothing. With `--dir_out`, all eight (with `_rf03`) go to that folder's page
-folders and the input is only read. Tiles whose names already end in `_rf<F><R>` are variants and are
+`_rf03`), the seven others are written beside it, and no tile is overwritten, renamed or removed. The
+variants always show the tile there is now: where a tile changed since its variants were made (the
+scans were tiled again), they are written again; a second run on unchanged tiles adds nothing (it reads
+each tile and its last variant, `_rf13`, to check). With `--dir_out`, all eight (with `_rf03`) go to
+that folder's page folders and the input is only read; variants there of a tile no longer in the input
+are removed. Tiles whose names already end in `_rf<F><R>` are variants and are
 not turned again, so the script never makes 64 of a tile. A tile that cannot be read is named and left
 out, the others are still turned, and the script exits non-zero at the end. Tiles keep their mode
 (grayscale, RGB or RGBA).
@@ -39,6 +42,7 @@ TILES_PER_JOB = 64  # enough to outweigh the cost of handing a job to a worker
 
 
 IDENTITY = (0, 3)  # `_rf03`: four quarter turns, the tile itself
+LAST = (1, 3)      # `_rf13`, written last: when it shows the tile, the variants before it do too
 
 
 def dihedral_variants(tile):
@@ -72,26 +76,44 @@ def read_tile(path):
     return to_array(image, "RGBA" if has_alpha else "RGB")
 
 
+def shows(path, variant):
+    """Whether the variant file at `path` holds exactly `variant` (False if it cannot be read)."""
+    try:
+        return np.array_equal(read_tile(path), variant)
+    except UserError:
+        return False
+
+
 def turn_tiles(job):
-    """Worker: write the missing variants of each tile of a job (never replacing a file); in place, the
-    tile's own file is its identity variant. Returns (tiles done, [problems of tiles left out])."""
+    """Worker: write the variants of each tile of a job, unless they are all there and the last one shows
+    the tile as it is now; in place, the tile's own file is its identity variant. Returns (tiles done,
+    [problems of tiles left out])."""
     tile_paths, folder_out, in_place = job
     problems = []
     for tile_path in tile_paths:
-        wanted = [(flip, turns) for flip in (0, 1) for turns in range(4)
-                  if not (in_place and (flip, turns) == IDENTITY)
-                  and not (Path(folder_out) / variant_name(tile_path, flip, turns)).exists()]
-        if not wanted:
-            continue
+        targets = {(flip, turns): Path(folder_out) / variant_name(tile_path, flip, turns)
+                   for flip in (0, 1) for turns in range(4) if not (in_place and (flip, turns) == IDENTITY)}
         try:
             tile = read_tile(tile_path)
         except UserError as problem:
             problems.append(str(problem))
             continue
-        for flip, turns, variant in dihedral_variants(tile):
-            if (flip, turns) in wanted:
-                write_png(Path(folder_out) / variant_name(tile_path, flip, turns), variant)
+        variants = {(flip, turns): variant for flip, turns, variant in dihedral_variants(tile)}
+        if all(path.exists() for path in targets.values()) and shows(targets[LAST], variants[LAST]):
+            continue
+        for key, path in targets.items():   # in dihedral order, so LAST is written last
+            write_png(path, variants[key])
     return len(tile_paths), problems
+
+
+def remove_orphan_variants(dir_out, tiles):
+    """Variants in our own --dir_out of tiles no longer in the input; the number removed."""
+    sources = {tile.with_suffix("") for tile in tiles}
+    orphans = [path for path in dir_out.rglob("*_rf??.png")
+               if is_variant(path) and path.relative_to(dir_out).with_name(path.stem[:-5]) not in sources]
+    for path in orphans:
+        path.unlink()
+    return len(orphans)
 
 
 def main():
@@ -107,11 +129,12 @@ def main():
     in_place = args.dir_out is None
     dir_out = dir_in if in_place else Path(args.dir_out)
     if not in_place:
-        open_output_folder(dir_out, "spec_rotateflip.py", inputs=[dir_in])
-        record = {"stage": "spec_rotateflip.py", "command": command_line(), "source": str(dir_in)}
+        settings = {"source": str(dir_in)}
+        open_output_folder(dir_out, "spec_rotateflip.py", inputs=[dir_in], settings=settings)
+        record = {"stage": "spec_rotateflip.py", "command": command_line(), **settings}
         write_record(dir_out, record, complete=False)
 
-    jobs, already_turned, tile_count = [], 0, 0
+    jobs, already_turned, tile_count, relative_tiles = [], 0, 0, []
     for page in pages:
         found = list_images(page, what="page folder")
         tiles = [path for path in found if not is_variant(path)]
@@ -120,11 +143,15 @@ def main():
         jobs += [(tiles[start:start + TILES_PER_JOB], folder_out, in_place)
                  for start in range(0, len(tiles), TILES_PER_JOB)]
         tile_count += len(tiles)
+        relative_tiles += [tile.relative_to(dir_in) for tile in tiles]
     if tile_count == 0:
         raise UserError(f"{dir_in}: every tile here is already a rotated/flipped variant (its name ends in "
                         "_rf<F><R>); run the script on the original tiles instead")
     if already_turned and not in_place:
         warn(f"{dir_in}: {already_turned} tiles are already variants (names ending in _rf<F><R>); not turning them again")
+    orphans = 0 if in_place else remove_orphan_variants(dir_out, relative_tiles)
+    if orphans:
+        print(f"removed {orphans} variants of tiles no longer in {dir_in} from {dir_out}")
 
     results = parallel_map(turn_tiles, jobs, desc="rotate/flip", unit="tile", advance=lambda result: result[0],
                            total=tile_count, describe=lambda job: f"page folder {job[0][0].parent.name}")

@@ -19,8 +19,11 @@ For every scan in <dir_in> (RGB PNG at 300, 600 or 1200 DPI):
 <resolution> also says the scan's DPI: 256 px tiles come from 300 DPI scans, 512 from 600, 1024 from
 1200. The search for specimens runs on the page shrunk to 300 DPI, so its thresholds, given at 300 DPI,
 scale with resolution/256. A page that cannot be read or where no specimen is found is reported, the
-other pages are still tiled, and the script exits non-zero at the end. Running it again replaces its
-own earlier output.
+other pages are still tiled, and the script exits non-zero at the end. Running it again on the same
+scans replaces its own earlier output (other scans or another resolution into folders holding tiles or
+previews are refused, drawing/folders.py's rerun rule). A tile whose content changes takes the
+spec_rotateflip.py variants made from it beside it (`<tile>_rf<F><R>.png`) along, and so does a tile
+no longer found: variants always belong to the tiles there are. An unchanged tile is not rewritten.
 
 Example:
     cd data
@@ -37,7 +40,8 @@ import numpy as np
 from drawing.cli import UserError, run, warn
 from drawing.files import list_images
 from drawing.folders import check_not_overlapping, command_line, open_output_folder, write_record
-from drawing.images import check_scan_dpi, check_scan_mode, open_image, to_array, write_png
+from drawing.files import write_bytes_atomic
+from drawing.images import check_scan_dpi, check_scan_mode, encode_png, open_image, to_array, write_png
 from drawing.parallel import parallel_map, report_failures
 
 RESOLUTIONS = (256, 512, 1024)
@@ -275,6 +279,39 @@ def is_tile_output(relative_path):
     return len(parts) == 2 and re.fullmatch(rf"{re.escape(parts[0])}_t\d+\.png", parts[1]) is not None
 
 
+def derived_variants(folder, page):
+    """{tile name: [its spec_rotateflip.py variants]} in a page folder: the files `<tile>_rf<F><R>.png`."""
+    variants = {}
+    for path in folder.glob(f"{page}_t*_rf*.png"):
+        match = re.fullmatch(rf"({re.escape(page)}_t\d+)_rf[01][0-3]\.png", path.name)
+        if match:
+            variants.setdefault(f"{match.group(1)}.png", []).append(path)
+    return variants
+
+
+def write_page_tiles(folder, name, tiles):
+    """Write a page's tiles, leaving unchanged ones alone; remove the tiles of an earlier run that found
+    more specimens, and the variants of every tile replaced or removed (they show the old tile)."""
+    variants = derived_variants(folder, name) if folder.is_dir() else {}
+    written = set()
+    for number, tile in enumerate(tiles):
+        path = folder / tile_name(name, number, len(tiles))
+        data = encode_png(tile)
+        written.add(path.name)
+        if path.is_file() and path.read_bytes() == data:
+            continue
+        for variant in variants.get(path.name, []):
+            variant.unlink()  # first, so that no interruption leaves a new tile with old variants
+        write_bytes_atomic(path, data)
+    for stale in folder.glob(f"{name}_t*.png"):
+        if is_tile_output(stale.relative_to(folder.parent)) and stale.name not in written:
+            stale.unlink()
+    for tile, paths in variants.items():
+        if tile not in written:
+            for variant in paths:
+                variant.unlink(missing_ok=True)
+
+
 def check_paper_size(path, paper, resolution):
     """Warn when the paper's size at the implied DPI looks like a scan at another DPI."""
     dpi = 300 * resolution // 256
@@ -301,15 +338,7 @@ def process_scan(job):
              f"{resolution} px square; cut from a larger square so they are whole")
 
     name = page_name(scan_path)
-    folder = Path(dir_out) / name
-    written = set()
-    for number, tile in enumerate(tiles):
-        path = folder / tile_name(name, number, len(tiles))
-        write_png(path, tile)
-        written.add(path.name)
-    for stale in folder.glob(f"{name}_t*.png"):
-        if is_tile_output(stale.relative_to(dir_out)) and stale.name not in written:
-            stale.unlink()  # a tile of this page from an earlier run that found more specimens
+    write_page_tiles(Path(dir_out) / name, name, tiles)
     return len(tiles)
 
 
@@ -333,11 +362,12 @@ def main():
         if other.suffix.lower() in OTHER_IMAGE_SUFFIXES:
             warn(f"{other}: not a PNG, ignored; convert scans to PNG")
     check_not_overlapping(args.dir_out_grid, [args.dir_out], option="--dir_out_grid")
-    open_output_folder(args.dir_out, "spec_tile.py", inputs=[args.dir_in])
-    open_output_folder(args.dir_out_grid, "spec_tile.py", inputs=[args.dir_in], option="--dir_out_grid")
+    settings = {"source": str(args.dir_in), "resolution": args.resolution}
+    open_output_folder(args.dir_out, "spec_tile.py", inputs=[args.dir_in], settings=settings)
+    open_output_folder(args.dir_out_grid, "spec_tile.py", inputs=[args.dir_in], option="--dir_out_grid",
+                       settings=settings)
     dir_out, dir_out_grid = Path(args.dir_out), Path(args.dir_out_grid)
-    record = {"stage": "spec_tile.py", "command": command_line(), "source": str(args.dir_in),
-              "resolution": args.resolution}
+    record = {"stage": "spec_tile.py", "command": command_line(), **settings}
     for folder in (dir_out, dir_out_grid):
         write_record(folder, record, complete=False)
 

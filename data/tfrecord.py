@@ -13,7 +13,10 @@ are converted. A damaged tile is reported and left out, and the run ends with a 
 
 Beside the shard folder, `<dir_out>.json` (e.g. tfrecord.json) records the source, the options, the
 seed, the counts and "complete": true once every shard is written; training refuses shards whose record
-says otherwise. Shards left by an earlier, longer run of this script are removed. Tiles must all have
+says otherwise. A rerun into that folder with the same source and options replaces the shards; other
+ones are refused while it holds shards (drawing/folders.py's rerun rule). Shards left by an earlier,
+longer run of this script are removed. A shard holds at least one tile, so where one tile's record is
+larger than --size, its shard is larger than --size, and the script says so. Tiles must all have
 one size: a tile of another size is named, with one of the first size, and the run stops.
 """
 import argparse
@@ -30,7 +33,7 @@ from drawing.files import list_page_folders, natural_sorted
 from drawing.folders import command_line, open_output_folder, require_complete, write_record
 from drawing.images import check_declared_size, decode_png, encode_png
 from drawing.parallel import default_workers
-from drawing.tfrecord import SHARD_NAME, ShardWriter, png_layout, serialize_example
+from drawing.tfrecord import SHARD_NAME, ShardWriter, png_layout, serialize_example, shard_path
 
 SIZE_UNITS = {"": 1, "B": 1, "KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9}
 TILES_PER_BATCH = 256
@@ -87,12 +90,17 @@ def remove_stale_shards(dir_out, shards):
         print(f"removed {len(stale)} shards of an earlier run from {dir_out}")
 
 
+def shard_settings(dir_in, shard_bytes, shuffle, seed):
+    """What decides the shards, as the record holds it."""
+    return {"source": str(Path(dir_in).resolve()), "shard_bytes": shard_bytes, "shuffle": shuffle, "seed": seed}
+
+
 def write_shards(dir_in, dir_out, shard_bytes, shuffle, seed):
-    """Write the shards; the number of tiles written and the messages about tiles left out."""
+    """Write the shards; the number of tiles written, of shards, and the messages about tiles left out."""
     pages, page_of_tile, names = list_tiles(dir_in)
     order = tile_order(len(names), shuffle, seed)
-    record = {"stage": "tfrecord.py", "command": command_line(), "source": str(Path(dir_in).resolve()),
-              "shard_bytes": shard_bytes, "shuffle": shuffle, "seed": seed, "tiles": int(len(names))}
+    record = {"stage": "tfrecord.py", "command": command_line(), **shard_settings(dir_in, shard_bytes, shuffle, seed),
+              "tiles": int(len(names))}
     write_record(dir_out, record, complete=False)
 
     def load(position):
@@ -167,13 +175,18 @@ def main():
     options = parser.parse_args()
     require_complete(options.dir_in, "tile folder")
     list_page_folders(options.dir_in)
-    open_output_folder(options.dir_out, "tfrecord.py", inputs=[options.dir_in])
+    open_output_folder(options.dir_out, "tfrecord.py", inputs=[options.dir_in],
+                       settings=shard_settings(options.dir_in, options.size, options.shuffle, options.seed))
     dir_out = Path(options.dir_out)
     use_legacy_keras()
 
     written, shard_count, problems = write_shards(Path(options.dir_in), dir_out, options.size,
                                                   options.shuffle, options.seed)
     print(f"{written} tiles in {shard_count} shards in {dir_out}")
+    oversized = sum(shard_path(dir_out, number).stat().st_size > options.size for number in range(shard_count))
+    if oversized:
+        print(f"note: {oversized} of the shards are larger than --size ({options.size} bytes): a shard holds at "
+              "least one tile, and a tile's record is larger than that")
     if problems:
         listing = "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
         raise UserError(f"{len(problems)} tiles were left out, the shards hold the rest: {listing}")

@@ -45,8 +45,7 @@ from scipy.sparse import csgraph
 from drawing.blend import blend_cpu
 from drawing.cli import UserError, non_negative_int
 from drawing.files import list_images, write_errors_reported
-from drawing.folders import (command_line, open_output_folder, record_path, remove_temporary_files, require_complete,
-                             write_record)
+from drawing.folders import command_line, open_output_folder, record_path, require_complete, write_record
 from drawing.images import FAST_PNG, open_image, read_image, to_array, write_png
 from drawing.parallel import parallel_map, report_failures
 
@@ -461,10 +460,11 @@ def fill_file(colour, dir_out, seed, blend, keep_written, path):
     return outcome, light.shape
 
 
-def open_fill_output(dir_out, stage, inputs):
-    """`open_output_folder` for a fill, with a folder that cannot be created or written a UserError."""
+def open_fill_output(dir_out, stage, inputs, settings):
+    """`open_output_folder` for a fill (the rerun rule for `settings`), with a folder that cannot be
+    created or written a UserError."""
     try:
-        earlier = open_output_folder(dir_out, stage, inputs=inputs)
+        earlier = open_output_folder(dir_out, stage, inputs=inputs, settings=settings)
     except OSError as error:
         raise UserError(f"{dir_out}: cannot create the output folder ({error.strerror}); "
                         "choose another --dir_out") from None
@@ -480,22 +480,20 @@ def fill_folder(colour, dir_in, dir_out, seed, settings, desc, inputs=()):
 
     `settings` holds "stage" (the script's name), "blend" and the fill's options. The record beside
     `dir_out` (`out/` -> `out.json`) holds them with the input, the command and the seed, and is marked
-    complete only once every drawing is written, on every core. Rerunning the command of an interrupted
-    run, with the same settings, finishes it: the recorded seed is used again (unless --seed says
-    otherwise) and the drawings already written are kept. `inputs` are further files the output must
+    complete only once every drawing is written, on every core. A rerun into a folder holding drawings
+    must have the same input and settings (drawing/folders.py's rerun rule), the seed included; without
+    a seed (None) it takes the recorded one. It finishes an interrupted run, keeping the drawings already
+    written, or redoes a finished one. `inputs` are further files the output must
     not overlap (the palette). A drawing that fails is reported at the end, after the others are done;
     the results are `fill_file`'s. `colour` must be picklable: a module-level function or a partial of one.
     """
     drawings = list_images(dir_in)
     require_complete(dir_in)
-    stage = settings["stage"]
-    earlier = open_fill_output(dir_out, stage, [dir_in, *inputs])
     settings = dict(settings, input=str(dir_in))
-    resuming = (earlier.get("complete") is False and seed in (None, earlier.get("seed"))
-                and all(earlier.get(key) == value for key, value in settings.items()))
-    if earlier:
-        remove_temporary_files(dir_out)
-    if resuming:
+    rerun_settings = settings if seed is None else dict(settings, seed=seed)
+    earlier = open_fill_output(dir_out, settings["stage"], [dir_in, *inputs], rerun_settings)
+    resuming = earlier.get("complete") is False
+    if earlier.get("seed") is not None:
         seed = earlier["seed"]
     elif seed is None:
         seed = secrets.randbelow(2 ** 32)

@@ -8,6 +8,13 @@ end, and a stage that reads a folder refuses an incomplete one, naming the comma
 
 The record is also how a stage knows a folder is its own earlier output (to resume or redo it): a
 folder that is not empty and has no record of this stage beside it belongs to someone else.
+
+The rerun rule, the same for every stage that keeps its outputs in a folder of its own: a rerun into a
+folder holding the stage's earlier outputs must have the same input and settings, and then finishes an
+interrupted run or replaces a finished one; with another input or other settings it is refused, naming
+the command that made the folder, so that a folder never mixes two runs while its record describes one.
+A folder holding none of the earlier run's outputs (a run that failed before writing any) is simply
+reused with the new settings.
 """
 import json
 import shlex
@@ -81,18 +88,43 @@ def remove_temporary_files(folder):
     return len(leftovers)
 
 
-def _holds_files(folder):
+def holds_files(folder):
     return any(entry.is_file() and not entry.name.startswith(".") for entry in folder.rglob("*"))
 
 
-def open_output_folder(path, stage, inputs=(), option="--dir_out"):
+def _as_recorded(value):
+    """`value` as it reads back from a record (tuples become lists, paths strings)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _described(key, earlier, now):
+    if all(isinstance(value, (str, int, float, bool, type(None))) for value in (earlier, now)):
+        return f"{key} {earlier if earlier is not None else 'none'} there, {now if now is not None else 'none'} now"
+    return key
+
+
+def check_same_run(path, earlier, settings, option="--dir_out"):
+    """The rerun rule (see the module's docstring): refuse to write into `path`, holding the outputs of
+    the run `earlier` describes, a run whose `settings` (input and options, as recorded) differ."""
+    changed = [_described(key, earlier.get(key), value) for key, value in settings.items()
+               if earlier.get(key) != _as_recorded(value)]
+    if changed:
+        made_by = earlier.get("command") or f"an earlier {earlier.get('stage', 'run')}"
+        raise UserError(f"{path}: holds the output of another run ({'; '.join(changed)}): {made_by}; "
+                        f"choose another {option}, rerun that command to finish or redo it, or remove "
+                        f"{path} and {record_path(path).name} yourself to start over")
+
+
+def open_output_folder(path, stage, inputs=(), option="--dir_out", settings=None):
     """Create (or reopen) the output folder of `stage` and return its record so far ({} when new).
 
     Refuses an output that overlaps an input, a path that is a file, and a folder holding files with
     no record of `stage` beside it. A folder that is this stage's own earlier output is kept as it is,
-    less the temporary files of an interrupted run:
-    the caller decides whether to resume it (same settings) or refuse it. The returned record is not
-    yet written; call `write_record(folder, record, complete=False)` once the settings are known.
+    less the temporary files of an interrupted run. With `settings` (the record's keys that decide the
+    outputs: the input and options, with this run's values), the rerun rule is applied: other settings
+    than the recorded ones are refused where the folder holds files, and a folder holding none is new
+    ({} is returned); without, the caller decides. The returned record is not yet written; call
+    `write_record(folder, record, complete=False)` once the settings are known.
     """
     path = Path(path)
     check_not_overlapping(path, inputs, option)
@@ -100,14 +132,20 @@ def open_output_folder(path, stage, inputs=(), option="--dir_out"):
         raise UserError(f"{path}: output path exists and is not a folder")
     record = read_record(path) if path.exists() else None
     ours = record is not None and record.get("stage") == stage
-    if path.exists() and _holds_files(path) and not ours:
+    if path.exists() and holds_files(path) and not ours:
         whose = f"the output of {record['stage']}" if record and record.get("stage") else "files this stage did not write"
         raise UserError(f"{path}: output folder already holds {whose} (no {stage} record "
                         f"{record_path(path).name} beside it); choose an empty folder or move them away")
+    reopened = ours
+    if ours and settings is not None:
+        if holds_files(path):
+            check_same_run(path, record, settings, option)
+        else:
+            reopened = False
     path.mkdir(parents=True, exist_ok=True)
     if ours:
         remove_temporary_files(path)
-    return dict(record) if ours else {}
+    return dict(record) if reopened else {}
 
 
 def require_complete(folder, what="input folder"):

@@ -1,6 +1,7 @@
 """blob_tile.py: how many tiles, where, at which angle and mirroring, and the script's robustness."""
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -15,34 +16,52 @@ from drawing.samples import blob_page
 blob_tile = load_script("data/blob_tile.py")
 
 
-@pytest.mark.parametrize("rows, cols, steps, dpi, resolution, expected", [
+@pytest.mark.parametrize("rows, cols, steps, dpi, resolution, corner, expected", [
     # The seed author's dataset: 46 pages of 12 x 18 units at 300 DPI, 512 px, steps 16 -> 1,643,166 tiles.
-    (12, 18, 16, 300, 512, 1_643_166 // 46),
-    (4, 6, 2, 300, 64, 8 * 12),         # (4*256 - 64*sqrt2) / 128 = 7.29 -> 8 rows of centres, 12 columns
-    (2, 3, 4, 600, 512, 3 * 7),         # unit 512: (1024 - 724.1) / 128 = 2.3 -> 3, (1536 - 724.1) / 128 -> 7
-    (2, 3, 1, 1200, 1024, 1 * 2),       # unit 1024: (2048 - 1448.2) / 1024 -> 1, (3072 - 1448.2) / 1024 -> 2
-    (1, 3, 4, 300, 256, 0),             # a turning 256 px tile needs 362 px; one unit is 256
+    (12, 18, 16, 300, 512, (1, 1), 1_643_166 // 46),
+    (4, 6, 2, 300, 64, (0, 0), 8 * 12),        # range(45, 978, 128) -> 8 rows of centres, range(45, 1490, 128) -> 12
+    (2, 3, 4, 600, 512, (0, 0), 3 * 7),        # unit 512: range(362, 661, 128) -> 3, range(362, 1173, 128) -> 7
+    (2, 3, 1, 1200, 1024, (0, 0), 1 * 2),      # unit 1024: range(724, 1323, 1024) -> 1, range(724, 2347, 1024) -> 2
+    # The reviewer's case: steps 6 do not divide 256, the seed steps 42 px: 11 x 17 (fractional 42.67 px gave 10 x 16).
+    (2, 3, 6, 300, 64, (0.844, 0.758), 11 * 17),
 ])
-def test_tile_count_follows_from_the_options(rows, cols, steps, dpi, resolution, expected):
-    assert blob_tile.tile_count(rows, cols, steps, dpi, resolution) == expected
+def test_tile_count_follows_from_the_options(rows, cols, steps, dpi, resolution, corner, expected):
+    grid = page_grid(rows, cols, 256 * dpi // 300, corner)
+    assert blob_tile.tiles_per_page(grid, steps, resolution) == expected
+
+
+def test_a_grid_without_room_for_a_turning_tile_or_too_many_steps_is_refused():
+    with pytest.raises(UserError, match="has no room for a 256 px tile"):
+        blob_tile.check_room(1, 3, 256, 4, 256)     # a turning 256 px tile needs 362 px; one unit is 256
+    with pytest.raises(UserError, match="--steps 300: at most 256"):
+        blob_tile.check_room(2, 3, 256, 300, 64)
 
 
 def test_more_steps_put_centres_closer():
-    counts = [blob_tile.tiles_per_axis(18, 256, steps, 256) for steps in (1, 2, 4)]
-    assert counts == [17, 34, 67]   # floor((4608 - 362) / (256 / steps)) + 1
+    counts = [len(blob_tile.axis_centres(0, 18, 256, steps, 256)) for steps in (1, 2, 4)]
+    assert counts == [17, 34, 67]   # range(181, 4426, 256 // steps)
 
 
-@pytest.mark.parametrize("steps, resolution", [(1, 64), (3, 128), (16, 256)])
-def test_centres_keep_a_turning_tile_inside_the_grid(steps, resolution):
-    grid = page_grid(rows=12, cols=18, unit=256, corner=(0.875, -0.555))
-    centres = blob_tile.tile_centres(grid, steps, resolution)
-    assert len(centres) == blob_tile.tile_count(12, 18, steps, 300, resolution)
-    radius = resolution / math.sqrt(2)
-    assert (centres[:, 0] - radius >= grid.left - 1e-9).all()
-    assert (centres[:, 0] + radius <= grid.left + grid.width + 1e-9).all()
-    assert (centres[:, 1] - radius >= grid.top - 1e-9).all()
-    assert (centres[:, 1] + radius <= grid.top + grid.height + 1e-9).all()
-    assert np.allclose(np.diff(np.unique(centres[:, 0])), 256 / steps)
+def seed_centres(left, top, rows, cols, unit, steps, resolution):
+    """The seed's tile centres, row by row, written out from its rule: every unit // steps px from
+    int(corner + pad) while below int(corner + grid - pad), pad = half the tile's diagonal."""
+    pad = math.sqrt(2 * resolution ** 2) / 2
+    return [(x, y) for y in range(int(top + pad), int(top + rows * unit - pad), unit // steps)
+            for x in range(int(left + pad), int(left + cols * unit - pad), unit // steps)]
+
+
+@pytest.mark.parametrize("steps", [1, 2, 4, 8, 16, 3, 6, 7])
+@pytest.mark.parametrize("corner", [(0.0, 0.0), (0.844, 0.758), (0.375, 0.445), (1.3, 0.01)])
+def test_centres_are_the_seeds_for_dividing_and_other_steps(steps, corner):
+    for resolution, unit in ((64, 256), (256, 256), (512, 512)):
+        grid = page_grid(rows=3, cols=4, unit=unit, corner=corner)
+        centres = blob_tile.tile_centres(grid, steps, resolution)
+        expected = seed_centres(grid.left, grid.top, 3, 4, unit, steps, resolution)
+        assert [tuple(centre) for centre in centres.tolist()] == expected
+        # A turning tile stays inside the grid but for the seed's rounding down of the first centre (< 1 px).
+        radius = resolution / math.sqrt(2)
+        assert (centres - radius > np.array([grid.left, grid.top]) - 1).all()
+        assert (centres + radius < np.array([grid.left + grid.width, grid.top + grid.height])).all()
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +128,8 @@ def test_blob_tile_from_its_folder_is_reproducible_and_resumable(scans, tmp_path
     assert {f.split("/")[0] for f in files} == {"0", "1", "2"}
     assert read_image(out / "0" / "0.png").shape == (32, 32, 3)
     record = json.loads((tmp_path / "tile.json").read_text())
-    assert record["seed"] == 4 and record["complete"] and record["tiles_per_page"] == TILES_PER_PAGE
+    assert record["seed"] == 4 and record["complete"] and record["tiles"] == 3 * TILES_PER_PAGE
+    assert [page["tiles"] for page in record["pages"]] == [TILES_PER_PAGE] * 3
 
     # The same command again writes the same bytes.
     again = tmp_path / "again"
@@ -137,7 +157,39 @@ def test_blob_tile_refuses_to_mix_settings_in_one_folder(scans, tmp_path):
     run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={out}", f"--adjustment={tmp_path / 'a.json'}")
     completed = run_script("data", "blob_tile.py", scans, *OPTIONS[:-1], "--seed=5", f"--dir_out={out}",
                            f"--adjustment={tmp_path / 'a.json'}", check=False)
-    assert completed.returncode == 1 and "seed differ" in completed.stderr
+    assert completed.returncode == 1 and "seed 4 there, 5 now" in completed.stderr
+    assert f"remove {out} and tile.json yourself to start over" in completed.stderr
+
+
+def test_a_failed_run_that_cut_nothing_leaves_a_folder_the_next_settings_reuse(scans, tmp_path):
+    out = tmp_path / "tile"
+    completed = run_script("data", "blob_tile.py", scans, "300", "32", f"--dir_out={out}",
+                           f"--adjustment={tmp_path / 'a.json'}", check=False)
+    assert completed.returncode == 1 and "use fewer --rows/--cols" in completed.stderr
+    assert json.loads((tmp_path / "tile.json").read_text())["pages"] == []
+    run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={out}", f"--adjustment={tmp_path / 'a.json'}")
+    assert len(tile_files(out)) == 3 * TILES_PER_PAGE
+    assert json.loads((tmp_path / "tile.json").read_text())["complete"] is True
+
+
+def test_a_retuned_page_is_refused_until_its_folder_is_removed_then_only_it_is_recut(scans, tmp_path):
+    out, adjustment = tmp_path / "tile", tmp_path / "adjustment.json"
+    adjustment.write_text(json.dumps([{"index": i, "x": 0.5, "y": 0.25} for i in range(3)]))
+    run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={out}", f"--adjustment={adjustment}")
+    before = {name: (out / name).read_bytes() for name in tile_files(out)}
+    adjustment.write_text(json.dumps([{"index": i, "x": 0.5, "y": 0.25 - (i == 1) * 0.125} for i in range(3)]))
+    completed = run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={out}", f"--adjustment={adjustment}",
+                           check=False)
+    assert completed.returncode == 1
+    assert (f"page 1's tiles were cut from scan1.png with the grid corner at x=0.5, y=0.25 (tile.json); it is now "
+            f"scan1.png at x=0.5, y=0.125. To recut that page, remove the folder {out / '1'} yourself") in completed.stderr
+    shutil.rmtree(out / "1")
+    run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={out}", f"--adjustment={adjustment}")
+    after = {name: (out / name).read_bytes() for name in tile_files(out)}
+    assert after.keys() == before.keys()
+    assert all(after[name] == before[name] for name in after if not name.startswith("1/"))
+    assert any(after[name] != before[name] for name in after if name.startswith("1/"))
+    assert json.loads((tmp_path / "tile.json").read_text())["pages"][1]["corner"] == [0.5, 0.125]
 
 
 def test_a_bad_page_is_reported_and_the_rest_are_cut(scans, tmp_path):
@@ -184,7 +236,7 @@ def test_blob_tile_cuts_inside_the_grid_adjustment_json_places(tmp_path):
                            f"--adjustment={adjustment}", check=False)
     assert completed.returncode == 1 and "runs off the 600 x 900 px page by 40 px past the bottom" in completed.stderr
     page = np.full((600, 900, 3), 255, np.uint8)
-    page[40:40 + 512, 64:64 + 768] = 0
+    page[39:40 + 512, 63:64 + 768] = 0   # the seed's first centres round down: tiles reach < 1 px further
     write_png(tmp_path / "scans" / "0.png", page)
     adjustment.write_text(json.dumps([{"index": 0, "x": 0.25, "y": 40 / 256}]))
     run_script("data", "blob_tile.py", tmp_path / "scans", *OPTIONS, f"--dir_out={out}", f"--adjustment={adjustment}")

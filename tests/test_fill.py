@@ -321,3 +321,24 @@ def test_a_drawing_whose_regions_all_come_out_white_is_named(tmp_path):
     completed = run_script("fill", "spec_fill.py", folder, f"--dir_out={tmp_path / 'out'}", "--margin=4", "--seed=1")
     assert "0.png: every region came out white" in completed.stderr
     assert (read_rgb(tmp_path / "out" / "0.png") == 255).all()
+
+
+def test_a_rerun_with_another_input_or_seed_into_a_folder_of_fills_is_refused(drawings, palette_file, tmp_path):
+    """One folder, one run: otherwise mix/ holds the fills of two inputs while mix.json names one."""
+    other = tmp_path / "spec"
+    other.mkdir()
+    Image.fromarray(symmetric_specimen()).save(other / "5.png")
+    mix = tmp_path / "mix"
+    run_script("fill", "blob_fill.py", drawings, palette_file, f"--dir_out={mix}", "--seed=1")
+    before = snapshot(mix)
+    for args in ([other, palette_file, "--seed=1"], [drawings, palette_file, "--seed=2"]):
+        completed = run_script("fill", "blob_fill.py", *args, f"--dir_out={mix}", check=False)
+        assert completed.returncode == 1
+        message = completed.stderr.strip().splitlines()[-1]
+        assert "python blob_fill.py" in message and f"remove {mix} and mix.json yourself" in message
+        assert snapshot(mix) == before
+    assert f"input {drawings} there, {other} now" in run_script(
+        "fill", "blob_fill.py", other, palette_file, f"--dir_out={mix}", "--seed=1", check=False).stderr
+    # The same input without --seed takes the recorded seed: the same fills again.
+    run_script("fill", "blob_fill.py", drawings, palette_file, f"--dir_out={mix}")
+    assert snapshot(mix) == before and json.loads((tmp_path / "mix.json").read_text())["seed"] == 1

@@ -69,3 +69,26 @@ def test_reopening_our_folder_removes_the_temporary_files_of_a_killed_run(tmp_pa
     open_output_folder(folder, "tfrecord.py")
     assert sorted(p.name for p in folder.iterdir()) == ["0.tfrecord"]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_the_rerun_rule_same_settings_reopen_others_are_refused_unless_nothing_was_written(tmp_path):
+    folder = tmp_path / "tiles2"
+    settings = {"source": "scans", "resolution": 256}
+    assert open_output_folder(folder, "spec_tile.py", settings=settings) == {}
+    write_record(folder, {"stage": "spec_tile.py", "command": "python spec_tile.py scans 256 --dir_out=tiles2",
+                          **settings}, complete=True)
+    # Nothing written yet: the folder is simply reused with other settings.
+    assert open_output_folder(folder, "spec_tile.py", settings={"source": "scans3", "resolution": 256}) == {}
+    (folder / "p1").mkdir()
+    (folder / "p1" / "p1_t00.png").write_bytes(b"x")
+    assert open_output_folder(folder, "spec_tile.py", settings=settings)["source"] == "scans"
+    with pytest.raises(UserError) as refusal:
+        open_output_folder(folder, "spec_tile.py", settings={"source": "scans3", "resolution": 256})
+    message = str(refusal.value)
+    assert "\n" not in message and "source scans there, scans3 now" in message
+    assert "python spec_tile.py scans 256 --dir_out=tiles2" in message
+    assert f"remove {folder} and tiles2.json yourself to start over" in message
+    assert (folder / "p1" / "p1_t00.png").read_bytes() == b"x"
+    # Values compare as the record holds them (a tuple is a list there).
+    write_record(folder, {"stage": "spec_tile.py", "corner": [1, 2]}, complete=True)
+    assert open_output_folder(folder, "spec_tile.py", settings={"corner": (1, 2)})["corner"] == [1, 2]

@@ -1,6 +1,7 @@
 """data/spec_rotateflip.py: the eight dihedral variants, never 64, and the input tiles kept as they are."""
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,3 +165,51 @@ def test_bad_input_gets_a_one_line_error(tmp_path, setup, args, message):
     assert message in completed.stderr and completed.stderr.strip().splitlines()[-1].startswith("error:")
     after = digest(tmp_path)
     assert {k: v for k, v in after.items() if k in before} == before  # nothing of the user's changed
+
+
+def turned(array, flip, turns):
+    return np.rot90(np.fliplr(array) if flip else array, turns + 1)
+
+
+@pytest.mark.parametrize("dir_out", [None, "eight"])
+def test_variants_follow_a_tile_that_changed_and_unchanged_ones_are_left_alone(tmp_path, dir_out):
+    """spec_tile.py run again on new scans replaces the tiles: the variants made from the old ones must
+    not stay (tfrecord.py would pack them), in place or in --dir_out."""
+    tiles = make_tiles(tmp_path / "tile", pages=1, per_page=3)
+    args = [tmp_path / "tile"] + ([f"--dir_out={tmp_path / dir_out}"] if dir_out else [])
+    out = tmp_path / (dir_out or "tile")
+    run_script("data", "spec_rotateflip.py", *args)
+    once = digest(out)
+    new = random_tile((8, 8, 3), seed=999)
+    Image.fromarray(new).save(tmp_path / "tile" / "p1" / "p1_t01.png")
+    (tmp_path / "tile" / "p1" / "p1_t02.png").unlink()
+    if dir_out is None:
+        for path in (tmp_path / "tile" / "p1").glob("p1_t02_rf*.png"):
+            path.unlink()   # spec_tile.py removes the variants of a tile it no longer finds
+    completed = run_script("data", "spec_rotateflip.py", *args)
+    assert "16 images of 2 tiles" in completed.stdout
+    for flip in (0, 1):
+        for turns in range(4):
+            name = "p1_t01.png" if dir_out is None and (flip, turns) == (0, 3) else f"p1_t01_rf{flip}{turns}.png"
+            assert np.array_equal(read_image(out / "p1" / name), turned(new, flip, turns))
+    assert not list(out.rglob("p1_t02*"))
+    unchanged = {name: value for name, value in once.items() if "p1_t03" in name}
+    assert {name: value for name, value in digest(out).items() if "p1_t03" in name} == unchanged
+    # A run on unchanged tiles rewrites nothing.
+    times = {path: path.stat().st_mtime_ns for path in out.rglob("*.png")}
+    run_script("data", "spec_rotateflip.py", *args)
+    assert {path: path.stat().st_mtime_ns for path in out.rglob("*.png")} == times
+    assert np.array_equal(read_image(tmp_path / "tile" / "p1" / "p1_t03.png", "L"), tiles[Path("p1/p1_t03.png")])
+
+
+def test_an_interrupted_rewrite_is_finished_by_the_next_run(tmp_path):
+    make_tiles(tmp_path / "tile", pages=1, per_page=1)
+    run_script("data", "spec_rotateflip.py", tmp_path / "tile")
+    new = random_tile((8, 8, 4), seed=7)
+    Image.fromarray(new).save(tmp_path / "tile" / "p1" / "p1_t01.png")
+    # Killed after rewriting the first variant: the last one, _rf13, still shows the old tile.
+    Image.fromarray(np.ascontiguousarray(turned(new, 0, 0))).save(tmp_path / "tile" / "p1" / "p1_t01_rf00.png")
+    run_script("data", "spec_rotateflip.py", tmp_path / "tile")
+    for flip, turns in [(0, 1), (0, 2), (1, 0), (1, 3)]:
+        written = read_image(tmp_path / "tile" / "p1" / f"p1_t01_rf{flip}{turns}.png", "RGBA")
+        assert np.array_equal(written, turned(new, flip, turns))

@@ -257,3 +257,35 @@ def test_an_output_folder_holding_other_files_is_refused(tmp_path, scan_png):
                            f"--dir_out_grid={tmp_path / 'grid'}", check=False)
     assert completed.returncode == 1 and "already holds files this stage did not write" in completed.stderr
     assert [p.name for p in (tmp_path / "tile").iterdir()] == ["holiday.png"]
+
+
+def test_recut_tiles_take_their_rotateflip_variants_along_and_unchanged_ones_keep_them(tmp_path):
+    """Variants of a tile whose content changed, or that is no longer found, would show the old tile (and
+    tfrecord.py would pack them): they go; an unchanged tile is not rewritten and keeps its variants."""
+    folder = tmp_path / "tile" / "p1"
+    tiles = [np.full((8, 8, 3), value, np.uint8) for value in (10, 20, 30)]
+    spec_tile.write_page_tiles(folder, "p1", tiles)
+    for number in range(3):
+        for variant in ("rf00", "rf13"):
+            (folder / f"p1_t{number:02d}_{variant}.png").write_bytes(b"variant")
+    (folder / "p1_t01_notes.png").write_bytes(b"someone's")
+    kept_time = (folder / "p1_t01.png").stat().st_mtime_ns
+    spec_tile.write_page_tiles(folder, "p1", [np.full((8, 8, 3), 99, np.uint8), tiles[1]])
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "p1_t00.png", "p1_t01.png", "p1_t01_notes.png", "p1_t01_rf00.png", "p1_t01_rf13.png"]
+    assert (read_image(folder / "p1_t00.png") == 99).all()
+    assert (folder / "p1_t01.png").stat().st_mtime_ns == kept_time
+
+
+def test_a_rerun_on_other_scans_into_a_folder_of_tiles_is_refused_naming_the_recorded_input(tmp_path, scan_png):
+    write_scans(tmp_path / "scans", {"1.png": scan_png})
+    write_scans(tmp_path / "scans3", {"1.png": scan_png})
+    tiles = tmp_path / "tiles2"
+    run_script("data", "spec_tile.py", tmp_path / "scans", "256", f"--dir_out={tiles}",
+               f"--dir_out_grid={tmp_path / 'g2'}")
+    completed = run_script("data", "spec_tile.py", tmp_path / "scans3", "256", f"--dir_out={tiles}",
+                           f"--dir_out_grid={tmp_path / 'g3b'}", check=False)
+    assert completed.returncode == 1 and len(completed.stderr.strip().splitlines()) == 1
+    assert f"source {tmp_path / 'scans'} there, {tmp_path / 'scans3'} now" in completed.stderr
+    assert f"remove {tiles} and tiles2.json yourself" in completed.stderr
+    assert not (tmp_path / "g3b").exists() and len(tile_names(tiles)) == 36

@@ -260,3 +260,24 @@ def test_a_record_is_the_same_bytes_in_every_process():
     outputs = {subprocess.run([sys.executable, "-c", program], capture_output=True,
                               env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(6)}
     assert len(outputs) == 1 and outputs.pop()
+
+
+def test_a_size_below_one_tile_says_the_shards_exceed_it(tmp_path):
+    make_tiles(tmp_path / "tiles", pages=2, per_page=3)
+    completed = run_script("data", "tfrecord.py", tmp_path / "tiles", f"--dir_out={tmp_path / 'small'}", "--size=20")
+    assert "6 tiles in 6 shards" in completed.stdout
+    notes = [line for line in completed.stdout.splitlines() if line.startswith("note:")]
+    assert notes == ["note: 6 of the shards are larger than --size (20 bytes): a shard holds at least one tile, "
+                     "and a tile's record is larger than that"]
+    completed = run_script("data", "tfrecord.py", tmp_path / "tiles", f"--dir_out={tmp_path / 'large'}")
+    assert "note:" not in completed.stdout
+
+
+def test_a_rerun_with_other_options_into_a_folder_of_shards_is_refused(tmp_path):
+    make_tiles(tmp_path / "tiles", pages=2, per_page=3)
+    out = tmp_path / "shards"
+    run_script("data", "tfrecord.py", tmp_path / "tiles", f"--dir_out={out}", "--size=500")
+    run_script("data", "tfrecord.py", tmp_path / "tiles", f"--dir_out={out}", "--size=500")   # the same: replaced
+    completed = run_script("data", "tfrecord.py", tmp_path / "tiles", f"--dir_out={out}", "--size=1MB", check=False)
+    assert completed.returncode == 1 and "shard_bytes 500 there, 1000000 now" in completed.stderr
+    assert "python tfrecord.py" in completed.stderr and f"remove {out} and shards.json yourself" in completed.stderr
