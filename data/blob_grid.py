@@ -21,7 +21,7 @@ from drawing.blob import (ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, centred_a
                           check_grid_fits, grid_unit, load_adjustment, page_grid, write_adjustment)
 from drawing.cli import UserError, positive_int, run, warn
 from drawing.files import list_images
-from drawing.folders import command_line, open_output_folder, write_record
+from drawing.folders import command_line, open_output_folder, require_complete, write_record
 from drawing.images import image_size, read_scan, write_png
 from drawing.parallel import parallel_map, report_failures
 
@@ -107,10 +107,11 @@ def main():
     options = parser.parse_args()
     check_dpi(options.dpi)
 
+    require_complete(options.dir_in, "scans folder")
     scans = list_images(options.dir_in, what="scans folder")
     selected = select_scans(scans, options.index)
-    settings = {"source": str(options.dir_in), "dpi": options.dpi, "rows": options.rows, "cols": options.cols,
-                "adjustment": str(options.adjustment)}
+    settings = {"source": Path(options.dir_in), "dpi": options.dpi, "rows": options.rows, "cols": options.cols,
+                "adjustment": Path(options.adjustment)}
     open_output_folder(options.dir_out, "blob_grid.py", inputs=[options.dir_in], settings=settings)
     dir_out = Path(options.dir_out)
     if not Path(options.adjustment).exists():

@@ -40,7 +40,8 @@ from drawing.blob import (ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, Grid, cen
                           check_grid_fits, grid_unit, load_adjustment, page_grid)
 from drawing.cli import UserError, non_negative_int, positive_int, run, warn
 from drawing.files import list_images
-from drawing.folders import command_line, holds_files, open_output_folder, record_path, write_record
+from drawing.folders import (command_line, holds_files, open_output_folder, record_path, require_complete,
+                             write_record)
 from drawing.images import (FAST_PNG, TILE_RESOLUTIONS, check_declared_size, check_scan_dpi, check_scan_mode,
                             image_errors, open_image, to_array, write_png)
 from drawing.parallel import parallel_map
@@ -241,6 +242,7 @@ def main():
     cutting = Cutting(options.dpi, options.resolution, options.rows, options.cols, options.steps, options.seed)
     check_room(cutting.rows, cutting.cols, grid_unit(cutting.dpi), cutting.steps, cutting.resolution)
 
+    require_complete(options.dir_in, "scans folder")
     scans = list_images(options.dir_in, what="scans folder")
     if Path(options.adjustment).exists():
         corners = load_adjustment(options.adjustment, len(scans))
@@ -257,7 +259,7 @@ def main():
         except UserError as problem:
             warn(f"{problem}; going on with the other pages")
             failures.append(str(problem))
-    settings = {"source": str(options.dir_in), **asdict(cutting)}
+    settings = {"source": Path(options.dir_in), **asdict(cutting)}
     previous = open_output_folder(dir_out, "blob_tile.py", inputs=[options.dir_in], settings=settings)
     check_same_pages(dir_out, previous, pages)
     tile_total = sum(page.tiles for page in pages)

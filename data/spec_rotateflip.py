@@ -33,7 +33,7 @@ import numpy as np
 
 from drawing.cli import UserError, run, warn
 from drawing.files import list_images, list_page_folders
-from drawing.folders import command_line, open_output_folder, write_record
+from drawing.folders import command_line, open_output_folder, require_complete, write_record
 from drawing.images import open_image, to_array, write_png
 from drawing.parallel import parallel_map
 
@@ -125,11 +125,12 @@ def main():
     args = parser.parse_args()
 
     dir_in = Path(args.dir_in)
+    require_complete(dir_in, "tile folder")
     pages = list_page_folders(dir_in)
     in_place = args.dir_out is None
     dir_out = dir_in if in_place else Path(args.dir_out)
     if not in_place:
-        settings = {"source": str(dir_in)}
+        settings = {"source": Path(dir_in)}
         open_output_folder(dir_out, "spec_rotateflip.py", inputs=[dir_in], settings=settings)
         record = {"stage": "spec_rotateflip.py", "command": command_line(), **settings}
         write_record(dir_out, record, complete=False)

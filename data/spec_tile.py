@@ -39,7 +39,7 @@ import numpy as np
 
 from drawing.cli import UserError, run, warn
 from drawing.files import list_images
-from drawing.folders import check_not_overlapping, command_line, open_output_folder, write_record
+from drawing.folders import check_not_overlapping, command_line, open_output_folder, require_complete, write_record
 from drawing.files import write_bytes_atomic
 from drawing.images import check_scan_dpi, check_scan_mode, encode_png, open_image, to_array, write_png
 from drawing.parallel import parallel_map, report_failures
@@ -357,12 +357,13 @@ def main():
         raise UserError(f"resolution {args.resolution} is not allowed: use 256 (300 DPI scans), "
                         "512 (600 DPI) or 1024 (1200 DPI)")
 
+    require_complete(args.dir_in, "scan folder")
     scans = list_images(args.dir_in, what="scan folder")
     for other in sorted(Path(args.dir_in).iterdir()):
         if other.suffix.lower() in OTHER_IMAGE_SUFFIXES:
             warn(f"{other}: not a PNG, ignored; convert scans to PNG")
     check_not_overlapping(args.dir_out_grid, [args.dir_out], option="--dir_out_grid")
-    settings = {"source": str(args.dir_in), "resolution": args.resolution}
+    settings = {"source": Path(args.dir_in), "resolution": args.resolution}
     open_output_folder(args.dir_out, "spec_tile.py", inputs=[args.dir_in], settings=settings)
     open_output_folder(args.dir_out_grid, "spec_tile.py", inputs=[args.dir_in], option="--dir_out_grid",
                        settings=settings)

@@ -92,7 +92,7 @@ def remove_stale_shards(dir_out, shards):
 
 def shard_settings(dir_in, shard_bytes, shuffle, seed):
     """What decides the shards, as the record holds it."""
-    return {"source": str(Path(dir_in).resolve()), "shard_bytes": shard_bytes, "shuffle": shuffle, "seed": seed}
+    return {"source": Path(dir_in), "shard_bytes": shard_bytes, "shuffle": shuffle, "seed": seed}
 
 
 def write_shards(dir_in, dir_out, shard_bytes, shuffle, seed):

@@ -134,7 +134,7 @@ def main():
         raise UserError(f"{dir_in}: no shards (0.tfrecord, 1.tfrecord, ...) in this folder")
     source_paths = list_source_tiles(options.verify) if options.verify else None
     inputs = [dir_in] + ([options.verify] if options.verify else [])
-    settings = {"source": str(dir_in)}
+    settings = {"source": Path(dir_in)}
     open_output_folder(options.dir_out, "tfrecord_reverse.py", inputs=inputs, settings=settings)
     dir_out = Path(options.dir_out)
     record = {"stage": "tfrecord_reverse.py", "command": command_line(), **settings}

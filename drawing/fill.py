@@ -489,7 +489,7 @@ def fill_folder(colour, dir_in, dir_out, seed, settings, desc, inputs=()):
     """
     drawings = list_images(dir_in)
     require_complete(dir_in)
-    settings = dict(settings, input=str(dir_in))
+    settings = dict(settings, input=Path(dir_in))
     rerun_settings = settings if seed is None else dict(settings, seed=seed)
     earlier = open_fill_output(dir_out, settings["stage"], [dir_in, *inputs], rerun_settings)
     resuming = earlier.get("complete") is False

@@ -11,12 +11,14 @@ folder that is not empty and has no record of this stage beside it belongs to so
 
 The rerun rule, the same for every stage that keeps its outputs in a folder of its own: a rerun into a
 folder holding the stage's earlier outputs must have the same input and settings, and then finishes an
-interrupted run or replaces a finished one; with another input or other settings it is refused, naming
-the command that made the folder, so that a folder never mixes two runs while its record describes one.
+interrupted run or replaces a finished one (an input is the same folder however it is typed); with
+another input or other settings it is refused, naming the command that made the folder, so that a folder
+never mixes two runs while its record describes one.
 A folder holding none of the earlier run's outputs (a run that failed before writing any) is simply
 reused with the new settings.
 """
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -58,7 +60,7 @@ def write_record(folder, record, complete):
     """Write the record beside `folder` atomically, `"complete"` last so it reads as the verdict."""
     record = {key: value for key, value in record.items() if key != "complete"}
     record["complete"] = bool(complete)
-    write_text_atomic(record_path(folder), json.dumps(record, indent=1, allow_nan=False) + "\n")
+    write_text_atomic(record_path(folder), json.dumps(_as_recorded(record), indent=1, allow_nan=False) + "\n")
 
 
 def _is_within(path, other):
@@ -103,11 +105,24 @@ def _described(key, earlier, now):
     return key
 
 
+def _same_setting(recorded, now):
+    """Whether a recorded setting is this run's. A path (settings hold inputs as `Path`) is the same file
+    or folder however it is typed: `scans`, `scans/`, `./scans` or its absolute path."""
+    if isinstance(now, Path) and isinstance(recorded, str):
+        if os.path.normpath(recorded) == os.path.normpath(now):
+            return True
+        try:
+            return Path(recorded).resolve() == now.resolve()
+        except OSError:
+            return False
+    return recorded == _as_recorded(now)
+
+
 def check_same_run(path, earlier, settings, option="--dir_out"):
     """The rerun rule (see the module's docstring): refuse to write into `path`, holding the outputs of
     the run `earlier` describes, a run whose `settings` (input and options, as recorded) differ."""
-    changed = [_described(key, earlier.get(key), value) for key, value in settings.items()
-               if earlier.get(key) != _as_recorded(value)]
+    changed = [_described(key, earlier.get(key), _as_recorded(value)) for key, value in settings.items()
+               if not _same_setting(earlier.get(key), value)]
     if changed:
         made_by = earlier.get("command") or f"an earlier {earlier.get('stage', 'run')}"
         raise UserError(f"{path}: holds the output of another run ({'; '.join(changed)}): {made_by}; "
@@ -121,7 +136,7 @@ def open_output_folder(path, stage, inputs=(), option="--dir_out", settings=None
     Refuses an output that overlaps an input, a path that is a file, and a folder holding files with
     no record of `stage` beside it. A folder that is this stage's own earlier output is kept as it is,
     less the temporary files of an interrupted run. With `settings` (the record's keys that decide the
-    outputs: the input and options, with this run's values), the rerun rule is applied: other settings
+    outputs: the input as a `Path` and the options, with this run's values), the rerun rule is applied: other settings
     than the recorded ones are refused where the folder holds files, and a folder holding none is new
     ({} is returned); without, the caller decides. The returned record is not yet written; call
     `write_record(folder, record, complete=False)` once the settings are known.

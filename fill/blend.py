@@ -149,7 +149,7 @@ def main():
 
     drawings = list_images(args.dir_in)
     require_complete(args.dir_in)
-    open_fill_output(dir_out, "blend.py", [args.dir_in], settings={"input": str(args.dir_in)})
+    open_fill_output(dir_out, "blend.py", [args.dir_in], settings={"input": Path(args.dir_in)})
     record = {"stage": "blend.py", "command": command_line(), "input": str(args.dir_in)}
     write_record(dir_out, record, complete=False)
     gpu_blend = choose_gpu_blend(args.library, args.cpu, args.gpu)

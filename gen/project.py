@@ -37,7 +37,7 @@ from tqdm import tqdm
 from drawing.cli import (UserError, non_negative_float, non_negative_int, positive_float, positive_int, run,
                          use_legacy_keras, warn)
 from drawing.files import list_images, write_bytes_atomic, write_errors_reported
-from drawing.folders import command_line, open_output_folder, record_path, write_record
+from drawing.folders import command_line, open_output_folder, record_path, require_complete, write_record
 from drawing.images import open_image, to_array, to_uint8, write_png
 
 STAGE = "project.py"
@@ -54,6 +54,7 @@ def list_inputs(sources):
     inputs = []
     for source in map(Path, sources):
         if source.is_dir():
+            require_complete(source, "images folder")
             inputs += [(path, False) for path in list_images(source, what="images folder")]
         elif source.exists():
             inputs.append((source, True))

@@ -194,3 +194,12 @@ def test_a_negative_seed_is_refused(checkpoint, drawings, tmp_path):
                            "--seed=-2", check=False)
     assert completed.returncode == 2
     assert "--seed: -2 is not a whole number of at least 0" in one_line_error(completed)
+
+
+def test_an_interrupted_images_folder_is_refused(checkpoint, drawings, tmp_path):
+    (drawings.parent / f"{drawings.name}.json").write_text(json.dumps(
+        {"stage": "path.py", "command": "python path.py finish-me", "complete": False}))
+    completed = run_script("gen", "project.py", checkpoint, drawings, f"--dir_out={tmp_path / 'out'}", check=False)
+    assert one_line_error(completed) == (f"error: {drawings}: images folder is incomplete (path.py was "
+                                         "interrupted); finish it by rerunning: python path.py finish-me")
+    assert not (tmp_path / "out").exists()

@@ -253,3 +253,58 @@ def test_a_scan_recorded_at_fewer_dpi_than_the_tiles_need_is_warned_about(tmp_pa
                            f"--dir_out_grid={tmp_path / 'grid'}", check=False)
     assert "0.png: the PNG says it was scanned at 300 DPI but 512 px tiles are made from 600 DPI scans; " \
            "its tiles will be upscaled 2 times" in completed.stderr
+
+
+# --- a reader refuses an interrupted folder; a rerun may name its input any way ---
+
+def copy_marked_incomplete(folder, tmp_path, stage):
+    """A copy of `folder` whose record says `stage` was interrupted writing it."""
+    copy = tmp_path / folder.name
+    for path in folder.rglob("*"):
+        if path.is_file():
+            (copy / path.relative_to(folder)).parent.mkdir(parents=True, exist_ok=True)
+            (copy / path.relative_to(folder)).write_bytes(path.read_bytes())
+    (tmp_path / f"{folder.name}.json").write_text(json.dumps(
+        {"stage": stage, "command": f"python {stage} finish-me", "complete": False}))
+    return copy
+
+
+@pytest.mark.parametrize("arguments, what", [
+    (["spec_tile.py", "{folder}", "256", "--dir_out={tmp}/tile", "--dir_out_grid={tmp}/grid"], "scan folder"),
+    (["blob_grid.py", "{folder}", "300", "--dir_out={tmp}/grid", *BLOB, "--adjustment={tmp}/a.json"], "scans folder"),
+    (["blob_tile.py", "{folder}", "300", "32", "--dir_out={tmp}/tile", *BLOB, "--adjustment={tmp}/a.json"],
+     "scans folder"),
+])
+def test_an_interrupted_scans_folder_is_refused(blob_scans, tmp_path, arguments, what):
+    scans = copy_marked_incomplete(blob_scans, tmp_path, "sample_scans.py")
+    filled = [argument.format(folder=scans, tmp=tmp_path) for argument in arguments]
+    refused = run_script("data", *filled, check=False)
+    assert refused.returncode == 1
+    assert last_line(refused) == (f"error: {scans}: {what} is incomplete (sample_scans.py was interrupted); "
+                                  "finish it by rerunning: python sample_scans.py finish-me")
+    assert not (tmp_path / "tile").exists() and not (tmp_path / "grid").exists()
+
+
+@pytest.mark.parametrize("in_place", [True, False])
+def test_an_interrupted_tile_folder_is_refused_by_spec_rotateflip(tiles, tmp_path, in_place):
+    interrupted = copy_marked_incomplete(tiles, tmp_path, "spec_tile.py")
+    before = checksums(interrupted)
+    options = [] if in_place else [f"--dir_out={tmp_path / 'turned'}"]
+    refused = run_script("data", "spec_rotateflip.py", interrupted, *options, check=False)
+    assert refused.returncode == 1 and "tile folder is incomplete (spec_tile.py was interrupted)" in last_line(refused)
+    assert checksums(interrupted) == before and not (tmp_path / "turned").exists()
+
+
+@pytest.mark.parametrize("typed", ["{scans}/", "./{name}", "{absolute}"])
+def test_a_rerun_names_its_input_any_way(blob_scans, tmp_path, typed):
+    out = tmp_path / "tile"
+    command = ["blob_tile.py", "scans", 300, 32, *BLOB, f"--dir_out={out}", f"--adjustment={tmp_path / 'a.json'}"]
+    first = subprocess.run([sys.executable, REPO / "data" / command[0], *map(str, command[1:])],
+                           cwd=blob_scans.parent, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    written = checksums(out)
+    again = typed.format(scans="scans", name="scans", absolute=blob_scans)
+    rerun = subprocess.run([sys.executable, REPO / "data" / command[0], again, *map(str, command[2:])],
+                           cwd=blob_scans.parent, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert checksums(out) == written
