@@ -1,6 +1,6 @@
 """Benchmark gen/: path.py frames per second on a 256 px full-width model, and rgba.py per frame.
 
-    python bench/bench_gen.py                       # 512 frames, as the README's numbers
+    python bench/bench_gen.py --frames=128          # the README's numbers (default: 512 frames)
     python bench/bench_gen.py --frames=32 --batch=8,16
 
 Frames: an untrained 256 px generator of the seed's full width (latent size 64, channel scale 1) walks
