@@ -17,26 +17,23 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from drawing.blob import page_grid  # noqa: E402
-from drawing.images import FAST_PNG, encode_png, write_png  # noqa: E402
-from drawing.parallel import default_workers  # noqa: E402
-from drawing.samples import blob_page  # noqa: E402
+from drawing.blob import DEFAULT_COLS, DEFAULT_ROWS, centred_corner, grid_unit, page_grid
+from drawing.images import FAST_PNG, encode_png, write_png
+from drawing.parallel import default_workers
+from drawing.samples import blob_page
+from stage_scripts import REPO, load_stage_script
 
 
-def load_blob_tile():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("blob_tile", REPO / "data" / "blob_tile.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def centred_grid(page):
+    """The default 12 x 18 grid of a 300 DPI page, centred as blob_tile.py places it without adjustment.json."""
+    unit = grid_unit(300)
+    return page_grid(DEFAULT_ROWS, DEFAULT_COLS, unit,
+                     centred_corner(*page.shape[:2], DEFAULT_ROWS, DEFAULT_COLS, unit))
 
 
 def per_tile_costs(page, blob_tile, resolution, samples=300):
     """Milliseconds per tile for cutting, and for encoding with the tile setting and the default one."""
-    grid = page_grid(*page.shape[:2], 12, 18, 256)
+    grid = centred_grid(page)
     centres = blob_tile.tile_centres(grid, 4, resolution)
     picks = np.linspace(0, len(centres) - 1, samples).astype(int)
     angles, mirrored = blob_tile.tile_poses(0, 0, len(centres))
@@ -58,7 +55,7 @@ def main():
     parser.add_argument("--resolution", type=int, default=256, help="tile size (default: %(default)s)")
     parser.add_argument("--steps", type=int, default=4, help="blob_tile.py --steps (default: %(default)s)")
     options = parser.parse_args()
-    blob_tile = load_blob_tile()
+    blob_tile = load_stage_script("data/blob_tile.py")
 
     with tempfile.TemporaryDirectory(prefix="bench_blob_tile_") as work:
         work = Path(work)

@@ -1,6 +1,6 @@
 """Benchmark gen/: path.py frames per second on a 256 px full-width model, and rgba.py per frame.
 
-    python bench/bench_gen.py                       # 512 frames, as the README's numbers
+    python bench/bench_gen.py --frames=128          # the README's numbers (default: 512 frames)
     python bench/bench_gen.py --frames=32 --batch=8,16
 
 Frames: an untrained 256 px generator of the seed's full width (latent size 64, channel scale 1) walks
@@ -23,6 +23,7 @@ from drawing import latent_paths
 from drawing.cli import use_legacy_keras
 from drawing.frames import brightness_to_alpha, frame_name
 from drawing.images import decode_png, encode_png, read_image
+from stage_scripts import load_stage_script
 
 RESOLUTION = 256
 LATENT_SIZE = 64
@@ -59,7 +60,7 @@ def grey_level_difference(folder, reference):
 def bench_frames(frame_count, batches, int8_batches, with_seed):
     from drawing.gan import load_generator, save_untrained_checkpoint
     from drawing.gan.int8 import Int8Generator
-    path_script = _load_path_script()
+    path_script = load_stage_script("gen/path.py")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         checkpoint = save_untrained_checkpoint(scratch / "full.checkpoint", resolution=RESOLUTION,
@@ -97,14 +98,6 @@ def bench_frames(frame_count, batches, int8_batches, with_seed):
             folder.mkdir()
             timed(f"seed's way, batch {SEED_BATCH}", len(latents),
                   lambda: seed_style_frames(generator.model, latents, folder))
-
-
-def _load_path_script():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("gen_path", Path(__file__).resolve().parents[1] / "gen" / "path.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def bench_rgba(repeats=200):

@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 from drawing.gan import load_generator, save_untrained_checkpoint  # noqa: E402
 from drawing.gan.projection import Projector, Settings, feature_network  # noqa: E402
 from drawing.plotter.network import load_network  # noqa: E402
+from stage_scripts import load_stage_script  # noqa: E402
 
 RESOLUTION = 256
 LATENT_SIZE = 64
@@ -79,10 +80,7 @@ def mean_grey_error(images, targets):
 
 def quality(args):
     """Project generated images and tiles with project.py's defaults; print the errors."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("project", Path(__file__).parents[1] / "gen" / "project.py")
-    project = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(project)
+    project = load_stage_script("gen/project.py")
 
     projector = projector_for(args.model, args.starts, args.steps)
     generator = projector.generator

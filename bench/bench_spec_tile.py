@@ -19,10 +19,9 @@ from PIL import Image
 from drawing.images import PNG_COMPRESSION, write_png
 from drawing.parallel import default_workers
 from drawing.samples import spec_page
+from stage_scripts import REPO, load_stage_script
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "data"))
-import spec_tile  # noqa: E402  (a stage script, imported for its functions)
+spec_tile = load_stage_script("data/spec_tile.py")
 
 RESOLUTION = 256
 
@@ -53,7 +52,7 @@ def main():
         tile_count = 0
         cpu_start = time.process_time()
         for number in range(1, args.pages + 1):
-            page, seconds = timed(spec_tile.read_png_scan, scans / f"{number}.png")
+            page, seconds = timed(spec_tile.read_png_scan, scans / f"{number}.png", RESOLUTION)
             steps["read PNG"] += seconds
             (tiles, layout), seconds = timed(spec_tile.tile_page, page, RESOLUTION)
             steps["find + cut"] += seconds

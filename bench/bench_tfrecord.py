@@ -8,7 +8,6 @@ pages, 50 MB shards), for the whole tfrecord.py command as a user runs it (start
 tfrecord_reverse.py with --verify. Target: at least 1,000 tiles/s at 256 px on 2 cores.
 """
 import argparse
-import importlib.util
 import resource
 import subprocess
 import sys
@@ -16,30 +15,23 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from drawing.blob import page_grid  # noqa: E402
-from drawing.cli import use_legacy_keras  # noqa: E402
-from drawing.images import FAST_PNG, write_png  # noqa: E402
-from drawing.samples import blob_page  # noqa: E402
+from drawing.blob import DEFAULT_COLS, DEFAULT_ROWS, centred_corner, grid_unit, page_grid
+from drawing.cli import use_legacy_keras
+from drawing.images import FAST_PNG, write_png
+from drawing.samples import blob_page
+from stage_scripts import REPO, load_stage_script
 
 PAGES = 4
 SHARD_BYTES = 50 * 10 ** 6
 
 
-def load(script):
-    spec = importlib.util.spec_from_file_location(Path(script).stem, REPO / "data" / script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def make_tiles(folder, count, resolution):
     """`count` tiles cut from a 300 DPI 16 x 11 in blob page, as blob_tile.py writes them, in PAGES folders."""
-    blob_tile = load("blob_tile.py")
+    blob_tile = load_stage_script("data/blob_tile.py")
     page = blob_page(dpi=300)
-    centres = blob_tile.tile_centres(page_grid(*page.shape[:2], 12, 18, 256), 16, resolution)
+    unit = grid_unit(300)
+    grid = page_grid(DEFAULT_ROWS, DEFAULT_COLS, unit, centred_corner(*page.shape[:2], DEFAULT_ROWS, DEFAULT_COLS, unit))
+    centres = blob_tile.tile_centres(grid, 16, resolution)
     angles, mirrored = blob_tile.tile_poses(0, 0, len(centres))
     for n in range(count):
         index = n * len(centres) // count
@@ -67,7 +59,7 @@ def main():
 
         use_legacy_keras()
         import tensorflow  # noqa: F401  (loaded before timing, as it is once per run)
-        tfrecord = load("tfrecord.py")
+        tfrecord = load_stage_script("data/tfrecord.py")
         (work / "in_process").mkdir()
         start = time.perf_counter()
         written, shards, _ = tfrecord.write_shards(work / "tile", work / "in_process", SHARD_BYTES, True, 0)

@@ -12,7 +12,7 @@ for bench in \
     "bench_gen.py --frames 128" \
     "bench_svg.py" \
     "bench_project.py --timed-steps 2" \
-    "bench_train.py --steps 4 --seed_loop"; do
+    "bench_train.py --repeats 3"; do
   echo "=== python bench/$bench"
   python bench/$bench
   echo

@@ -128,10 +128,16 @@ def parse_adjustment(entries, scan_count, source):
         shifts[index] = (float(x), float(y))
     missing = [index for index in range(scan_count) if index not in shifts]
     if missing:
-        listed = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
-        raise UserError(f"{source}: has {len(entries)} entries but there are {scan_count} scans; "
-                        f"no entry for index {listed}")
+        scans = "1 scan (index 0)" if scan_count == 1 else f"{scan_count} scans (indices 0 to {scan_count - 1})"
+        given = f"entries for {listed(sorted(shifts))}" if shifts else "no entries"
+        raise UserError(f"{source}: no entry for scan {'indices' if len(missing) > 1 else 'index'} "
+                        f"{listed(missing)}; there are {scans} and it has {given}")
     return [shifts[index] for index in range(scan_count)]
+
+
+def listed(indices, shown=10):
+    """'0, 3, 7' for a list of indices, cut short with ', ...' after `shown` of them."""
+    return ", ".join(map(str, indices[:shown])) + (", ..." if len(indices) > shown else "")
 
 
 def write_adjustment(path, entries):

@@ -82,7 +82,11 @@ def test_adjustment_is_read_as_it_is_and_never_overwritten(tmp_path):
     ([{"index": 0, "x": 1e308, "y": 0}], "x=1e.308, expected a number of grid units from -1000 to 1000"),
     ([{"index": 0, "x": 0, "y": float("nan")}], "y=nan, expected a number"),
     ([{"index": 0, "x": 0, "y": 0}, {"index": 0, "x": 1, "y": 1}], "index 0 appears more than once"),
-    ([{"index": 0, "x": 0, "y": 0}], "has 1 entries but there are 2 scans; no entry for index 1"),
+    ([{"index": 0, "x": 0, "y": 0}], r"no entry for scan index 1; there are 2 scans \(indices 0 to 1\) and it "
+                                     "has entries for 0$"),
+    ([{"index": 1, "x": 0, "y": 0}, {"index": 2, "x": 0, "y": 0}],
+     r"no entry for scan index 0; there are 2 scans \(indices 0 to 1\) and it has entries for 1, 2$"),
+    ([], r"no entry for scan indices 0, 1; there are 2 scans \(indices 0 to 1\) and it has no entries$"),
 ])
 def test_malformed_adjustment_is_a_clear_error(content, problem):
     with pytest.raises(UserError, match=f"adjustment.json: .*{problem}"):
@@ -136,7 +140,7 @@ def test_blob_grid_from_its_folder(blob_scans, tmp_path):
 
 @pytest.mark.parametrize("arguments, message", [
     (["250"], "dpi 250 is not supported"),
-    (["300", "--adjustment={bad}"], "adjustment.json: has 1 entries but there are 2 scans"),
+    (["300", "--adjustment={bad}"], "adjustment.json: no entry for scan index 1; there are 2 scans"),
     (["300", "--index=5", "--adjustment={good}"], "--index 5 is out of range"),
 ])
 def test_blob_grid_bad_input_fails_with_one_line(blob_scans, tmp_path, arguments, message):

@@ -249,7 +249,7 @@ def test_blob_tile_uses_the_adjustment(scans, tmp_path):
     adjustment.write_text(json.dumps([{"index": i, "x": 0.25 * i, "y": 0} for i in range(2)]))
     completed = run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={tmp_path / 'tile'}",
                            f"--adjustment={adjustment}", check=False)
-    assert completed.returncode == 1 and "has 2 entries but there are 3 scans" in completed.stderr
+    assert completed.returncode == 1 and "no entry for scan index 2; there are 3 scans" in completed.stderr
 
 
 def test_blob_tile_refuses_a_folder_of_other_files(scans, tmp_path):
