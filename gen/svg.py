@@ -14,10 +14,15 @@ a run folder, whose latest checkpoint is used), which has learned the artist's s
 its verdict `to_classification` ("drawn by the artist") is raised. Or Keras' VGG16 with weights from
 a local file. `--list-layers` shows the layers to choose from.
 
+`--pens=black,#1a2b8c,#c03020` draws with a few coloured pens: each stroke gets one pen (a seeded
+shuffle, the pens used equally), the network sees the colour picture of the inks on white paper, and
+the SVG has one layer per pen, to plot one at a time with a pen change in between.
+
 Each run writes a new folder `<dir_out>/<number>-<layer>[-c<channel>]-seed<seed>/` holding
 - drawing.svg   the page (`--page`, `--margin`) with one path per stroke in an AxiDraw/Inkscape layer,
                 strokes ordered to shorten the pen-up travel, stroke width `--pen-width` mm;
-- preview.png   the final render, one pixel per canvas pixel;
+                with `--pens`, one layer per pen in its colour, each ordered on its own (plot them one by one);
+- preview.png   the final render, one pixel per canvas pixel (in colour with `--pens`);
 - progress.png  the activation over the steps of both passes;
 - stats.json    strokes, pen-down and pen-up lengths (mm, before and after ordering), activations,
                 the seed and every argument.
@@ -41,6 +46,11 @@ OUTPUT_FILES = ("drawing.svg", "preview.png", "progress.png", "stats.json")
 RUN_NAME = re.compile(r"^(\d+)-")
 MAX_SEGMENTS = 3
 MIN_SIZE = 32
+DEFAULT_COLOUR = "black"
+# The random stream of the pens' assignment, apart from the strokes' and views' (`--seed`'s first stream),
+# so a drawing without pens is the same as before pens existed.
+PEN_STREAM = 2
+TRAVEL = ("pen_down_mm", "pen_up_mm_before_ordering", "pen_up_mm_after_ordering")
 
 
 # ---- the network ----
@@ -62,10 +72,19 @@ def load_features(args):
 
 # ---- the two passes ----
 
-def draw(features, args):
-    """(final strokes, canvas side, activation history per pass, activations measured on fixed views).
+def assign_pens(pens, args):
+    """The `render.Pens` of the small canvas's strokes: a seeded, even share of the strokes for every pen."""
+    from drawing.plotter.render import Pens
+    pen_of_stroke = strokes.assign_pens(np.random.default_rng([args.seed, PEN_STREAM]), args.strokes, len(pens))
+    return Pens(pen_of_stroke, np.array([pen.rgb for pen in pens], dtype=np.float32) / 255)
+
+
+def draw(features, args, pens=None):
+    """(final strokes, canvas side, activation history per pass, activations measured on fixed views,
+    final strokes' `render.Pens` or None).
 
     When the drawing is to be repeated, the small canvas is a periodic tile, so the repetition is seamless.
+    `pens` (the small canvas's `render.Pens`) colours the strokes; every copy of a stroke keeps its pen.
     """
     from drawing.plotter import optimise
     rng = np.random.default_rng(args.seed)
@@ -74,26 +93,29 @@ def draw(features, args):
                                  length_penalty=args.length_penalty)
 
     def measure(points, canvas):
-        return optimise.evaluate(points, features, canvas, args.stroke_width, args.seed)
+        return optimise.evaluate(points, features, canvas, args.stroke_width, args.seed, pens)
 
     small = optimise.Canvas(args.size, args.size, periodic=args.large > 1)
     points = strokes.random_strokes(rng, args.strokes, args.segments, args.size)
     measured = {"start": measure(points, small)}
     points, small_history = optimise.optimise(points, features, small, settings, rng,
-                                              description=f"{args.size} px")
+                                              description=f"{args.size} px", pens=pens)
     measured["small_pass"] = measure(points, small)
     histories = {"small_pass": small_history}
     if args.large == 1:
-        return points, small.side, histories, measured
+        return points, small.side, histories, measured, pens
 
     large = optimise.Canvas(args.size * args.large, args.size)
     points = np.clip(strokes.replicate(points, args.large, args.size), 0, large.side)
+    if pens is not None:
+        # The copies follow one another, each in the strokes' order (strokes.replicate).
+        pens = dataclasses.replace(pens, pen_of_stroke=np.tile(pens.pen_of_stroke, args.large ** 2))
     measured["replicated"] = measure(points, large)
     points, histories["large_pass"] = optimise.optimise(
         points, features, large, dataclasses.replace(settings, steps=args.large_steps), rng,
-        description=f"{large.side} px")
+        description=f"{large.side} px", pens=pens)
     measured["large_pass"] = measure(points, large)
-    return points, large.side, histories, measured
+    return points, large.side, histories, measured, pens
 
 
 # ---- the outputs ----
@@ -116,22 +138,44 @@ def new_run_dir(dir_out, layer, channel, seed):
     return prepare_output_dir(dir_out / name, owns=lambda relative: str(relative) in OUTPUT_FILES)
 
 
+def travel(on_page, ordered):
+    """Pen-down and pen-up lengths (mm) of strokes as given and as ordered, named as `TRAVEL`."""
+    return dict(zip(TRAVEL, (float(strokes.stroke_lengths(ordered).sum()), ordering.pen_up_travel(on_page),
+                             ordering.pen_up_travel(ordered))))
+
+
 def write_svg(path, points, canvas, args, page, title):
-    """Write the SVG; return its strokes in mm (in drawing order) and the travel statistics."""
+    """Write the SVG in one colour; return the travel statistics."""
     on_page = svgfile.to_page(points, canvas, page, args.margin)
     ordered = ordering.order_strokes(on_page)
-    write_text_atomic(path, svgfile.svg_document(ordered, page, args.pen_width, args.colour, title))
-    return ordered, {
-        "pen_down_mm": float(strokes.stroke_lengths(ordered).sum()),
-        "pen_up_mm_before_ordering": ordering.pen_up_travel(on_page),
-        "pen_up_mm_after_ordering": ordering.pen_up_travel(ordered),
-    }
+    write_text_atomic(path, svgfile.svg_document(ordered, page, args.pen_width, args.colour or DEFAULT_COLOUR,
+                                                 title))
+    return travel(on_page, ordered)
 
 
-def write_preview(path, points, canvas, stroke_width):
+def write_pens_svg(path, points, canvas, args, page, title, pens, stroke_pens):
+    """Write the SVG with one layer per pen, each ordered on its own (the plotter goes home between pens);
+    return the travel statistics summed over the pens, and per pen under "pens"."""
+    on_page = svgfile.to_page(points, canvas, page, args.margin)
+    layers, per_pen = [], []
+    for number, (pen, pen_strokes) in enumerate(zip(pens, stroke_pens.strokes_of_each_pen()), start=1):
+        ordered = ordering.order_strokes(on_page[pen_strokes])
+        layers.append(svgfile.Layer(f"{number} {pen.name}", pen.hex, ordered))
+        per_pen.append({"layer": number, "colour": pen.name, "rgb": pen.hex, "strokes": len(ordered),
+                        **travel(on_page[pen_strokes], ordered)})
+    write_text_atomic(path, svgfile.layered_document(layers, page, args.pen_width, title))
+    totals = {key: sum(pen[key] for pen in per_pen) for key in TRAVEL}
+    return {**totals, "pens": per_pen}
+
+
+def write_preview(path, points, canvas, stroke_width, pens=None):
+    """The final render: grey, or in the pens' colours (RGB)."""
     from drawing.images import write_png
-    from drawing.plotter.render import paper_image, render_image
-    write_png(path, paper_image(render_image(points, stroke_width, canvas)))
+    from drawing.plotter.render import coloured_image, paper_image, render_image
+    if pens is None:
+        write_png(path, paper_image(render_image(points, stroke_width, canvas)))
+    else:
+        write_png(path, coloured_image(points, stroke_width, canvas, pens))
 
 
 def write_progress_plot(path, histories, title):
@@ -170,27 +214,35 @@ def make_drawing(args):
     started = time.perf_counter()
     features = load_features(args)
     target = features.layer + ("" if features.channel is None else f", channel {features.channel}")
-    print(f"drawing {target} of {features.description}")
+    pens = svgfile.parse_pens(args.pens) if args.pens is not None else None
+    print(f"drawing {target} of {features.description}"
+          + ("" if pens is None else f" with {len(pens)} pens: {', '.join(pen.name for pen in pens)}"))
 
-    points, canvas, histories, measured = draw(features, args)
+    small_pens = None if pens is None else assign_pens(pens, args)
+    points, canvas, histories, measured, stroke_pens = draw(features, args, small_pens)
 
     # A full disk or a file-size limit shows up only now, after the long work: said in one line.
     with write_errors_reported(args.dir_out):
         run_dir = new_run_dir(args.dir_out, features.layer, features.channel, args.seed)
         title = f"{target} of {features.description}, seed {args.seed}"
-        ordered, travel = write_svg(run_dir / "drawing.svg", points, canvas, args, page, title)
-        write_preview(run_dir / "preview.png", points, canvas, args.stroke_width)
+        if pens is None:
+            lengths = write_svg(run_dir / "drawing.svg", points, canvas, args, page, title)
+        else:
+            lengths = write_pens_svg(run_dir / "drawing.svg", points, canvas, args, page, title, pens, stroke_pens)
+            # Stroke i of the small canvas, and each of its copies on the large one, is drawn by this pen.
+            lengths["pen_of_stroke"] = [int(pen) + 1 for pen in small_pens.pen_of_stroke]
+        write_preview(run_dir / "preview.png", points, canvas, args.stroke_width, stroke_pens)
         write_progress_plot(run_dir / "progress.png", histories, title)
         scale, _ = svgfile.placement(canvas, page, args.margin)
         stats = {
-            "strokes": len(ordered),
+            "strokes": len(points),
             "segments_per_stroke": args.segments,
             "canvas_px": canvas,
             "page_mm": list(page),
             "drawing_mm": canvas * scale,
             "pen_width_mm": args.pen_width,
             "pen_width_px": args.pen_width / scale,
-            **travel,
+            **lengths,
             "activation": measured,
             "network": features.description,
             "layer": features.layer,
@@ -200,9 +252,12 @@ def make_drawing(args):
             "arguments": vars(args),
         }
         write_text_atomic(run_dir / "stats.json", json.dumps(stats, indent=2) + "\n")
-    print(f"{len(ordered)} strokes, activation {measured['start']:.4g} -> {list(measured.values())[-1]:.4g}; "
-          f"pen-up travel {travel['pen_up_mm_before_ordering'] / 1000:.2f} m -> "
-          f"{travel['pen_up_mm_after_ordering'] / 1000:.2f} m")
+    print(f"{len(points)} strokes, activation {measured['start']:.4g} -> {list(measured.values())[-1]:.4g}; "
+          f"pen-up travel {lengths['pen_up_mm_before_ordering'] / 1000:.2f} m -> "
+          f"{lengths['pen_up_mm_after_ordering'] / 1000:.2f} m")
+    for pen in lengths.get("pens", []):
+        print(f"  layer {pen['layer']} {pen['colour']}: {pen['strokes']} strokes, pen-up travel "
+              f"{pen['pen_up_mm_before_ordering'] / 1000:.2f} m -> {pen['pen_up_mm_after_ordering'] / 1000:.2f} m")
     print(f"wrote {run_dir}/drawing.svg, preview.png, progress.png, stats.json")
     return run_dir
 
@@ -267,9 +322,13 @@ def build_parser():
                         help="empty border around the drawing in mm, e.g. 20 (default: 15)")
     parser.add_argument("--pen-width", type=positive_float, default=0.5,
                         help="the pen's line width in mm, the SVG's stroke width, e.g. 0.3 (default: 0.5)")
-    parser.add_argument("--colour", default="black",
+    parser.add_argument("--colour",
                         help="stroke colour in the SVG (what saxi and Inkscape show), e.g. navy "
-                             "(default: black)")
+                             f"(default: {DEFAULT_COLOUR})")
+    parser.add_argument("--pens",
+                        help=f"draw with 1 to {svgfile.MAX_PENS} coloured pens, one SVG layer each, the network "
+                             "seeing the colours: their colours separated by commas, e.g. black,#1a2b8c,#c03020 "
+                             "(default: none, one black pen as --colour)")
     return parser
 
 
@@ -278,6 +337,15 @@ def check_arguments(args):
         raise UserError(f"--segments {args.segments}: strokes have 1 to {MAX_SEGMENTS} segments")
     if args.size < MIN_SIZE:
         raise UserError(f"--size {args.size}: the canvas must be at least {MIN_SIZE} px")
+    if args.pens is not None:
+        if args.colour is not None:
+            raise UserError("--colour and --pens: give one; with --pens each layer has its pen's colour")
+        pens = svgfile.parse_pens(args.pens)
+        if len(pens) > args.strokes:
+            raise UserError(f"--pens {args.pens}: {len(pens)} pens need at least as many --strokes "
+                            f"(not {args.strokes})")
+    elif args.colour is None:
+        args.colour = DEFAULT_COLOUR
     if args.network == "vgg16" and args.model is not None:
         raise UserError(f"{args.model}: --network vgg16 takes no checkpoint (its weights come from --weights)")
     if args.network != "vgg16" and args.weights is not None:

@@ -1,6 +1,8 @@
 """Stroke arrays, the 4 x 4 replication, the pen-up ordering and the SVG page."""
 import io
 import itertools
+import re
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -161,3 +163,40 @@ def test_svg_holds_the_strokes_on_the_page_in_mm(page, margin):
     corner = (np.array(page) - side) / 2
     assert on_page.min(axis=(0, 1)).min() >= corner.min() - 1e-9
     assert (on_page.max(axis=(0, 1)) <= corner + side + 1e-9).all()
+
+
+@pytest.mark.parametrize("count, pens", [(12, 2), (150, 3), (10, 8), (5, 5)])
+def test_pens_share_the_strokes_equally_in_a_seeded_shuffle(count, pens):
+    assigned = strokes.assign_pens(np.random.default_rng(3), count, pens)
+    shares = np.bincount(assigned, minlength=pens)
+    assert shares.max() - shares.min() <= 1 and shares.sum() == count and len(shares) == pens
+    np.testing.assert_array_equal(assigned, strokes.assign_pens(np.random.default_rng(3), count, pens))
+    if count >= 10:
+        assert not np.array_equal(assigned, np.arange(count) % pens)
+
+
+def test_pens_are_colours_separated_by_commas():
+    pens = svgfile.parse_pens("black, #1a2b8c,navy,rgb(192,48,32)")
+    assert [pen.name for pen in pens] == ["black", "#1a2b8c", "navy", "rgb(192,48,32)"]
+    assert [pen.hex for pen in pens] == ["#000000", "#1a2b8c", "#000080", "#c03020"]
+
+
+@pytest.mark.parametrize("text, message", [("black,#1a2b8x", "'#1a2b8x' is not a colour"),
+                                           ("black,,red", "'' is not a colour"),
+                                           (",".join(["red"] * 9), "9 pens; a drawing takes 1 to 8")])
+def test_bad_pens_are_refused_naming_the_colour(text, message):
+    with pytest.raises(UserError, match=f"--pens {re.escape(text)}: {message}"):
+        svgfile.parse_pens(text)
+
+
+def test_one_layer_per_pen_numbered_from_one_in_its_colour():
+    page = (210, 297)
+    points = svgfile.to_page(strokes.random_strokes(np.random.default_rng(9), 5, 2, 64), 64, page, 15)
+    layers = [svgfile.Layer("1 black", "#000000", points[:2]), svgfile.Layer("2 #1a2b8c", "#1a2b8c", points[2:])]
+    root = ElementTree.fromstring(svgfile.layered_document(layers, page, 0.4))
+    inkscape = f"{{{svgfile.INKSCAPE_NAMESPACE}}}"
+    groups = root.findall("{http://www.w3.org/2000/svg}g")
+    assert [group.get(f"{inkscape}groupmode") for group in groups] == ["layer", "layer"]
+    assert [group.get(f"{inkscape}label") for group in groups] == ["1 black", "2 #1a2b8c"]
+    assert [group.get("stroke") for group in groups] == ["#000000", "#1a2b8c"]
+    assert [len(group) for group in groups] == [2, 3]

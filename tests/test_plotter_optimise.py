@@ -6,7 +6,7 @@ import tensorflow as tf
 from drawing.cli import UserError
 from drawing.gan.backend import keras
 from drawing.plotter import network, optimise, strokes
-from drawing.plotter.render import render_image, render_periodic
+from drawing.plotter.render import Pens, render_image, render_periodic
 
 RESOLUTION = 16
 CANVAS = 48
@@ -191,3 +191,54 @@ def test_weights_that_do_not_match_vgg16_are_refused(tmp_path, model, content, m
 def test_vgg16_without_weights_is_refused():
     with pytest.raises(UserError, match="--weights"):
         network.load_network("vgg16", None, None)
+
+
+class SeenImages:
+    """A stand-in for `Features` that keeps the images the network is shown."""
+    resolution = RESOLUTION
+
+    def activation(self, images):
+        self.images = images.numpy()
+        return tf.reduce_mean(images, axis=[1, 2, 3])
+
+
+def pens_of(count, *colours):
+    return Pens(strokes.assign_pens(np.random.default_rng(0), count, len(colours)), np.array(colours, np.float32))
+
+
+@pytest.mark.parametrize("periodic", [False, True])
+def test_the_network_sees_the_pens_colours(model, periodic):
+    canvas = optimise.Canvas(CANVAS, CANVAS, periodic)
+    points = tf.constant(strokes.random_strokes(np.random.default_rng(7), 30, 2, CANVAS, step=0.1))
+    widths = tf.fill([30], 3.0)
+    grids = tf.constant(optimise.view_grids(np.random.default_rng(8), 2, canvas, RESOLUTION))
+    origin = tf.zeros([2])
+
+    def seen(pens):
+        network = SeenImages()
+        optimise.view_activation(points, widths, origin, canvas, grids, 1, network, pens)
+        return network.images
+
+    grey = seen(None)
+    np.testing.assert_allclose(seen(pens_of(30, [0, 0, 0])), grey, atol=1e-5)
+    blue = seen(pens_of(30, [0.1, 0.17, 0.55]))
+    inked = grey[..., 0] < 0.5
+    assert inked.any() and (blue[..., 2][inked] > blue[..., 0][inked] + 0.2).all()
+    # The network's answer changes with the colours.
+    features = features_of(model)
+    in_black = optimise.view_activation(points, widths, origin, canvas, grids, 1, features)
+    in_colour = optimise.view_activation(points, widths, origin, canvas, grids, 1, features,
+                                         pens_of(30, [0, 0, 0], [0.75, 0.19, 0.13]))
+    assert not np.allclose(in_colour, in_black)
+
+
+def test_strokes_of_every_pen_move(model):
+    canvas = optimise.Canvas(CANVAS, CANVAS)
+    start = strokes.random_strokes(np.random.default_rng(9), 12, 2, CANVAS)
+    pens = pens_of(12, [0, 0, 0], [0.1, 0.17, 0.55], [0.75, 0.19, 0.13])
+    settings = optimise.Settings(steps=3, learning_rate=1.0, views=2, stroke_width=2.0)
+    points, history = optimise.optimise(start, features_of(model), canvas, settings, np.random.default_rng(0),
+                                        pens=pens)
+    assert len(history) == 3 and np.isfinite(history).all()
+    moved = np.abs(points - start).max(axis=(1, 2)) > 0
+    assert all(moved[pens.pen_of_stroke == pen].any() for pen in range(3))

@@ -4,7 +4,8 @@ import pytest
 import tensorflow as tf
 
 from drawing.plotter import strokes
-from drawing.plotter.render import paper_image, render, render_image
+from drawing.images import to_uint8
+from drawing.plotter.render import Pens, coloured_image, coloured_paper, paper_image, render, render_image
 
 
 def straight_stroke(start, end, segments=1):
@@ -95,3 +96,46 @@ def test_gradients_agree_with_finite_differences():
 
 def test_paper_image_is_black_ink_on_white():
     assert paper_image(np.array([[0.0, 1.0, 0.5]])).tolist() == [[255, 0, 128]]
+
+
+BLUE = np.array([0x1a, 0x2b, 0x8c]) / 255
+RED = np.array([0xc0, 0x30, 0x20]) / 255
+
+
+def test_one_black_pen_gives_the_grey_picture_in_all_three_channels():
+    coverage = render_image(strokes.random_strokes(np.random.default_rng(6), 30, 2, 32), 2.5, 32)
+    colour = to_uint8(coloured_paper([coverage], [[0.0, 0.0, 0.0]]))
+    assert colour.shape == (32, 32, 3) and len(np.unique(colour)) > 10  # greys, not only black and white
+    for channel in range(3):
+        np.testing.assert_array_equal(colour[..., channel], paper_image(coverage))
+
+
+def test_inks_absorb_overlaps_darken_and_a_blue_pen_draws_blue():
+    # Pixels: paper, blue only, red only, both, half-covered blue.
+    blue = np.array([0.0, 1.0, 0.0, 1.0, 0.5])
+    red = np.array([0.0, 0.0, 1.0, 1.0, 0.0])
+    paper = coloured_paper([blue, red], [BLUE, RED])
+    np.testing.assert_allclose(paper[0], [1, 1, 1])
+    np.testing.assert_allclose(paper[1], BLUE, atol=1e-6)
+    np.testing.assert_allclose(paper[2], RED, atol=1e-6)
+    assert (paper[3] <= paper[1]).all() and (paper[3] <= paper[2]).all()
+    assert paper[3].sum() < min(paper[1].sum(), paper[2].sum())
+    np.testing.assert_allclose(paper[4], (1 + BLUE) / 2, atol=1e-6)
+
+
+def test_coloured_image_draws_each_stroke_in_its_pens_colour():
+    both = np.concatenate([straight_stroke((4, 8), (28, 8)), straight_stroke((4, 24), (28, 24))])
+    image = coloured_image(both, 3.0, 32, Pens(np.array([1, 0]), np.array([RED, BLUE], np.float32)))
+    assert image.dtype == np.uint8 and image.shape == (32, 32, 3)
+    np.testing.assert_array_equal(image[8, 16], to_uint8(BLUE))
+    np.testing.assert_array_equal(image[24, 16], to_uint8(RED))
+    np.testing.assert_array_equal(image[16, 16], [255, 255, 255])
+
+
+def test_coloured_paper_passes_gradients_to_each_pens_coverage():
+    coverages = [tf.Variable(tf.fill([2, 2], 0.5)), tf.Variable(tf.fill([2, 2], 0.25))]
+    with tf.GradientTape() as tape:
+        blue_channel = tf.reduce_sum(coloured_paper(coverages, [BLUE, RED])[..., 2])
+    gradients = tape.gradient(blue_channel, coverages)
+    # More blue ink leaves the blue channel almost untouched; more red ink darkens it.
+    assert 0 > float(gradients[0][0, 0]) > float(gradients[1][0, 0])

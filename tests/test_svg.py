@@ -1,6 +1,8 @@
 """gen/svg.py end to end from its folder, and its refusals of bad input."""
 import dataclasses
 import json
+import re
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from drawing.cli import UserError
 from drawing.gan import save_untrained_checkpoint
 from drawing.gan.checkpoint import read_checkpoint, write_checkpoint
 from drawing.images import read_image
+from drawing.plotter import svgfile
 
 QUICK = ["--size=32", "--strokes=12", "--segments=2", "--steps=4", "--large=2", "--large-steps=2", "--views=2"]
 
@@ -121,3 +124,57 @@ def test_progress_plot_and_run_numbering(svg_script, tmp_path):
     svg_script.write_progress_plot(run_dir / "progress.png",
                                    {"small_pass": np.linspace(0, 1, 50), "large_pass": np.array([])}, "title")
     assert read_image(run_dir / "progress.png").shape == (400, 800, 3)
+
+
+def svg_layers(path):
+    """(label, stroke colour, path count) of every Inkscape layer of an SVG file, in order."""
+    inkscape = f"{{{svgfile.INKSCAPE_NAMESPACE}}}"
+    groups = ElementTree.parse(path).getroot().findall("{http://www.w3.org/2000/svg}g")
+    return [(group.get(f"{inkscape}label"), group.get("stroke"), len(group)) for group in groups
+            if group.get(f"{inkscape}groupmode") == "layer"]
+
+
+def test_pens_draw_one_layer_each_and_a_colour_preview(run_folder, tmp_path):
+    dir_out = tmp_path / "drawings"
+    run_script("gen", "svg.py", run_folder, f"--dir_out={dir_out}", "--layer=conv_8x8_1", "--seed=2",
+               "--pens=black, #1a2b8c", *QUICK)
+    run_dir = dir_out / "00000-conv_8x8_1-seed2"
+    stats = json.loads((run_dir / "stats.json").read_text())
+    assigned = np.array(stats["pen_of_stroke"])
+    assert len(assigned) == 12 and sorted(np.bincount(assigned)[1:]) == [6, 6]
+    # Each stroke of the small canvas is drawn four times (2 x 2) by its pen.
+    counts = [4 * int((assigned == pen).sum()) for pen in (1, 2)]
+    assert svg_layers(run_dir / "drawing.svg") == [("1 black", "#000000", counts[0]),
+                                                  ("2 #1a2b8c", "#1a2b8c", counts[1])]
+    assert [pen["strokes"] for pen in stats["pens"]] == counts
+    for key in ("pen_down_mm", "pen_up_mm_before_ordering", "pen_up_mm_after_ordering"):
+        assert stats[key] == pytest.approx(sum(pen[key] for pen in stats["pens"]))
+    assert all(pen["pen_up_mm_after_ordering"] <= pen["pen_up_mm_before_ordering"] for pen in stats["pens"])
+
+    preview = read_image(run_dir / "preview.png").astype(int)
+    assert preview.shape == (64, 64, 3)
+    blue = (preview[..., 2] - preview[..., 0] > 60) & (preview[..., 2] < 200)
+    black = preview.max(axis=2) < 60
+    assert blue.sum() > 20 and black.sum() > 20
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--pens=black,#1a2b8c", "--colour=navy"], "--colour and --pens: give one"),
+    (["--pens=black,bleu"], "--pens black,bleu: 'bleu' is not a colour"),
+    (["--pens=" + ",".join(["red"] * 9)], "9 pens; a drawing takes 1 to 8"),
+    (["--pens=red,green,blue", "--strokes=2"], "3 pens need at least as many --strokes"),
+])
+def test_bad_pens_are_refused(svg_script, run_folder, tmp_path, arguments, message):
+    args = svg_script.build_parser().parse_args([str(run_folder), f"--dir_out={tmp_path}", *arguments])
+    with pytest.raises(UserError, match=re.escape(message)):
+        svg_script.check_arguments(args)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_bad_pen_colour_is_one_line_naming_it(run_folder, tmp_path):
+    completed = run_script("gen", "svg.py", run_folder, f"--dir_out={tmp_path}", "--pens=black,#12345", check=False)
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr
+    assert completed.stderr.strip().splitlines()[-1] == (
+        "error: --pens black,#12345: '#12345' is not a colour; use names or hex codes separated by commas, "
+        "e.g. black,#1a2b8c,#c03020")
+    assert not any(tmp_path.iterdir())

@@ -26,7 +26,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from drawing.cli import UserError
-from drawing.plotter.render import TINY, curve_polylines, render, render_periodic
+from drawing.plotter.render import TINY, coloured_paper, curve_polylines, render, render_periodic
 
 # A view's side, as a fraction of the working window's side.
 CROP_SCALES = (0.5, 1.0)
@@ -95,21 +95,26 @@ def view_grids(rng, count, canvas, resolution):
 
 
 def sample_bilinear(image, grids, wrap=False):
-    """Bilinear samples `[V, R, R]` of a `[H, W]` image at `grids` (pixel units, pixel centres at
-    i + 0.5): blank paper outside the image, or the image repeated when `wrap`."""
-    height, width = image.shape
+    """Bilinear samples `[V, R, R]` of a `[H, W]` image (`[V, R, R, C]` of a `[H, W, C]` one) at `grids`
+    (pixel units, pixel centres at i + 0.5): blank paper (zero ink) outside the image, or the image
+    repeated when `wrap`."""
+    height, width = image.shape[:2]
+    channels = list(image.shape[2:])
     x, y = grids[..., 0] - 0.5, grids[..., 1] - 0.5
     if wrap:
-        flat, stride = tf.reshape(image, [-1]), width
+        flat, stride = tf.reshape(image, [-1] + channels), width
     else:
         # Indices into the image padded with one pixel of paper; beyond that, positions read the border.
-        flat, stride = tf.reshape(tf.pad(image, [[1, 1], [1, 1]]), [-1]), width + 2
+        padding = [[1, 1], [1, 1]] + [[0, 0]] * len(channels)
+        flat, stride = tf.reshape(tf.pad(image, padding), [-1] + channels), width + 2
         x = tf.clip_by_value(x + 1, 0.0, width + 1.0)
         y = tf.clip_by_value(y + 1, 0.0, height + 1.0)
     left, top = tf.floor(x), tf.floor(y)
     if not wrap:
         left, top = tf.minimum(left, width), tf.minimum(top, height)
     right_weight, bottom_weight = x - left, y - top
+    if channels:
+        right_weight, bottom_weight = right_weight[..., None], bottom_weight[..., None]
     left, top = tf.cast(left, tf.int32), tf.cast(top, tf.int32)
     right, bottom = left + 1, top + 1
     if wrap:
@@ -129,22 +134,41 @@ def view_margin(canvas, pool):
     return int(np.ceil(reach / pool)) * pool
 
 
-def view_activation(points, widths, origin, canvas, grids, pool, features):
+def box_filter(ink, pool):
+    """The mean of every `pool` x `pool` block of a `[H, W]` or `[H, W, C]` image."""
+    grey = ink.shape.rank == 2
+    pooled = tf.nn.avg_pool2d(ink[None, :, :, None] if grey else ink[None], pool, pool, "VALID")[0]
+    return pooled[:, :, 0] if grey else pooled
+
+
+def view_activation(points, widths, origin, canvas, grids, pool, features, pens=None):
     """Activation `[V]` of the views `grids` of the window at `origin`: render, filter, sample, network.
 
     A window of a larger canvas is rendered with a margin, so that views reaching past its edge see
-    the strokes there, as they would on the whole canvas.
+    the strokes there, as they would on the whole canvas. Black strokes are seen as a grey picture in
+    all three channels; with coloured `pens` each pen's strokes are rendered apart and the network sees
+    the colour picture of their inks on white paper (`coloured_paper`).
     """
-    if canvas.periodic:
-        ink = render_periodic(points, widths, canvas.side)
+    margin = 0 if canvas.periodic else view_margin(canvas, pool)
+
+    def coverage(strokes, stroke_widths):
+        if canvas.periodic:
+            return render_periodic(strokes, stroke_widths, canvas.side)
+        return render(strokes, stroke_widths, origin - margin, canvas.window + 2 * margin,
+                      canvas.window + 2 * margin)
+
+    if pens is None:
+        ink = coverage(points, widths)
     else:
-        margin = view_margin(canvas, pool)
-        ink = render(points, widths, origin - margin, canvas.window + 2 * margin, canvas.window + 2 * margin)
+        ink = 1.0 - coloured_paper([coverage(tf.gather(points, strokes), tf.gather(widths, strokes))
+                                    for strokes in pens.strokes_of_each_pen()], pens.colours)
+    if not canvas.periodic:
         grids = grids + margin
     if pool > 1:
-        ink = tf.nn.avg_pool2d(ink[None, :, :, None], pool, pool, "VALID")[0, :, :, 0]
+        ink = box_filter(ink, pool)
     views = sample_bilinear(ink, grids / pool, wrap=canvas.periodic)
-    paper = tf.repeat(1.0 - views[..., None], 3, axis=-1)
+    # Black ink: the grey picture in all three channels.
+    paper = tf.repeat(1.0 - views[..., None], 3, axis=-1) if pens is None else 1.0 - views
     return features.activation(paper)
 
 
@@ -209,8 +233,10 @@ class StrokeAdam:
         self.steps.assign(steps)
 
 
-def make_step(variable, features, canvas, settings):
-    """A compiled optimisation step on the strokes `variable`: step(window origin, view grids) -> activation."""
+def make_step(variable, features, canvas, settings, pens=None):
+    """A compiled optimisation step on the strokes `variable`: step(window origin, view grids) -> activation.
+
+    `pens` (a `render.Pens`, or None for black strokes) colours the strokes the network sees."""
     widths = tf.fill([variable.shape[0]], tf.constant(settings.stroke_width, tf.float32))
     optimizer = StrokeAdam(variable, settings.learning_rate)
     pool = pool_factor(canvas, features.resolution)
@@ -218,9 +244,11 @@ def make_step(variable, features, canvas, settings):
     @tf.function
     def step(origin, grids):
         with tf.GradientTape() as tape:
-            activation = tf.reduce_mean(view_activation(variable, widths, origin, canvas, grids, pool, features))
+            activation = tf.reduce_mean(view_activation(variable, widths, origin, canvas, grids, pool, features,
+                                                         pens))
             loss = penalties(variable, canvas, settings) - activation
-        optimizer.apply(tape.gradient(loss, variable))
+        # Coloured pens gather their strokes, which gives the gradient as slices: made dense here.
+        optimizer.apply(tf.convert_to_tensor(tape.gradient(loss, variable)))
         variable.assign(keep_on_canvas(variable, canvas))
         return activation
 
@@ -233,10 +261,12 @@ def random_step_inputs(rng, canvas, settings, resolution):
     return tf.constant(origin), tf.constant(view_grids(rng, settings.views, canvas, resolution))
 
 
-def optimise(points, features, canvas, settings, rng, description="optimising"):
-    """Strokes after `settings.steps` Adam steps, and the mean view activation of every step."""
+def optimise(points, features, canvas, settings, rng, description="optimising", pens=None):
+    """Strokes after `settings.steps` Adam steps, and the mean view activation of every step.
+
+    `pens` (a `render.Pens`) draws each stroke in its pen's colour; None: all black."""
     variable = tf.Variable(keep_on_canvas(tf.constant(points, tf.float32), canvas))
-    step = make_step(variable, features, canvas, settings)
+    step = make_step(variable, features, canvas, settings, pens)
     history = []
     with tqdm(range(settings.steps), desc=description, unit="step") as progress:
         for _ in progress:
@@ -248,7 +278,7 @@ def optimise(points, features, canvas, settings, rng, description="optimising"):
     return variable.numpy(), np.array(history, dtype=np.float64)
 
 
-def evaluate(points, features, canvas, stroke_width, seed):
+def evaluate(points, features, canvas, stroke_width, seed, pens=None):
     """Mean activation over fixed views (the same for the same `seed`): before/after comparisons."""
     rng = np.random.default_rng([seed, 1])
     points = keep_on_canvas(tf.constant(points, dtype=tf.float32), canvas)
@@ -257,6 +287,6 @@ def evaluate(points, features, canvas, stroke_width, seed):
     windows = 1 if canvas.window >= canvas.side else EVALUATION_WINDOWS
     activations = [view_activation(points, widths, tf.constant(origin), canvas,
                                    tf.constant(view_grids(rng, EVALUATION_VIEWS, canvas, features.resolution)),
-                                   pool, features)
+                                   pool, features, pens)
                    for origin in window_origins(rng, windows, canvas)]
     return float(tf.reduce_mean(tf.concat(activations, axis=0)))

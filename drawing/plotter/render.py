@@ -11,6 +11,8 @@ number of (tile, piece) pairs times the pixels of a tile: it grows with the stro
 strokes x pixels. Within a tile, a stroke's coverage is the maximum over its pieces (its nearest
 piece), so the joints of a stroke are not inked twice.
 """
+from dataclasses import dataclass
+
 import numpy as np
 import tensorflow as tf
 
@@ -149,3 +151,37 @@ def render_image(points, widths, size, ink=None, band=BAND):
 def paper_image(coverage):
     """Ink coverage as a uint8 grey picture: black ink on white paper."""
     return to_uint8(1 - np.asarray(coverage))
+
+
+def coloured_paper(coverages, colours):
+    """White paper `[..., 3]` in [0, 1] under the inks of several pens, one coverage `[...]` per pen.
+
+    Inks absorb: where pen p covers a fraction c of a pixel, it lets through `1 - c * (1 - colour_p)`
+    of each channel of the light, and the pens' transmissions multiply, so overlapping strokes darken
+    and black ink alone gives `1 - c` in every channel, the grey picture. `colours` `[pens, 3]` is RGB
+    in [0, 1]. Works on numpy arrays and on (differentiable) tensors alike.
+    """
+    paper = 1.0
+    for coverage, colour in zip(coverages, np.asarray(colours, dtype=np.float32)):
+        paper = paper * (1.0 - coverage[..., None] * (1.0 - colour))
+    return paper
+
+
+@dataclass(frozen=True)
+class Pens:
+    """Coloured pens: the pen of every stroke (`pen_of_stroke` `[S]`, numbers 0 to pens - 1) and the
+    pens' colours (`colours` `[pens, 3]`, RGB in [0, 1]). Every pen draws at least one stroke."""
+    pen_of_stroke: np.ndarray
+    colours: np.ndarray
+
+    def strokes_of_each_pen(self):
+        """The indices of each pen's strokes, pen by pen."""
+        return [np.flatnonzero(self.pen_of_stroke == pen) for pen in range(len(self.colours))]
+
+
+def coloured_image(points, widths, size, pens):
+    """The whole square canvas drawn with coloured `Pens`: a uint8 RGB picture on white paper."""
+    points = np.asarray(points)
+    widths = np.broadcast_to(widths, points.shape[:1])
+    coverages = [render_image(points[strokes], widths[strokes], size) for strokes in pens.strokes_of_each_pen()]
+    return to_uint8(coloured_paper(coverages, pens.colours))

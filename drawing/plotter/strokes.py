@@ -34,6 +34,12 @@ def replicate(points, copies, canvas):
     return copied.reshape(-1, *points.shape[1:])
 
 
+def assign_pens(rng, count, pens):
+    """The pen (0 to `pens` - 1) of each of `count` strokes: stroke i's `i mod pens`, shuffled by `rng`, so
+    the pens draw equally many strokes (give or take one)."""
+    return rng.permutation(np.arange(count) % pens)
+
+
 def bezier_basis(samples):
     """Cubic Bernstein weights `[samples + 1, 4]` at evenly spaced parameters from 0 to 1."""
     t = np.linspace(0.0, 1.0, samples + 1)[:, None]
