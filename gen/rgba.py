@@ -65,12 +65,9 @@ def make_rgba(dir_in, dir_out, color, argv=None):
     rgb = parse_color(color)
     frames = list_images(dir_in, what="frames folder")
     source = require_complete(dir_in, "frames folder") or {}
-    earlier = open_output_folder(dir_out, STAGE, inputs=[dir_in])
-    record = {"stage": STAGE, "command": command_line(argv), "input": str(Path(dir_in).resolve()),
-              "color": color, "frames": len(frames)}
-    if earlier and (earlier.get("input"), earlier.get("color")) != (record["input"], color):
-        raise UserError(f"{dir_out}: holds the rgba.py copy of {earlier.get('input')} in {earlier.get('color')}; "
-                        "choose another --dir_out")
+    settings = {"input": Path(dir_in).resolve(), "color": color}
+    open_output_folder(dir_out, STAGE, inputs=[dir_in], settings=settings)
+    record = {"stage": STAGE, "command": command_line(argv), **settings, "frames": len(frames)}
     if source.get("fps") is not None:
         record["fps"] = source["fps"]
     write_record(dir_out, record, complete=False)

@@ -117,6 +117,11 @@ def test_rgba_script_copies_the_folder_as_rgba_with_its_record_beside(tmp_path):
     run_script("gen", "rgba.py", frames, "--color=#ff8000")
     run_script("gen", "rgba.py", frames)
     assert (tmp_path / "frames_rgba_#000000" / "2.png").exists()
+    # the same frames typed another way are the same input; another colour into that folder is refused
+    run_script("gen", "rgba.py", f"{frames}/", "--color=#ff8000", f"--dir_out={out}")
+    refused = run_script("gen", "rgba.py", frames, "--color=navy", f"--dir_out={out}", check=False)
+    assert refused.returncode == 1 and refused.stderr.strip().splitlines()[-1].startswith(
+        f"error: {out}: holds the output of another run (color #ff8000 there, navy now): python rgba.py ")
     # mp4.py plays the copy at the fps carried on in its record
     assert "3 frames at 12 fps" in run_script("gen", "mp4.py", out, "--background=white").stdout
 
