@@ -210,3 +210,24 @@ def test_a_full_disk_is_one_line_naming_the_file(run_folder, tmp_path, script, a
     assert last.startswith(f"error: {tmp_path}") and "cannot write: the file is larger than this system allows" in last
     assert "Traceback" not in completed.stderr
     assert checksums(frames) == before
+
+
+@pytest.mark.parametrize("latents, message", [
+    (np.array([[0.0] * LATENT_SIZE, [np.nan] * LATENT_SIZE, [0.5] * LATENT_SIZE], np.float32),
+     "keyframes.npy: frame 1's latent is not all finite numbers (NaN or infinity); pick other frames with --pick"),
+    (np.array([[0.0] * LATENT_SIZE, [np.inf] + [0.0] * (LATENT_SIZE - 1)], np.float32),
+     "keyframes.npy: frame 1's latent is not all finite numbers"),
+    (b"frame,z0,z1\n0,0.1,0.2\n", "keyframes.npy: not a .npy file (it lacks the .npy header) of latents"),
+])
+def test_path_refuses_keyframes_that_are_no_latents_naming_the_file(run_folder, tmp_path, latents, message):
+    keyframes = tmp_path / "keyframes.npy"
+    if isinstance(latents, bytes):
+        keyframes.write_bytes(latents)
+    else:
+        np.save(keyframes, latents)
+    before = checksums(keyframes)
+    result = run_script("gen", "path.py", run_folder, "keyframes", f"--keyframes={keyframes}", "--frames=4",
+                        f"--dir_out={tmp_path / 'out'}", check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path}/{message}")   # after TF's start-up lines
+    assert checksums(keyframes) == before and not list((tmp_path / "out").rglob("*.png"))
