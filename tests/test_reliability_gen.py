@@ -10,11 +10,13 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 
 import numpy as np
 import pytest
 
 from conftest import REPO, load_script, run_script
+from drawing.cli import UserError
 from drawing.folders import write_record
 from drawing.frames import frame_name
 from drawing.images import write_png
@@ -231,3 +233,25 @@ def test_path_refuses_keyframes_that_are_no_latents_naming_the_file(run_folder, 
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path}/{message}")   # after TF's start-up lines
     assert checksums(keyframes) == before and not list((tmp_path / "out").rglob("*.png"))
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"networks": None}, "'networks' is missing"),
+    ({"epoch": "12"}, "'epoch' is not a whole number"),
+    ({"arrays": ["generator"]}, "'arrays' is not an object of array counts"),
+    ({"arrays": {"generator": "5"}}, "'arrays' is not an object of array counts"),
+    ({"training": [1]}, "'training' is not an object"),
+])
+def test_a_checkpoint_whose_meta_json_is_malformed_is_named_not_a_traceback(run_folder, tmp_path, change, problem):
+    """A hand-edited checkpoint, or one another program wrote in our container: the field is named."""
+    with zipfile.ZipFile(run_folder / "0.checkpoint") as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    meta = {**json.loads(entries.pop("meta.json")), **change}
+    meta = {key: value for key, value in meta.items() if value is not None}
+    model = tmp_path / "edited.checkpoint"
+    with zipfile.ZipFile(model, "w") as archive:
+        for name, data in {**entries, "meta.json": json.dumps(meta).encode()}.items():
+            archive.writestr(name, data)
+    with pytest.raises(UserError) as error:
+        path_script.load_model(model)
+    assert str(error.value) == f"{model}: checkpoint is damaged (meta.json's {problem}); use another checkpoint"
