@@ -231,7 +231,8 @@ def test_path_refuses_keyframes_that_are_no_latents_naming_the_file(run_folder, 
     result = run_script("gen", "path.py", run_folder, "keyframes", f"--keyframes={keyframes}", "--frames=4",
                         f"--dir_out={tmp_path / 'out'}", check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path}/{message}")   # after TF's start-up lines
+    # the last line: TensorFlow writes its start-up lines before it
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path}/{message}")
     assert checksums(keyframes) == before and not list((tmp_path / "out").rglob("*.png"))
 
 
@@ -255,3 +256,21 @@ def test_a_checkpoint_whose_meta_json_is_malformed_is_named_not_a_traceback(run_
     with pytest.raises(UserError) as error:
         path_script.load_model(model)
     assert str(error.value) == f"{model}: checkpoint is damaged (meta.json's {problem}); use another checkpoint"
+
+
+@pytest.mark.parametrize("older", [False, True])
+def test_a_run_folder_whose_newest_checkpoint_is_damaged_names_an_older_one(run_folder, tmp_path, older):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    good = (run_folder / "0.checkpoint").read_bytes()
+    if older:
+        (folder / "0.checkpoint").write_bytes(good)
+    (folder / "1.checkpoint").write_bytes(good[:len(good) // 2])
+    with pytest.raises(UserError) as error:
+        path_script.load_model(folder)
+    message = str(error.value)
+    assert message.startswith(f"{folder / '1.checkpoint'}: checkpoint is damaged or truncated")
+    hint = f"; it is the run folder's newest checkpoint: give an older one instead, e.g. {folder / '0.checkpoint'}"
+    assert message.endswith(hint) if older else "give an older one" not in message
+    if older:
+        path_script.load_model(folder / "0.checkpoint")   # as the message says

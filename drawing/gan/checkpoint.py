@@ -79,6 +79,20 @@ def resolve_checkpoint(path):
     return path
 
 
+def read_model(path):
+    """(file, Checkpoint) of a checkpoint file or of a run folder's newest checkpoint; for a run folder whose
+    newest checkpoint cannot be read, the error says which older one to give instead."""
+    file = resolve_checkpoint(path)
+    try:
+        return file, read_checkpoint(file)
+    except UserError as error:
+        older = list_checkpoints(path)[:-1] if Path(path).is_dir() else []
+        if not older:
+            raise
+        raise UserError(f"{error}; it is the run folder's newest checkpoint: give an older one instead, "
+                        f"e.g. {older[-1]}") from None
+
+
 def write_checkpoint(path, checkpoint):
     """Write our format atomically: an interrupted write never leaves a damaged file under `path`."""
     meta = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "epoch": int(checkpoint.epoch),
