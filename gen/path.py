@@ -77,6 +77,7 @@ from drawing.parallel import default_workers
 STAGE = "path.py"
 DEFAULT_FPS = 30
 DEFAULT_BATCH = 16
+NPY_MAGIC = b"\x93NUMPY"       # how every .npy file starts
 MIN_LOOP_FRAMES = 2          # a "loop" of one frame is a still
 BITLOOP_FRAMES = 512         # the seed's bitloop length, whatever --frames said
 PLOT_MAX_DIMENSIONS = 64
@@ -231,10 +232,15 @@ def load_keyframes(source, pick, latent_size):
     if not path.exists():
         raise UserError(f"{path}: not found; --keyframes takes a folder written by path.py or project.py "
                         "(its latents are the .npy beside it) or a .npy file")
+    header = None
     try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(NPY_MAGIC))
         latents = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as error:
-        raise UserError(f"{path}: not a readable .npy file of latents ({error})") from None
+        lacks_header = header is not None and header != NPY_MAGIC
+        problem = "not a .npy file (it lacks the .npy header)" if lacks_header else "not a readable .npy file"
+        raise UserError(f"{path}: {problem} of latents ({error})") from None
     if latents.ndim == 3:
         raise UserError(f"{path}: latents of a grid {latents.shape}; pick keyframes from a run without --grid "
                         "(or from a cell's own run, --seed=<cell seed>)")
@@ -248,6 +254,10 @@ def load_keyframes(source, pick, latent_size):
         raise UserError(f"{path}: holds frames 0 to {len(latents) - 1}; cannot pick {beyond[0]}")
     if len(picked) < 2:
         raise UserError(f"{path}: a keyframe loop needs at least 2 keyframes; pick more with --pick")
+    broken = [index for index in picked if not np.isfinite(latents[index]).all()]
+    if broken:
+        raise UserError(f"{path}: frame {broken[0]}'s latent is not all finite numbers (NaN or infinity); "
+                        "pick other frames with --pick, or write the latents again")
     return latents[picked]
 
 

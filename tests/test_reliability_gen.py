@@ -10,11 +10,13 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 
 import numpy as np
 import pytest
 
 from conftest import REPO, load_script, run_script
+from drawing.cli import UserError
 from drawing.folders import write_record
 from drawing.frames import frame_name
 from drawing.images import write_png
@@ -210,3 +212,65 @@ def test_a_full_disk_is_one_line_naming_the_file(run_folder, tmp_path, script, a
     assert last.startswith(f"error: {tmp_path}") and "cannot write: the file is larger than this system allows" in last
     assert "Traceback" not in completed.stderr
     assert checksums(frames) == before
+
+
+@pytest.mark.parametrize("latents, message", [
+    (np.array([[0.0] * LATENT_SIZE, [np.nan] * LATENT_SIZE, [0.5] * LATENT_SIZE], np.float32),
+     "keyframes.npy: frame 1's latent is not all finite numbers (NaN or infinity); pick other frames with --pick"),
+    (np.array([[0.0] * LATENT_SIZE, [np.inf] + [0.0] * (LATENT_SIZE - 1)], np.float32),
+     "keyframes.npy: frame 1's latent is not all finite numbers"),
+    (b"frame,z0,z1\n0,0.1,0.2\n", "keyframes.npy: not a .npy file (it lacks the .npy header) of latents"),
+])
+def test_path_refuses_keyframes_that_are_no_latents_naming_the_file(run_folder, tmp_path, latents, message):
+    keyframes = tmp_path / "keyframes.npy"
+    if isinstance(latents, bytes):
+        keyframes.write_bytes(latents)
+    else:
+        np.save(keyframes, latents)
+    before = checksums(keyframes)
+    result = run_script("gen", "path.py", run_folder, "keyframes", f"--keyframes={keyframes}", "--frames=4",
+                        f"--dir_out={tmp_path / 'out'}", check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    # the last line: TensorFlow writes its start-up lines before it
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path}/{message}")
+    assert checksums(keyframes) == before and not list((tmp_path / "out").rglob("*.png"))
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"networks": None}, "'networks' is missing"),
+    ({"epoch": "12"}, "'epoch' is not a whole number"),
+    ({"arrays": ["generator"]}, "'arrays' is not an object of array counts"),
+    ({"arrays": {"generator": "5"}}, "'arrays' is not an object of array counts"),
+    ({"training": [1]}, "'training' is not an object"),
+])
+def test_a_checkpoint_whose_meta_json_is_malformed_is_named_not_a_traceback(run_folder, tmp_path, change, problem):
+    """A hand-edited checkpoint, or one another program wrote in our container: the field is named."""
+    with zipfile.ZipFile(run_folder / "0.checkpoint") as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    meta = {**json.loads(entries.pop("meta.json")), **change}
+    meta = {key: value for key, value in meta.items() if value is not None}
+    model = tmp_path / "edited.checkpoint"
+    with zipfile.ZipFile(model, "w") as archive:
+        for name, data in {**entries, "meta.json": json.dumps(meta).encode()}.items():
+            archive.writestr(name, data)
+    with pytest.raises(UserError) as error:
+        path_script.load_model(model)
+    assert str(error.value) == f"{model}: checkpoint is damaged (meta.json's {problem}); use another checkpoint"
+
+
+@pytest.mark.parametrize("older", [False, True])
+def test_a_run_folder_whose_newest_checkpoint_is_damaged_names_an_older_one(run_folder, tmp_path, older):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    good = (run_folder / "0.checkpoint").read_bytes()
+    if older:
+        (folder / "0.checkpoint").write_bytes(good)
+    (folder / "1.checkpoint").write_bytes(good[:len(good) // 2])
+    with pytest.raises(UserError) as error:
+        path_script.load_model(folder)
+    message = str(error.value)
+    assert message.startswith(f"{folder / '1.checkpoint'}: checkpoint is damaged or truncated")
+    hint = f"; it is the run folder's newest checkpoint: give an older one instead, e.g. {folder / '0.checkpoint'}"
+    assert message.endswith(hint) if older else "give an older one" not in message
+    if older:
+        path_script.load_model(folder / "0.checkpoint")   # as the message says

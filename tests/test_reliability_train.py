@@ -56,7 +56,9 @@ def make_run(folder, pattern, **changes):
 
 
 def checksums(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    """sha256 of a folder's files (a run folder's log.txt aside: each run appends to it)."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
+            if p.is_file() and p.name != "log.txt"}
 
 
 def train(run_dir):
@@ -183,3 +185,37 @@ def test_a_full_disk_while_training_is_one_line_naming_the_checkpoint(tmp_path):
         f"error: {run_dir}/1.checkpoint: cannot write: the file is larger than this system allows (a file-size "
         "limit); raise the limit or write elsewhere, then run the same command again")
     assert "Traceback" not in completed.stderr and not list(run_dir.glob(".*.tmp"))
+
+
+def _cut_in_half(path):
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
+def _random_bytes(path):
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+
+
+@pytest.mark.parametrize("damage, problem", [(_cut_in_half, "checkpoint is damaged or truncated"),
+                                             (_random_bytes, "not a checkpoint")])
+@pytest.mark.parametrize("older", [False, True])
+def test_a_damaged_newest_checkpoint_says_how_to_resume_without_it(tmp_path, damage, problem, older):
+    shards = write_shards(tmp_path / "tfrecord")
+    run_dir = make_run(tmp_path / "run", shards / "*.tfrecord")
+    train(run_dir)   # 1.checkpoint, a good one
+    newest = run_dir / "1.checkpoint"
+    if older:
+        newest = run_dir / "2.checkpoint"
+        newest.write_bytes((run_dir / "1.checkpoint").read_bytes())
+    damage(newest)
+    before = checksums(run_dir)
+    with pytest.raises(UserError) as error:
+        train(run_dir)
+    then = "resume from 1.checkpoint" if older else "start the run afresh"
+    assert str(error.value).startswith(f"{newest}: {problem}")
+    assert str(error.value).endswith(f"; it is this run folder's newest checkpoint: move it out of the folder to "
+                                     f"{then}, then run the same command again")
+    assert checksums(run_dir) == before
+    newest.rename(tmp_path / newest.name)   # as the message says
+    train(run_dir)
+    assert (run_dir / "1.checkpoint").exists()

@@ -79,6 +79,20 @@ def resolve_checkpoint(path):
     return path
 
 
+def read_model(path):
+    """(file, Checkpoint) of a checkpoint file or of a run folder's newest checkpoint; for a run folder whose
+    newest checkpoint cannot be read, the error says which older one to give instead."""
+    file = resolve_checkpoint(path)
+    try:
+        return file, read_checkpoint(file)
+    except UserError as error:
+        older = list_checkpoints(path)[:-1] if Path(path).is_dir() else []
+        if not older:
+            raise
+        raise UserError(f"{error}; it is the run folder's newest checkpoint: give an older one instead, "
+                        f"e.g. {older[-1]}") from None
+
+
 def write_checkpoint(path, checkpoint):
     """Write our format atomically: an interrupted write never leaves a damaged file under `path`."""
     meta = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "epoch": int(checkpoint.epoch),
@@ -144,6 +158,26 @@ def load_npy(data, path, name):
         raise UserError(f"{path}: array {name} is not a plain numeric array ({error})") from None
 
 
+def _check_meta(meta, path):
+    """A UserError naming the first field of a checkpoint's meta.json that is missing or of the wrong kind (a
+    hand-edited file, or one from another program), rather than a traceback where it is used."""
+    def whole(value):
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    fields = {"epoch": (whole, "a whole number"), "networks": (lambda v: isinstance(v, dict), "an object"),
+              "arrays": (lambda v: isinstance(v, dict) and all(map(whole, v.values())),
+                         "an object of array counts"),
+              "options": (lambda v: v is None or isinstance(v, dict), "an object"),
+              "training": (lambda v: v is None or isinstance(v, dict), "an object")}
+    for key, (valid, kind) in fields.items():
+        if key not in meta and key in ("options", "training"):
+            continue
+        if key not in meta or not valid(meta[key]):
+            found = "missing" if key not in meta else f"not {kind}"
+            raise UserError(f"{path}: checkpoint is damaged ({META_ENTRY}'s {key!r} is {found}); use another "
+                            "checkpoint")
+
+
 def _read_our_checkpoint(path):
     try:
         with zipfile.ZipFile(path) as archive:
@@ -156,6 +190,7 @@ def _read_our_checkpoint(path):
             if meta.get("version") != FORMAT_VERSION:
                 raise UserError(f"{path}: checkpoint format version {meta.get('version')} is not "
                                 f"supported (this code reads version {FORMAT_VERSION})")
+            _check_meta(meta, path)
             groups = {}
             for group, count in meta["arrays"].items():
                 if group not in ARRAY_GROUPS:

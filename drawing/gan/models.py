@@ -3,7 +3,7 @@ import numpy as np
 import tensorflow as tf
 
 from drawing.cli import UserError
-from drawing.gan.checkpoint import Checkpoint, read_checkpoint, resolve_checkpoint, write_checkpoint
+from drawing.gan.checkpoint import Checkpoint, read_model, write_checkpoint
 from drawing.gan.networks import (build_discriminator, build_generator, initialise_weights,
                                   set_weights_checked)
 
@@ -92,14 +92,14 @@ def load_generator(path, use_ema=True):
 
     Uses the moving-average generator when the checkpoint has one (it gives smoother, better images).
     """
-    path = resolve_checkpoint(path)
-    return generator_from_checkpoint(read_checkpoint(path), path, use_ema=use_ema)
+    path, checkpoint = read_model(path)
+    return generator_from_checkpoint(checkpoint, path, use_ema=use_ema)
 
 
 def load_discriminator(path):
     """The discriminator of a checkpoint file or of a run folder's newest checkpoint."""
-    path = resolve_checkpoint(path)
-    return discriminator_from_checkpoint(read_checkpoint(path), path)
+    path, checkpoint = read_model(path)
+    return discriminator_from_checkpoint(checkpoint, path)
 
 
 def save_untrained_checkpoint(path, resolution=16, latent_size=8, channel_scale=1 / 16, seed=0):

@@ -280,7 +280,13 @@ class Run:
         if not found:
             return 0
         newest, epoch = found[-1], checkpoint_epoch(found[-1])
-        checkpoint = read_checkpoint(newest)
+        try:
+            checkpoint = read_checkpoint(newest)
+        except UserError as error:
+            # The file is the user's: say how to resume without it rather than moving it aside ourselves.
+            then = (f"resume from {found[-2].name}" if len(found) > 1 else "start the run afresh")
+            raise UserError(f"{error}; it is this run folder's newest checkpoint: move it out of the folder to "
+                            f"{then}, then run the same command again") from None
         self.trainer.restore(checkpoint, newest, epoch)
         log.info(f"resuming from {newest} ({checkpoint.source} format, epoch {epoch})")
         return epoch
