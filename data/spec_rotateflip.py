@@ -26,7 +26,6 @@ Example:
     python spec_rotateflip.py tile --dir_out=tile8  # tile8/p1/p1_t00_rf00.png ... _rf13.png, with _rf03
 """
 import argparse
-import re
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +35,8 @@ from drawing.files import list_images, list_page_folders
 from drawing.folders import command_line, open_output_folder, require_complete, write_record
 from drawing.images import open_image, to_array, write_png
 from drawing.parallel import parallel_map
+from drawing.spec_names import is_variant, tile_of_variant, variant_name
 
-VARIANT_NAME = re.compile(r"_rf[01][0-3]$")
 TILES_PER_JOB = 64  # enough to outweigh the cost of handing a job to a worker
 
 
@@ -54,14 +53,6 @@ def dihedral_variants(tile):
         for turns in range(4):
             variants.append((flip, turns, np.ascontiguousarray(np.rot90(mirrored, turns + 1))))
     return variants
-
-
-def variant_name(tile_path, flip, turns):
-    return f"{Path(tile_path).stem}_rf{flip}{turns}.png"
-
-
-def is_variant(path):
-    return VARIANT_NAME.search(Path(path).stem) is not None
 
 
 def read_tile(path):
@@ -110,7 +101,7 @@ def remove_orphan_variants(dir_out, tiles):
     """Variants in our own --dir_out of tiles no longer in the input; the number removed."""
     sources = {tile.with_suffix("") for tile in tiles}
     orphans = [path for path in dir_out.rglob("*_rf??.png")
-               if is_variant(path) and path.relative_to(dir_out).with_name(path.stem[:-5]) not in sources]
+               if is_variant(path) and path.relative_to(dir_out).with_name(tile_of_variant(path)) not in sources]
     for path in orphans:
         path.unlink()
     return len(orphans)

@@ -38,11 +38,11 @@ import cv2
 import numpy as np
 
 from drawing.cli import UserError, run, warn
-from drawing.files import list_images
+from drawing.files import list_images, write_bytes_atomic
 from drawing.folders import check_not_overlapping, command_line, open_output_folder, require_complete, write_record
-from drawing.files import write_bytes_atomic
 from drawing.images import check_scan_dpi, check_scan_mode, encode_png, open_image, to_array, write_png
 from drawing.parallel import parallel_map, report_failures
+from drawing.spec_names import tile_of_variant
 
 RESOLUTIONS = (256, 512, 1024)
 SQUARE_PER_RESOLUTION = 1.5
@@ -283,9 +283,9 @@ def derived_variants(folder, page):
     """{tile name: [its spec_rotateflip.py variants]} in a page folder: the files `<tile>_rf<F><R>.png`."""
     variants = {}
     for path in folder.glob(f"{page}_t*_rf*.png"):
-        match = re.fullmatch(rf"({re.escape(page)}_t\d+)_rf[01][0-3]\.png", path.name)
-        if match:
-            variants.setdefault(f"{match.group(1)}.png", []).append(path)
+        tile = tile_of_variant(path)
+        if tile is not None and re.fullmatch(rf"{re.escape(page)}_t\d+", tile):
+            variants.setdefault(f"{tile}.png", []).append(path)
     return variants
 
 

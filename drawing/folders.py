@@ -18,7 +18,6 @@ A folder holding none of the earlier run's outputs (a run that failed before wri
 reused with the new settings.
 """
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -109,12 +108,7 @@ def _same_setting(recorded, now):
     """Whether a recorded setting is this run's. A path (settings hold inputs as `Path`) is the same file
     or folder however it is typed: `scans`, `scans/`, `./scans` or its absolute path."""
     if isinstance(now, Path) and isinstance(recorded, str):
-        if os.path.normpath(recorded) == os.path.normpath(now):
-            return True
-        try:
-            return Path(recorded).resolve() == now.resolve()
-        except OSError:
-            return False
+        return Path(recorded).resolve() == now.resolve()
     return recorded == _as_recorded(now)
 
 
