@@ -4,7 +4,6 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")" && pwd)"
 OUT="$ROOT/demo_out"
-export TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2
 
 # Shared names between the stages (every section below reads and writes only these).
 SCANS_SPEC="$OUT/scans/spec"      # generated spec pages (PNG, 300 DPI)
@@ -25,7 +24,7 @@ mkdir -p "$OUT"
 
 # ---- BEGIN data-spec ----
 # Sample scans (2 letter spec pages, 2 small blob pages), then the spec tiles, their grid previews, and
-# the tiles turned eight ways (the seven new variants written beside each tile, as the seed does).
+# the tiles turned eight ways (the seven new variants written beside each tile, as the original does).
 (cd "$ROOT/data" && python sample_scans.py "$SCANS_SPEC" --style spec --dpi 300 --pages 2 --seed "$DEMO_SEED")
 (cd "$ROOT/data" && python sample_scans.py "$SCANS_BLOB" --style blob --dpi 300 --pages 2 --seed "$DEMO_SEED" \
     --width_in 8 --height_in 6)

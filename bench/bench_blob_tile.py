@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from stage_scripts import REPO, load_stage_script
 
-from drawing.blob import DEFAULT_COLS, DEFAULT_ROWS, centred_corner, grid_unit, page_grid
+from drawing.data.blob import DEFAULT_COLS, DEFAULT_ROWS, centred_corner, grid_unit, page_grid
+from drawing.data.samples import blob_page
 from drawing.images import FAST_PNG, encode_png, write_png
 from drawing.parallel import default_workers
-from drawing.samples import blob_page
-from stage_scripts import REPO, load_stage_script
 
 
 def centred_grid(page):

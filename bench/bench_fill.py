@@ -1,16 +1,16 @@
 """How fast fill/ colours 1024 px blob drawings of about 2,000 regions, on one core and on every core.
 
-Draws the drawings with drawing.samples.blob_page (1024 px crops of pages at 125 DPI), then times:
+Draws the drawings with drawing.data.samples.blob_page (1024 px crops of pages at 125 DPI), then times:
 - on one core, per drawing: the blob fill without and with --blend, the spec fill with --blend, and the
   3x3 blend alone, each as arrays only and as the worker does it (read PNG, colour, write PNG); all of
-  them with the region options off (--close-gaps=0 --min-region=0, the seed's regions) and, where it
+  them with the region options off (--close-gaps=0 --min-region=0, the original's regions) and, where it
   says so, on (the defaults, and --close-gaps=8);
 - what gap closing buys: on the drawings with GAP_COUNT breaks of 1 to --close-gaps px cut into their
   lines, the share of cells that come out as one region each, and how many regions cover two cells;
 - blob_fill's folder run (fill_folder, --blend) on every core, in drawings per second;
 - the GPU blend of blend.so (fill/blend.so or --library) in images per second with the transfers
   included, where a CUDA device is usable; otherwise it says why it was not measured.
-Targets: under 0.3 s per drawing with blend on one core (the seed's per-pixel Python: 5 s, 20 s with
+Targets: under 0.3 s per drawing with blend on one core (the original's per-pixel Python: 5 s, 20 s with
 blend), and under 0.2 s per file with everything on.
 
 Example:
@@ -26,13 +26,24 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from drawing.blend import BlendUnavailable, blend_batch_cpu, blend_cpu, load_gpu_blend
-from drawing.fill import (BLOB_PAPER_ABOVE, BUILTIN_PALETTE, DEFAULT_CLOSE_GAPS, DEFAULT_MIN_REGION, colour_blob,
-                          colour_spec, fill_file, fill_folder, find_regions, label_regions, lightness,
-                          palette_pixels)
+from drawing.data.samples import blob_page, break_lines, cells_kept_whole
+from drawing.fill.blend import BlendUnavailable, blend_batch_cpu, blend_cpu, load_gpu_blend
+from drawing.fill.colour import (
+    BLOB_PAPER_ABOVE,
+    BUILTIN_PALETTE,
+    DEFAULT_CLOSE_GAPS,
+    DEFAULT_MIN_REGION,
+    colour_blob,
+    colour_spec,
+    fill_file,
+    fill_folder,
+    find_regions,
+    label_regions,
+    lightness,
+    palette_pixels,
+)
 from drawing.images import write_png
 from drawing.parallel import default_workers
-from drawing.samples import blob_page, break_lines, cells_kept_whole
 
 REPO = Path(__file__).resolve().parents[1]
 SIZE = 1024

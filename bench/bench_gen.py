@@ -3,9 +3,9 @@
     python bench/bench_gen.py --frames=128          # the README's numbers (default: 512 frames)
     python bench/bench_gen.py --frames=32 --batch=8,16
 
-Frames: an untrained 256 px generator of the seed's full width (latent size 64, channel scale 1) walks
+Frames: an untrained 256 px generator of the original's full width (latent size 64, channel scale 1) walks
 a bezier path; path.py's frame writer (compiled generator in batches, PNGs encoded on other threads)
-is timed against the seed's way of doing it (the Keras model called eagerly on batches of 16, each
+is timed against the original's way of doing it (the Keras model called eagerly on batches of 16, each
 frame converted and PNG-encoded with TensorFlow and written in turn, on the main thread), on the same
 latents, and both against the generator alone, which bounds them. path.py --int8 (8-bit weights under
 TensorFlow Lite) is timed as well, with how far its frames are from the float32 ones. rgba: the
@@ -18,12 +18,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from drawing import latent_paths
-from drawing.cli import use_legacy_keras
-from drawing.frames import brightness_to_alpha, frame_name
-from drawing.images import decode_png, encode_png, read_image
 from stage_scripts import load_stage_script
+
+from drawing.gen import latent_paths
+from drawing.gen.frames import brightness_to_alpha, frame_name
+from drawing.images import decode_png, encode_png, read_image
 
 RESOLUTION = 256
 LATENT_SIZE = 64
@@ -31,8 +30,8 @@ SEED_BATCH = 16
 
 
 def seed_style_frames(model, latents, folder):
-    """The seed's generate(): eager model calls, TensorFlow PNG encoding, one frame after another."""
-    import tensorflow as tf
+    """The original's generate(): eager model calls, TensorFlow PNG encoding, one frame after another."""
+    from drawing.backend import tf
     for start in range(0, len(latents), SEED_BATCH):
         images = model(tf.convert_to_tensor(latents[start:start + SEED_BATCH]), training=False)
         for offset, image in enumerate(images):
@@ -57,7 +56,7 @@ def grey_level_difference(folder, reference):
     return difference.mean(), difference.max()
 
 
-def bench_frames(frame_count, batches, int8_batches, with_seed):
+def bench_frames(frame_count, batches, int8_batches, with_original):
     from drawing.gan import load_generator, save_untrained_checkpoint
     from drawing.gan.int8 import Int8Generator
     path_script = load_stage_script("gen/path.py")
@@ -93,7 +92,7 @@ def bench_frames(frame_count, batches, int8_batches, with_seed):
                   lambda: path_script.render_frames(int8_generator, latents, folder, batch))
             mean, largest = grey_level_difference(folder, scratch / f"ours_b{batches[0]}")
             print(f"  int8 frames against float32: {mean:.2f} grey levels apart on average, {largest} at most")
-        if with_seed:
+        if with_original:
             folder = scratch / "seed"
             folder.mkdir()
             timed(f"seed's way, batch {SEED_BATCH}", len(latents),
@@ -123,12 +122,11 @@ def main():
     parser.add_argument("--batch", default="16", help="path.py batch sizes to time, e.g. 8,16 (default: 16)")
     parser.add_argument("--int8_batch", default="8",
                         help="path.py --int8 batch sizes to time, e.g. 4,8 (default: 8; none: 0)")
-    parser.add_argument("--no_seed", action="store_true", help="skip timing the seed's way (halves the time)")
+    parser.add_argument("--no_original", action="store_true", help="skip timing the original's way (halves the time)")
     args = parser.parse_args()
-    use_legacy_keras()
     bench_rgba()
     bench_frames(args.frames, [int(batch) for batch in args.batch.split(",")],
-                 [int(batch) for batch in args.int8_batch.split(",") if int(batch) > 0], not args.no_seed)
+                 [int(batch) for batch in args.int8_batch.split(",") if int(batch) > 0], not args.no_original)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
     python bench/bench_project.py                                   # timing only
     python bench/bench_project.py --model=../demo_out/run --tiles=../demo_out/tiles/blob/0 --count=8
 
-Timing: an untrained 256 px generator and discriminator of the seed's full width (latent size 64,
+Timing: an untrained 256 px generator and discriminator of the original's full width (latent size 64,
 channel scale 1); one projection step (the generator and the discriminator's features forward and
 backward, then Adam) is timed `--timed-steps` times after a compiling one, with `--starts` latents and
 with one, and extrapolated to `--steps` (project.py's defaults: 200 steps, the first 20 % with all 8
@@ -21,16 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from drawing.cli import use_legacy_keras
-
-use_legacy_keras()
-
 import numpy as np  # noqa: E402
+from stage_scripts import load_stage_script  # noqa: E402
 
 from drawing.gan import load_generator, save_untrained_checkpoint  # noqa: E402
 from drawing.gan.projection import Projector, Settings, feature_network  # noqa: E402
 from drawing.plotter.network import load_network  # noqa: E402
-from stage_scripts import load_stage_script  # noqa: E402
 
 RESOLUTION = 256
 LATENT_SIZE = 64
@@ -44,7 +40,7 @@ def projector_for(checkpoint, starts, steps=Settings.steps):
 
 def time_steps(args):
     """Seconds per projection step at 256 px full width (all starts, then one), and per drawing."""
-    import tensorflow as tf
+    from drawing.backend import tf
     with tempfile.TemporaryDirectory() as folder:
         checkpoint = save_untrained_checkpoint(Path(folder) / "0.checkpoint", resolution=RESOLUTION,
                                                latent_size=LATENT_SIZE, channel_scale=1.0, seed=0)

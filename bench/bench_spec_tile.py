@@ -1,6 +1,6 @@
 """How long spec_tile.py takes for a 300 DPI letter page of 36 specimens, grid preview included.
 
-Generates the pages with drawing.samples (about 2685 x 3420 px each), then times, on one core, each
+Generates the pages with drawing.data.samples (about 2685 x 3420 px each), then times, on one core, each
 step of one page (read the PNG, find and cut the specimens, write the 36 tiles, draw and write the
 grid preview), and finally the whole script on every core. Target: at most 1 s per page per core.
 
@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 from PIL import Image
+from stage_scripts import REPO, load_stage_script
 
+from drawing.data.samples import spec_page
 from drawing.images import PNG_COMPRESSION, write_png
 from drawing.parallel import default_workers
-from drawing.samples import spec_page
-from stage_scripts import REPO, load_stage_script
 
 spec_tile = load_stage_script("data/spec_tile.py")
 

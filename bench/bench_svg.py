@@ -20,13 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from drawing.cli import use_legacy_keras
-
-use_legacy_keras()
-
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
+from drawing.backend import tf
 from drawing.gan import save_untrained_checkpoint  # noqa: E402
 from drawing.plotter import network, optimise, ordering, strokes  # noqa: E402
 from drawing.plotter.render import render  # noqa: E402

@@ -15,11 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from drawing.blob import DEFAULT_COLS, DEFAULT_ROWS, centred_corner, grid_unit, page_grid
-from drawing.cli import use_legacy_keras
-from drawing.images import FAST_PNG, write_png
-from drawing.samples import blob_page
 from stage_scripts import REPO, load_stage_script
+
+from drawing.data.blob import DEFAULT_COLS, DEFAULT_ROWS, centred_corner, grid_unit, page_grid
+from drawing.data.samples import blob_page
+from drawing.images import FAST_PNG, write_png
 
 PAGES = 4
 SHARD_BYTES = 50 * 10 ** 6
@@ -57,7 +57,6 @@ def main():
         make_tiles(work / "tile", options.tiles, options.resolution)
         megabytes = sum(p.stat().st_size for p in (work / "tile").rglob("*.png")) / 1e6
 
-        use_legacy_keras()
         import tensorflow  # noqa: F401  (loaded before timing, as it is once per run)
         tfrecord = load_stage_script("data/tfrecord.py")
         (work / "in_process").mkdir()

@@ -1,7 +1,7 @@
 """Training speed, measured so that a difference can be trusted: seconds per batch and GFLOP/s.
 
-    python bench/bench_train.py                              # ours vs the seed's loop, 64 px, batch 8, full width
-    python bench/bench_train.py --loops ours,ours_unfused,seed --repeats 5 --steps 8
+    python bench/bench_train.py                              # ours vs the original's loop, 64 px, batch 8, full width
+    python bench/bench_train.py --loops ours,ours_unfused,original --repeats 5 --steps 8
     python bench/bench_train.py ../runs/x/options.json --loops ours --repeats 3
 
 Each measurement runs in its own process (so no process-wide setting, cache or allocator state of one
@@ -14,11 +14,11 @@ seconds per batch, and GFLOP/s = the convolutions' floating-point operations per
 Loops:
 - `ours`: this project's compiled step (Grappler's fusion on, as training runs it);
 - `ours_unfused`: the same with Grappler's remapper off process-wide (what training did before);
-- `seed`: the seed's loop structure on the same models and data: three separately called compiled steps,
+- `original`: the original's loop structure on the same models and data: three separately called compiled steps,
   real and fake images through D as two batches, `tf.gradients`, every statistic copied to the host after
-  each step (no augmentation or moving average, as in the seed). One device only.
+  each step (no augmentation or moving average, as in the original). One device only.
 
-Without an options file it measures the seed's reference case (resolution 64, replica batch 8,
+Without an options file it measures the original's reference case (resolution 64, replica batch 8,
 channel_scale 1) on synthetic shards; `--channel_scale` shrinks it for a quick look.
 """
 import argparse
@@ -32,21 +32,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from drawing.cli import positive_int, run, use_legacy_keras
-
-use_legacy_keras()
+from drawing.cli import positive_int, run
 
 REFERENCE = {"resolution": 64, "replica_batch_size": 8, "channel_scale": 1.0, "latent_size": 64,
              "epoch_sample_count": 64, "total_sample_count": 64}
-LOOPS = ("ours", "ours_unfused", "seed")
+LOOPS = ("ours", "ours_unfused", "original")
 
 
 def write_synthetic_shards(folder, resolution, count=64, seed=0):
     """Ink-like tiles: white paper with random black strokes, enough to keep the pipeline honest."""
     import numpy as np
-    import tensorflow as tf
+
+    from drawing.backend import tf
+    from drawing.data.tfrecord import serialize_example, shard_path
     from drawing.images import encode_png
-    from drawing.tfrecord import serialize_example, shard_path
     rng = np.random.default_rng(seed)
     with tf.io.TFRecordWriter(str(shard_path(folder, 0))) as writer:
         for _ in range(count):
@@ -96,11 +95,11 @@ def cpu_seconds():
     return usage.ru_utime + usage.ru_stime
 
 
-class SeedStyleLoop:
-    """The seed's loop structure on the same models (see the module docstring)."""
+class OriginalStyleLoop:
+    """The original's loop structure on the same models (see the module docstring)."""
 
     def __init__(self, trainer, iterator):
-        import tensorflow as tf
+        from drawing.backend import tf
         generator, discriminator = trainer.generator, trainer.discriminator
         shape = [trainer.options.replica_batch_size, trainer.options.latent_size]
         global_batch, interval = trainer.global_batch, trainer.options.d_reg_interval
@@ -146,7 +145,7 @@ class SeedStyleLoop:
 
 def measure_loop(loop, options_path, steps, reg_steps):
     """Time one loop in this process; a dict of per-batch seconds and what they mean."""
-    import tensorflow as tf
+    from drawing.backend import tf
     if loop == "ours_unfused":
         tf.config.optimizer.set_experimental_options({"remapping": False})
     from drawing.gan.dataset import make_dataset
@@ -161,8 +160,8 @@ def measure_loop(loop, options_path, steps, reg_steps):
         lambda context: make_dataset(files, options.resolution,
                                      context.get_per_replica_batch_size(trainer.global_batch),
                                      {0: 100_000}, seed=options.seed, shuffle_buffer=options.shuffle_buffer)))
-    if loop == "seed":
-        step, wait = SeedStyleLoop(trainer, iterator), (lambda: None)
+    if loop == "original":
+        step, wait = OriginalStyleLoop(trainer, iterator), (lambda: None)
     else:
         step, wait = (lambda regularise: trainer.train_step(iterator, regularise)), trainer.batch_count.numpy
 
@@ -233,10 +232,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="example: python bench/bench_train.py --repeats 5 --steps 8")
-    parser.add_argument("options", nargs="?", help="an options.json (default: the seed's reference case "
+    parser.add_argument("options", nargs="?", help="an options.json (default: the original's reference case "
                                                    "on synthetic shards)")
-    parser.add_argument("--loops", default="ours,seed", help=f"comma-separated, from {', '.join(LOOPS)} "
-                                                             "(default ours,seed)")
+    parser.add_argument("--loops", default="ours,original", help=f"comma-separated, from {', '.join(LOOPS)} "
+                                                             "(default ours,original)")
     parser.add_argument("--repeats", type=positive_int, default=3, help="processes per loop (default 3)")
     parser.add_argument("--steps", type=positive_int, default=6, help="timed batches without R1 per process "
                                                                       "(default 6)")

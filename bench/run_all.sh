@@ -3,7 +3,6 @@
 # root inside the project's environment (`make bench` does both). Each prints its own numbers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2
 for bench in \
     "bench_spec_tile.py --pages 4" \
     "bench_blob_tile.py" \

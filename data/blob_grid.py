@@ -6,7 +6,7 @@
 
 One grid unit is 256/300 inch (256 px at 300 DPI). Each page's grid of --rows x --cols units has its
 top-left corner where the page's entry in adjustment.json puts it, `x` units right and `y` units down
-from the page's top-left corner (the seed's meaning; the format is in drawing/blob.py). When there is no
+from the page's top-left corner (the original's meaning; the format is in drawing/data/blob.py). When there is no
 adjustment.json, one is written in the current folder with every page's grid centred (as corner offsets,
 e.g. "x": 0.375), and never overwritten after that. Each preview is the scan with the grid drawn in red
 and the scan's index and corner written in its top-left corner, saved under the scan's file name in
@@ -17,9 +17,21 @@ from pathlib import Path
 
 import cv2
 
-from drawing.blob import (ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, centred_adjustment, check_dpi,
-                          check_grid_fits, grid_unit, load_adjustment, page_grid, write_adjustment)
-from drawing.cli import UserError, positive_int, run, warn
+from drawing.cli import positive_int, run
+from drawing.console import warn
+from drawing.data.blob import (
+    ADJUSTMENT_FILE,
+    DEFAULT_COLS,
+    DEFAULT_ROWS,
+    centred_adjustment,
+    check_dpi,
+    check_grid_fits,
+    grid_unit,
+    load_adjustment,
+    page_grid,
+    write_adjustment,
+)
+from drawing.errors import UserError
 from drawing.files import list_images
 from drawing.folders import command_line, open_output_folder, require_complete, write_record
 from drawing.images import image_size, read_scan, write_png

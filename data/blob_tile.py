@@ -6,7 +6,7 @@
 Tile centres lie on a lattice inside each page's grid (exactly the grid blob_grid.py draws: --rows x --cols
 units, its top-left corner where adjustment.json puts it, or centred on the page where there is no
 adjustment.json), inset by the radius a tile needs to turn freely, r = resolution/sqrt(2) px. The lattice
-is the seed's, so a page gives the seed's tiles at the seed's places: along each axis the centres are
+is the original's, so a page gives the original's tiles at the original's places: along each axis the centres are
 the whole pixels
 
     floor(start + r), then every unit // steps px, while below floor(start + units * unit - r)
@@ -36,14 +36,34 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from drawing.blob import (ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, Grid, centred_corner, check_dpi,
-                          check_grid_fits, grid_unit, load_adjustment, page_grid)
-from drawing.cli import UserError, non_negative_int, positive_int, run, warn
+from drawing.cli import non_negative_int, positive_int, run
+from drawing.console import warn
+from drawing.data.blob import (
+    ADJUSTMENT_FILE,
+    DEFAULT_COLS,
+    DEFAULT_ROWS,
+    Grid,
+    centred_corner,
+    check_dpi,
+    check_grid_fits,
+    grid_unit,
+    load_adjustment,
+    page_grid,
+)
+from drawing.errors import UserError
 from drawing.files import list_images
-from drawing.folders import (command_line, holds_files, open_output_folder, record_path, require_complete,
-                             write_record)
-from drawing.images import (FAST_PNG, TILE_RESOLUTIONS, check_declared_size, check_scan_dpi, check_scan_mode,
-                            image_errors, open_image, to_array, write_png)
+from drawing.folders import command_line, holds_files, open_output_folder, record_path, require_complete, write_record
+from drawing.images import (
+    FAST_PNG,
+    TILE_RESOLUTIONS,
+    check_declared_size,
+    check_scan_dpi,
+    check_scan_mode,
+    image_errors,
+    open_image,
+    to_array,
+    write_png,
+)
 from drawing.parallel import parallel_map
 
 CHUNK_TILES = 512
@@ -83,7 +103,7 @@ def check_room(rows, cols, unit, steps, resolution):
 
 
 def axis_centres(start, units, unit, steps, resolution):
-    """The tile centres along one axis of a grid starting at `start` px, the seed's way: whole pixels from
+    """The tile centres along one axis of a grid starting at `start` px, the original's way: whole pixels from
     floor(start + r), every unit // steps px, below floor(start + units * unit - r) (r: the tile's radius)."""
     radius = tile_radius(resolution)
     first, end = math.floor(start + radius), math.floor(start + units * unit - radius)
@@ -91,7 +111,7 @@ def axis_centres(start, units, unit, steps, resolution):
 
 
 def tile_centres(grid, steps, resolution):
-    """(x, y) page coordinates of every tile centre, row by row (the seed's order and places)."""
+    """(x, y) page coordinates of every tile centre, row by row (the original's order and places)."""
     xs = axis_centres(grid.left, grid.cols, grid.unit, steps, resolution)
     ys = axis_centres(grid.top, grid.rows, grid.unit, steps, resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)

@@ -3,7 +3,7 @@
 Spec pages are letter-size (8.5 x 11 in) with 6 x 6 mirror-symmetric specimens on a rough grid, a few
 specks of dust and the dark scanner bed around the paper; blob pages are one continuous mass of closed
 cells (16 x 11 in unless told otherwise). Pages are written as `<dir_out>/0.png`, `1.png`, ... (the
-seed's scripts open scans by index), with their DPI in the PNG, and `<dir_out>.json` beside the folder
+original scripts open scans by index), with their DPI in the PNG, and `<dir_out>.json` beside the folder
 records the options and the seed of each page, so the same pages can be made again. A folder that
 holds anything but this script's own earlier pages is refused: real scans are never replaced.
 
@@ -18,11 +18,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from drawing.cli import UserError, non_negative_int, run
+from drawing.cli import non_negative_int, run
+from drawing.data.samples import blob_page, spec_page
+from drawing.errors import UserError
 from drawing.folders import command_line, open_output_folder, write_record
 from drawing.images import PNG_COMPRESSION, SCAN_DPIS, save_image
 from drawing.parallel import parallel_map
-from drawing.samples import blob_page, spec_page
 
 
 def page_seed(seed, page_number):

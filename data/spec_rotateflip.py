@@ -3,13 +3,13 @@
 Spec specimens are symmetric about a vertical and a horizontal axis, so their rotations and mirror
 images are drawings the artist could have made: eight times the training data for free.
 
-Variants are named as the seed names them: `<tile>_rf0R.png` is the tile turned R + 1 quarter turns
+Variants are named as the original names them: `<tile>_rf0R.png` is the tile turned R + 1 quarter turns
 counter-clockwise, `<tile>_rf1R.png` the tile mirrored left-right, then turned R + 1 quarter turns. So
 `_rf03` (four quarter turns) is the tile itself.
 
-By default, as in the seed, the variants go into the input's own page folders, so that
+By default, as in the original, the variants go into the input's own page folders, so that
 `python spec_rotateflip.py tile` then `python tfrecord.py tile` trains on eight images per tile. Only
-files are added: the tile keeps its own name as the identity variant (where the seed renamed it to
+files are added: the tile keeps its own name as the identity variant (where the original renamed it to
 `_rf03`), the seven others are written beside it, and no tile is overwritten, renamed or removed. The
 variants always show the tile there is now: where a tile changed since its variants were made (the
 scans were tiled again), they are written again; a second run on unchanged tiles adds nothing (it reads
@@ -30,12 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from drawing.cli import UserError, run, warn
+from drawing.cli import run
+from drawing.console import warn
+from drawing.data.spec_names import is_variant, tile_of_variant, variant_name
+from drawing.errors import UserError
 from drawing.files import list_images, list_page_folders
 from drawing.folders import command_line, open_output_folder, require_complete, write_record
 from drawing.images import open_image, to_array, write_png
 from drawing.parallel import parallel_map
-from drawing.spec_names import is_variant, tile_of_variant, variant_name
 
 TILES_PER_JOB = 64  # enough to outweigh the cost of handing a job to a worker
 
@@ -46,7 +48,7 @@ LAST = (1, 3)      # `_rf13`, written last: when it shows the tile, the variants
 
 def dihedral_variants(tile):
     """The eight (F, R, array) variants of a tile: mirrored left-right if F, then R + 1 quarter turns
-    counter-clockwise (the seed's numbering)."""
+    counter-clockwise (the original's numbering)."""
     variants = []
     for flip in (0, 1):
         mirrored = tile[:, ::-1] if flip else tile
@@ -112,7 +114,7 @@ def main():
     parser.add_argument("dir_in", help="folder of page folders of tiles, as spec_tile.py writes it, e.g. tile")
     parser.add_argument("--dir_out", default=None,
                         help="folder for all eight variants, same page folders, e.g. --dir_out=tile8 "
-                             "(default: beside each tile in <dir_in>, adding files only, as the seed)")
+                             "(default: beside each tile in <dir_in>, adding files only, as the original)")
     args = parser.parse_args()
 
     dir_in = Path(args.dir_in)

@@ -12,7 +12,7 @@ For every scan in <dir_in> (RGB PNG at 300, 600 or 1200 DPI):
    box (the neighbouring cells blanked to paper), and shrink it to <resolution> x <resolution>;
    empty cells are skipped;
 5. write the tiles as <dir_out>/p<page>/p<page>_t<NN>.png (NN counts the page's tiles from 00, column by
-   column, the left column top to bottom, as the seed numbers them) and a
+   column, the left column top to bottom, as the original numbers them) and a
    copy of the page at 150 DPI with the grid and the tile squares drawn in red as
    <dir_out_grid>/<scan name>.
 
@@ -37,12 +37,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from drawing.cli import UserError, run, warn
+from drawing.cli import run
+from drawing.console import warn
+from drawing.data.spec_names import tile_of_variant
+from drawing.errors import UserError
 from drawing.files import list_images, write_bytes_atomic
 from drawing.folders import check_not_overlapping, command_line, open_output_folder, require_complete, write_record
 from drawing.images import check_scan_dpi, check_scan_mode, encode_png, open_image, to_array, write_png
 from drawing.parallel import parallel_map, report_failures
-from drawing.spec_names import tile_of_variant
 
 RESOLUTIONS = (256, 512, 1024)
 SQUARE_PER_RESOLUTION = 1.5
@@ -140,7 +142,7 @@ def separators(bands, length):
 def cell_boxes(boxes, column_lines, row_lines):
     """Column-major list of (cell, box) for each cell holding a drawing: the union of the blobs inside it.
 
-    Column by column (the left column top to bottom, then the next) is the seed's tile numbering.
+    Column by column (the left column top to bottom, then the next) is the original's tile numbering.
 
     Blobs never straddle a cell border (the borders lie in gaps between them), so each belongs to the
     cell its top-left corner is in.

@@ -1,14 +1,14 @@
 """Pack tiles into .tfrecord shards for training: 0.tfrecord, 1.tfrecord, ... of about --size each.
 
     cd data
-    python tfrecord.py tile --dir_out=tfrecord --size=300000000       # bytes, as in the seed
+    python tfrecord.py tile --dir_out=tfrecord --size=300000000       # bytes, as in the original
     python tfrecord.py tile --dir_out=tfrecord --size=300MB
     python tfrecord.py tile --dir_out=tfrecord --size=20MB --shuffle --seed=1
 
 The input is a folder of page folders as blob_tile.py and spec_tile.py write them (or a flat folder of
 PNGs), read in natural order; --shuffle mixes the tiles of all pages (otherwise a shard holds one page's
-tiles together). Each record holds the tile's PNG bytes and [height, width, channels], the seed's
-schema (drawing/tfrecord.py): 8-bit grayscale, RGB and RGBA tiles go in byte for byte, other PNG modes
+tiles together). Each record holds the tile's PNG bytes and [height, width, channels], the original's
+schema (drawing/data/tfrecord.py): 8-bit grayscale, RGB and RGBA tiles go in byte for byte, other PNG modes
 are converted. A damaged tile is reported and left out, and the run ends with a non-zero status.
 
 Beside the shard folder, `<dir_out>.json` (e.g. tfrecord.json) records the source, the options, the
@@ -28,19 +28,21 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from drawing.cli import UserError, non_negative_int, run, use_legacy_keras, warn
+from drawing.cli import non_negative_int, run
+from drawing.console import warn
+from drawing.data.tfrecord import SHARD_NAME, ShardWriter, png_layout, serialize_example, shard_path
+from drawing.errors import UserError
 from drawing.files import list_page_folders, natural_sorted
 from drawing.folders import command_line, open_output_folder, require_complete, write_record
 from drawing.images import check_declared_size, decode_png, encode_png
 from drawing.parallel import default_workers
-from drawing.tfrecord import SHARD_NAME, ShardWriter, png_layout, serialize_example, shard_path
 
 SIZE_UNITS = {"": 1, "B": 1, "KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9}
 TILES_PER_BATCH = 256
 
 
 def parse_size(text):
-    """Bytes from '300MB', '1.5GB', '500KB', '4096B' or a bare number of bytes ('300000000', as in the seed)."""
+    """Bytes from '300MB', '1.5GB', '500KB', '4096B' or a bare number of bytes ('300000000', as in the original)."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([KMG]?B?)\s*", text.upper())
     if not match or match.group(2) not in SIZE_UNITS:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size; write e.g. 300MB, 20MB, 500KB or 1GB")
@@ -166,7 +168,7 @@ def main():
     parser.add_argument("--dir_out", default="tfrecord",
                         help="folder for the shards, e.g. tfrecord (default: %(default)s)")
     parser.add_argument("--size", type=parse_size, default="300MB",
-                        help="about this many bytes per shard: a bare number is bytes, as in the seed "
+                        help="about this many bytes per shard: a bare number is bytes, as in the original "
                              "(300000000), or 300MB, 20MB, 500KB, 1GB; lower it for small datasets so there "
                              "are several shards (default: 300MB)")
     parser.add_argument("--shuffle", action="store_true",
@@ -178,8 +180,6 @@ def main():
     open_output_folder(options.dir_out, "tfrecord.py", inputs=[options.dir_in],
                        settings=shard_settings(options.dir_in, options.size, options.shuffle, options.seed))
     dir_out = Path(options.dir_out)
-    use_legacy_keras()
-
     written, shard_count, problems = write_shards(Path(options.dir_in), dir_out, options.size,
                                                   options.shuffle, options.seed)
     print(f"{written} tiles in {shard_count} shards in {dir_out}")

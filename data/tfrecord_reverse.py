@@ -1,11 +1,11 @@
 """Turn .tfrecord shards back into PNG files, and check that every source tile came back.
 
     cd data
-    python tfrecord_reverse.py tfrecord                 # PNGs in tfrecord_reverse/, as in the seed
+    python tfrecord_reverse.py tfrecord                 # PNGs in tfrecord_reverse/, as in the original
     python tfrecord_reverse.py tfrecord --dir_out=tfrecord_png --verify=tile
 
 Record n of shard k becomes `<dir_out>/<k>/<n>.png` (its PNG bytes as stored). Every record is read
-under the seed's schema (drawing/tfrecord.py) and its image_shape checked against its PNG. With
+under the original's schema (drawing/data/tfrecord.py) and its image_shape checked against its PNG. With
 --verify, the tiles under that folder (page folders or flat, as tfrecord.py reads them) are decoded
 and compared pixel for pixel with the records: the run fails, naming them, if any tile is missing from
 the shards or the shards hold images that are not among the tiles. Shards whose record says the
@@ -19,12 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from drawing.cli import UserError, run, use_legacy_keras
+from drawing.cli import run
+from drawing.data.tfrecord import SHARD_NAME, png_layout, record_mode
+from drawing.errors import UserError
 from drawing.files import list_images, list_page_folders, natural_sorted, require_dir, write_bytes_atomic
 from drawing.folders import command_line, open_output_folder, require_complete, write_record
 from drawing.images import decode_png
 from drawing.parallel import parallel_map
-from drawing.tfrecord import SHARD_NAME, png_layout, record_mode
 
 TILES_PER_TASK = 1024
 
@@ -39,9 +40,8 @@ def pixel_digest(pixels):
 def unpack_shard(task):
     """Write a shard's records as PNGs; the number of records and, when verifying, their digests."""
     shard, folder, verify = task
-    use_legacy_keras()
-    import tensorflow as tf
-    from drawing.tfrecord import parse_example
+    from drawing.backend import tf
+    from drawing.data.tfrecord import parse_example
 
     digests, count = [], 0
     try:

@@ -8,7 +8,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from drawing.cli import UserError, write_error_message
+from drawing.errors import UserError, write_error_message
 
 log = logging.getLogger(__name__)
 
@@ -157,14 +157,17 @@ def write_errors_reported(where):
 
 def check_writable_folder(folder):
     """Fail before long work, not after it, if `folder` cannot be written or made: a hidden scratch file
-    is written in it, or in the nearest folder above it that exists (nothing is created to stay)."""
+    is written in it, or in the nearest folder above it that exists (nothing is created to stay). The
+    error names `folder`, the place the user gave."""
     folder = Path(folder)
     existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    with write_errors_reported(folder):
+    try:
         if not existing.is_dir():
             raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
         with tempfile.TemporaryFile(dir=existing, prefix=".write-test."):
             pass
+    except OSError as error:
+        raise UserError(write_error_message(OSError(error.errno, error.strerror, str(folder)), folder)) from None
     return folder

@@ -1,6 +1,6 @@
 """Output folders and the records that describe them.
 
-A folder of images holds images only, so that the next stage (ours or the seed's, which opens every
+A folder of images holds images only, so that the next stage (ours or the original's, which opens every
 file it lists) can read it. What describes a folder sits beside it, named after it: `tile/` is described
 by `tile.json`. That record says which stage wrote the folder (`"stage"`), with which command
 (`"command"`), and whether it finished (`"complete"`): a stage marks its folder complete only at the
@@ -22,7 +22,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from drawing.cli import UserError
+from drawing.errors import UserError
 from drawing.files import write_text_atomic
 
 
@@ -41,7 +41,7 @@ def command_line(argv=None):
 
 
 def read_record(folder):
-    """The record beside `folder` as a dict, or None where there is none (the seed's folders have none)."""
+    """The record beside `folder` as a dict, or None where there is none (the original's folders have none)."""
     path = record_path(folder)
     if not path.is_file():
         return None

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from drawing.cli import UserError
+from drawing.errors import UserError
 from drawing.files import atomic_path, write_bytes_atomic
 
 log = logging.getLogger(__name__)

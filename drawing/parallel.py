@@ -1,6 +1,6 @@
 """A parallel map over files: every core, one progress bar, and no silent worker failures.
 
-The seed's scripts start processes whose exceptions vanish. Here a worker's exception stops the map
+The original's scripts start processes whose exceptions vanish. Here a worker's exception stops the map
 and is raised in the parent with the item it was working on, or, with `keep_going=True`, is recorded
 as a `Failure` so the rest can finish and the caller can report every bad item at the end.
 """
@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
-from drawing.cli import UserError, messages_shown, os_error_message, show_messages
+from drawing.console import messages_shown, show_messages
+from drawing.errors import UserError, os_error_message
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
-// The 3x3 blend of fill/ as a CUDA kernel, called from Python through ctypes (drawing/blend.py).
+// The 3x3 blend of fill/ as a CUDA kernel, called from Python through ctypes (drawing/fill/blend.py).
 //
 // Build, from fill/:
 //     nvcc -shared -o blend.so blend.cu --compiler-options '-fPIC'
 //
 // Every output value is the integer mean of the 3x3 neighbourhood of the same channel, counting only
 // the neighbours inside the image (9 inside, 6 on an edge, 4 in a corner), rounded down: exactly the
-// rule of drawing.blend.blend_cpu, so GPU and CPU results are bit-identical.
+// rule of drawing.fill.blend.blend_cpu, so GPU and CPU results are bit-identical.
 //
 // Exported C functions (each returns 0 on success, otherwise a cudaError_t code, and writes a one-line
 // explanation into `message`, at most `message_size` bytes with the terminating zero):

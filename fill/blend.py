@@ -12,7 +12,7 @@ bit-identical on GPU and CPU. For large datasets:
   (pip install -r requirements-gpu.txt);
 - with neither, or without a usable CUDA device, blend.py says why and blends on every CPU core
   (--gpu makes that an error instead; --cpu skips the GPU).
-Outputs are RGB PNGs named like the inputs, in --dir_out (default: out, as the seed's), described by
+Outputs are RGB PNGs named like the inputs, in --dir_out (default: out, as the original's), described by
 out.json beside it. An input folder whose fill was interrupted is refused, naming the command that
 finishes it.
 """
@@ -25,10 +25,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from drawing.blend import BlendUnavailable, GpuBlendError, blend_batch_cpu, blend_cpu, load_gpu_blend
-from drawing.cli import UserError, positive_int, run, warn
+from drawing.cli import positive_int, run
+from drawing.console import warn
+from drawing.errors import UserError
 from drawing.files import list_images
-from drawing.fill import open_fill_output
+from drawing.fill.blend import BlendUnavailable, GpuBlendError, blend_batch_cpu, blend_cpu, load_gpu_blend
+from drawing.fill.colour import open_fill_output
 from drawing.folders import command_line, require_complete, write_record
 from drawing.images import FAST_PNG, read_image, write_png
 from drawing.parallel import Failure, default_workers, parallel_map, report_failures
@@ -131,7 +133,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", type=Path, help="folder of coloured images (PNG), e.g. blob_filled")
     parser.add_argument("--dir_out", type=Path, default=Path("out"),
-                        help="output folder (default: %(default)s, as the seed's; never the input folder), "
+                        help="output folder (default: %(default)s, as the original's; never the input folder), "
                              "e.g. blob_blended; its record is <dir_out>.json beside it")
     parser.add_argument("--library", type=Path, default=HERE / "blend.so",
                         help="the compiled kernel (default: blend.so beside this script), e.g. /opt/blend.so")

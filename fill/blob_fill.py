@@ -15,9 +15,9 @@ For each drawing (dark lines on light paper; RGB, or RGBA where transparent coun
 4. fill the lines in between: every line pixel takes the colour of the nearest region;
 5. with --blend, soften the edges: every pixel becomes the mean of its 3x3 neighbourhood.
 A drawing that is all line is written unchanged, with a warning. Outputs are RGB PNGs named like the
-drawings in --dir_out (default: out, as the seed's), described by out.json beside it: the command,
+drawings in --dir_out (default: out, as the original's), described by out.json beside it: the command,
 options and seed, and whether every drawing was written. Rerunning an interrupted command finishes it.
-The work lives in drawing/fill.py.
+The work lives in drawing/fill/colour.py.
 """
 import argparse
 import functools
@@ -25,8 +25,15 @@ import sys
 from pathlib import Path
 
 from drawing.cli import non_negative_int, run
-from drawing.fill import (add_region_options, colour_blob, fill_folder, fit_palette, load_palette, palette_pixels,
-                          regions_note)
+from drawing.fill.colour import (
+    add_region_options,
+    colour_blob,
+    fill_folder,
+    fit_palette,
+    load_palette,
+    palette_pixels,
+    regions_note,
+)
 
 
 def colour_drawing(palette_path, overlay, regions, light, rng):
@@ -55,7 +62,7 @@ def main():
     parser.add_argument("palette", type=Path,
                         help="image whose colours are used, e.g. palette.png (any size; any PNG or JPEG)")
     parser.add_argument("--dir_out", type=Path, default=Path("out"),
-                        help="output folder (default: %(default)s, as the seed's), e.g. blob_filled; its "
+                        help="output folder (default: %(default)s, as the original's), e.g. blob_filled; its "
                              "record is <dir_out>.json beside it")
     parser.add_argument("--overlay", action="store_true",
                         help="pick each region's colour by location: the mean of the palette under it, "

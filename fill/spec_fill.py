@@ -17,8 +17,8 @@ For each drawing (dark lines on light paper; RGB, or RGBA where transparent coun
 4. with --blend, soften the edges: every pixel becomes the mean of its 3x3 neighbourhood.
 Without a palette image, a built-in palette of twelve colours is used. A drawing that is all line is
 written unchanged, with a warning. Outputs are RGB PNGs named like the drawings in --dir_out (default:
-out, as the seed's), described by out.json beside it. Rerunning an interrupted command finishes it.
-The work lives in drawing/fill.py.
+out, as the original's), described by out.json beside it. Rerunning an interrupted command finishes it.
+The work lives in drawing/fill/colour.py.
 """
 import argparse
 import functools
@@ -26,8 +26,16 @@ import sys
 from pathlib import Path
 
 from drawing.cli import non_negative_int, run
-from drawing.fill import (BUILTIN_PALETTE, SPEC_IGNORED_MARGIN, add_region_options, colour_spec, fill_folder,
-                          load_palette, palette_pixels, regions_note)
+from drawing.fill.colour import (
+    BUILTIN_PALETTE,
+    SPEC_IGNORED_MARGIN,
+    add_region_options,
+    colour_spec,
+    fill_folder,
+    load_palette,
+    palette_pixels,
+    regions_note,
+)
 
 
 def colour_drawing(palette_path, margin, regions, light, rng):
@@ -45,7 +53,7 @@ def main():
                         help="optional image whose colours are used, e.g. palette.png "
                              "(default: a built-in palette of twelve colours)")
     parser.add_argument("--dir_out", type=Path, default=Path("out"),
-                        help="output folder (default: %(default)s, as the seed's), e.g. spec_filled; its "
+                        help="output folder (default: %(default)s, as the original's), e.g. spec_filled; its "
                              "record is <dir_out>.json beside it")
     parser.add_argument("--margin", type=non_negative_int, default=SPEC_IGNORED_MARGIN,
                         help="lines within this many pixels of the border are ignored (default: %(default)s, "

@@ -21,7 +21,7 @@ Background rules:
   `--background`, white when none is given (said on stderr).
 - `--background` is an image, a video, or a colour PIL understands. An image or video is scaled to cover
   the frame with its aspect ratio kept, the overflow cropped evenly, so the video has the frames' size
-  (said on stderr when the sizes differ: the seed's video had the background's size, the frames at its
+  (said on stderr when the sizes differ: the original's video had the background's size, the frames at its
   top-left corner); a video is resampled to `--fps` and starts over when it is shorter than the animation.
 - Opaque frames hide any background, so `--background` is ignored for them (said on stderr).
 
@@ -51,10 +51,12 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from drawing.cli import UserError, positive_float, run, warn
+from drawing.cli import positive_float, run
+from drawing.console import warn
+from drawing.errors import UserError, os_error_from_words
 from drawing.files import atomic_path, require_dir
 from drawing.folders import check_not_overlapping, command_line, read_record, require_complete, write_record
-from drawing.frames import composite_over, cover, list_frames, pad_to_even, parse_color
+from drawing.gen.frames import composite_over, cover, list_frames, pad_to_even, parse_color
 from drawing.images import open_image, read_image, to_array
 
 STAGE = "mp4.py"
@@ -155,12 +157,12 @@ def open_background(background, size, fps):
 
 
 def background_size_note(background, background_size, size):
-    """The note on a background of another size than the frames, where the seed's video differs; else None."""
+    """The note on a background of another size than the frames, where the original's video differs; else None."""
     if background_size is None or tuple(background_size) == tuple(size):
         return None
     return (f"note: {background} is {background_size[0]}x{background_size[1]} and the frames {size[0]}x{size[1]}: "
             "the background is scaled to cover the frames, cropped evenly, and the video has the frames' size "
-            f"(the seed's video was {background_size[0]}x{background_size[1]}, the frames at its top-left corner)")
+            f"(the original's video was {background_size[0]}x{background_size[1]}, the frames at its top-left corner)")
 
 
 # ---- frames ----
@@ -245,10 +247,11 @@ def encode(command, frames, path_out):
         said = messages.read().decode("utf-8", "replace").strip()
     if status != 0:
         # A file-size limit kills ffmpeg with SIGXFSZ; a full disk it reports in words.
-        too_large = status == -signal.SIGXFSZ or "File too large" in said
-        if too_large or "No space left" in said:
-            number = errno.EFBIG if too_large else errno.ENOSPC
-            raise OSError(number, os.strerror(number), str(path_out))
+        if status == -signal.SIGXFSZ:
+            raise OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(path_out))
+        translated = os_error_from_words(said, path_out)
+        if translated is not None:
+            raise translated
         raise UserError(f"{path_out}: ffmpeg failed ({said.splitlines()[-1] if said else f'exit status {status}'})")
 
 

@@ -3,7 +3,7 @@
     python path.py ../demo_out/run bezier --dir_out=out --segments=4 --frames=64 --seed=7
     python path.py ../demo_out/run phase --seconds=10 --grid=3x3 --seed=7
 
-<model> is a checkpoint file (ours or the seed's pickle) or a training run folder (its latest
+<model> is a checkpoint file (ours or the original's pickle) or a training run folder (its latest
 checkpoint; the EMA generator when there is one). Styles:
 
 - random     `--count` independent normal latents: a synthetic dataset, no path.
@@ -11,7 +11,7 @@ checkpoint; the EMA generator when there is one). Styles:
              random anchors, the tangent continuous at every join.
 - bitloop    the bitstring `--bitloop` repeated across the latent dimensions: a 1 makes its dimension
              follow one sine period over the loop, a 0 holds it still. The loop is 512 frames, as the
-             seed's, whatever `--frames` says (the seed's bitloop ignored it too); `--loop_frames` sets
+             original's, whatever `--frames` says (the original's bitloop ignored it too); `--loop_frames` sets
              another length.
 - period     every dimension a sine around a random centre with a random divisor of 60 as its number
              of cycles, so the whole path loops after `--seconds` at `--fps`.
@@ -21,8 +21,8 @@ checkpoint; the EMA generator when there is one). Styles:
              `--frames` per step between them, interpolated `--interpolation` linear, spherical or spline.
 
 Every loop is sampled without its end point, so played on repeat no frame is ever shown twice in a row.
-A style option the chosen style does not read gets a note on stderr and is ignored, so the seed
-README's command line with every flag runs and gives the seed's result.
+A style option the chosen style does not read gets a note on stderr and is ignored, so the original
+README's command line with every flag runs and gives the original's result.
 
 `--grid=3x3` makes one animation whose frames are a grid of independent loops of the style, each cell
 with its own seed (a run with `--seed=<cell seed>` gives that cell's loop alone), cells of `--cell_size`
@@ -65,12 +65,20 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from drawing import latent_paths
-from drawing.cli import UserError, non_negative_int, positive_float, positive_int, run, use_legacy_keras
+from drawing.cli import non_negative_int, positive_float, positive_int, run
+from drawing.errors import UserError
 from drawing.files import atomic_path, natural_sorted
-from drawing.folders import (check_not_overlapping, command_line, open_output_folder, read_record, record_path,
-                             require_complete, write_record)
-from drawing.frames import frame_name
+from drawing.folders import (
+    check_not_overlapping,
+    command_line,
+    open_output_folder,
+    read_record,
+    record_path,
+    require_complete,
+    write_record,
+)
+from drawing.gen import latent_paths
+from drawing.gen.frames import frame_name
 from drawing.images import to_uint8, write_png
 from drawing.parallel import default_workers
 
@@ -79,7 +87,7 @@ DEFAULT_FPS = 30
 DEFAULT_BATCH = 16
 NPY_MAGIC = b"\x93NUMPY"       # how every .npy file starts
 MIN_LOOP_FRAMES = 2          # a "loop" of one frame is a still
-BITLOOP_FRAMES = 512         # the seed's bitloop length, whatever --frames said
+BITLOOP_FRAMES = 512         # the original's bitloop length, whatever --frames said
 PLOT_MAX_DIMENSIONS = 64
 INT8_HINT_PIXELS = 64 * 256 * 256  # renders of more than about a minute on a CPU
 GRID_MAX_SIDE = 2048         # px: cells shrink below the model's resolution so a grid frame fits this
@@ -145,14 +153,14 @@ STYLES = {style.name: style for style in (
           folder=lambda request: f"bezier_s{request.options['segments']}_f{request.options['frames']}",
           latents=lambda request, rng: latent_paths.bezier_latents(
               rng, request.options["segments"], request.options["frames"], request.latent_size)),
-    # The seed's bitloop always made 512 frames and ignored --frames (which the seed README's command
+    # The original's bitloop always made 512 frames and ignored --frames (which the original README's command
     # line sets for bezier), so bitloop's own length is a flag of its own.
     Style("bitloop", {"bitloop": "1100", "loop_frames": BITLOOP_FRAMES},
           folder=lambda request: f"bitloop_b{request.options['bitloop']}",
           latents=lambda request, rng: latent_paths.bitloop_latents(
               rng, request.options["bitloop"], request.options["loop_frames"], request.latent_size),
           check=check_bitloop,
-          instead={"frames": f"its loop is --loop_frames long, default {BITLOOP_FRAMES} as the seed's"}),
+          instead={"frames": f"its loop is --loop_frames long, default {BITLOOP_FRAMES} as the original's"}),
     Style("period", {"seconds": 60},
           folder=lambda request: f"period_s{request.options['seconds']:g}",
           latents=lambda request, rng: latent_paths.period_latents(
@@ -407,13 +415,13 @@ def render_frames(generate, latents, run_dir, batch_size, workers=None):
 # ---- the run folder ----
 
 def run_name(seed, attempt=1):
-    """A run id: the UTC time and the seed, e.g. 20261121-093000_seed7."""
+    """A run id: the UTC time and the original, e.g. 20261121-093000_seed7."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     return f"{stamp}_seed{seed}" + (f"_{attempt}" if attempt > 1 else "")
 
 
 def new_run_dir(parent, seed):
-    """A fresh run folder named by the time and the seed, never one that exists already."""
+    """A fresh run folder named by the time and the original, never one that exists already."""
     for attempt in range(1, 1000):
         name = run_name(seed, attempt)
         if (parent / name).exists() or record_path(parent / name).exists():
@@ -463,7 +471,6 @@ def load_model(model):
     """The generator of a checkpoint or run folder, TensorFlow imported only now."""
     if not Path(model).exists():
         raise UserError(f"{model}: model not found (give a checkpoint file or a training run folder)")
-    use_legacy_keras()
     from drawing.gan import load_generator
     return load_generator(model)
 
@@ -472,7 +479,7 @@ def int8_hint(frame_count, resolution):
     """A line suggesting --int8 when a long float32 render is about to run on a CPU, else None."""
     if frame_count * resolution * resolution < INT8_HINT_PIXELS:
         return None
-    import tensorflow as tf
+    from drawing.backend import tf
     if tf.config.list_physical_devices("GPU"):
         return None
     return "tip: on a CPU, --int8 renders about twice as fast (frames within a few grey levels)"

@@ -3,7 +3,7 @@
     python project.py ../demo_out/run ../demo_out/tiles/blob/1 --dir_out=projected --steps=200 --seed=7
     python path.py ../demo_out/run keyframes --keyframes=projected.npy     (a loop through them)
 
-<model> is a checkpoint file (ours or the seed's pickle) or a training run folder (its latest
+<model> is a checkpoint file (ours or the original's pickle) or a training run folder (its latest
 checkpoint; the moving-average generator when there is one). <images> are PNG files or folders of
 them, any size: each is laid on a white square (the longer side kept) and resized to the model's
 resolution. An image of one colour (blank paper, an empty frame) is not a drawing: refused when named,
@@ -34,8 +34,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from drawing.cli import (UserError, non_negative_float, non_negative_int, positive_float, positive_int, run,
-                         use_legacy_keras, warn)
+from drawing.cli import non_negative_float, non_negative_int, positive_float, positive_int, run
+from drawing.console import warn
+from drawing.errors import UserError
 from drawing.files import list_images, write_bytes_atomic, write_errors_reported
 from drawing.folders import command_line, open_output_folder, record_path, require_complete, write_record
 from drawing.images import open_image, to_array, to_uint8, write_png
@@ -242,7 +243,6 @@ def check_arguments(args):
 def main():
     args = build_parser().parse_args()
     check_arguments(args)
-    use_legacy_keras()
     project_all(args)
 
 

@@ -5,7 +5,7 @@
 Each PNG of the folder becomes an RGBA PNG of the same name, filled with one colour (`--color`, any
 colour PIL understands, default #000000) whose opacity is the darkness of the original pixel: 255 minus
 the mean of its three channels. The output folder is `<dir_in>_rgba_<color>` beside the input (the
-seed's naming, so `<dir_in>_rgba_#000000` by default) or `--dir_out`; the input folder is only read, and
+original's naming, so `<dir_in>_rgba_#000000` by default) or `--dir_out`; the input folder is only read, and
 one that path.py has not finished is refused. The output holds the frames only; its record
 `<dir_out>.json` beside it (drawing/folders.py) names the input and colour, and carries on the fps
 path.py recorded for the input, so mp4.py plays the copy at the same speed.
@@ -16,10 +16,11 @@ import shlex
 from functools import partial
 from pathlib import Path
 
-from drawing.cli import UserError, run
+from drawing.cli import run
+from drawing.errors import UserError
 from drawing.files import list_images
 from drawing.folders import command_line, open_output_folder, require_complete, write_record
-from drawing.frames import brightness_to_alpha, list_frames, parse_color
+from drawing.gen.frames import brightness_to_alpha, list_frames, parse_color
 from drawing.images import read_image, write_png
 from drawing.parallel import parallel_map
 
@@ -39,7 +40,7 @@ def default_dir_out(dir_in, color, absolute=True):
 
 def background_hint(dir_in, background, color, dir_out=None):
     """What to run instead of `rgba.py <dir_in> --background=...` (mp4.py's command line under rgba.py's
-    name in the seed's README): mp4.py on transparent frames, else rgba.py first and mp4.py on its copy."""
+    name in the original's README): mp4.py on transparent frames, else rgba.py first and mp4.py on its copy."""
     _, _, transparent = list_frames(dir_in)
     lay_over = f"--background={shlex.quote(background)}"
     if transparent:
@@ -87,7 +88,7 @@ def main():
                              f"e.g. black, '#ff8800', 'rgb(0,0,255)' (default: {DEFAULT_COLOR})")
     parser.add_argument("--dir_out", default=None,
                         help="output folder (default: <dir_in>_rgba_<color> beside the input)")
-    # The seed's README shows mp4.py's command line under rgba.py's name: point those users to mp4.py.
+    # The original's README shows mp4.py's command line under rgba.py's name: point those users to mp4.py.
     parser.add_argument("--background", help=argparse.SUPPRESS)
     args = parser.parse_args()
     parse_color(args.color)

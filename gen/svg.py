@@ -36,10 +36,15 @@ from pathlib import Path
 
 import numpy as np
 
-from drawing.cli import (UserError, non_negative_float, non_negative_int, positive_float, positive_int, run,
-                         use_legacy_keras)
-from drawing.files import (atomic_path, check_writable_folder, prepare_output_dir, write_errors_reported,
-                           write_text_atomic)
+from drawing.cli import non_negative_float, non_negative_int, positive_float, positive_int, run
+from drawing.errors import UserError
+from drawing.files import (
+    atomic_path,
+    check_writable_folder,
+    prepare_output_dir,
+    write_errors_reported,
+    write_text_atomic,
+)
 from drawing.plotter import ordering, strokes, svgfile
 
 OUTPUT_FILES = ("drawing.svg", "preview.png", "progress.png", "stats.json")
@@ -359,7 +364,6 @@ def check_arguments(args):
 
 def main():
     args = build_parser().parse_args()
-    use_legacy_keras()
     check_arguments(args)
     if args.list_layers:
         list_layers(args)

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def load_script(relative_path):
@@ -46,7 +44,7 @@ def script():
 def console_messages():
     """The `drawing` package's messages shown on the console as `cli.run` shows them in a script; afterwards
     the package is silent again, as a library is."""
-    from drawing.cli import show_messages
+    from drawing.console import show_messages
     logger = logging.getLogger("drawing")
     level, propagate = logger.level, logger.propagate
     handler = show_messages()

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_script
 
 BENCH = REPO / "bench"
@@ -25,7 +24,7 @@ QUICK_RUNS = {
     "bench_blob_tile.py": ["--pages=1", "--steps=1", "--resolution=64"],
     "bench_tfrecord.py": ["--tiles=8", "--resolution=16"],
     "bench_fill.py": ["--drawings=1", "--gap_drawings=1", "--gap_widths=2"],
-    "bench_gen.py": ["--frames=2", "--batch=1", "--int8_batch=0", "--no_seed"],
+    "bench_gen.py": ["--frames=2", "--batch=1", "--int8_batch=0", "--no_original"],
 }
 
 
@@ -151,7 +150,7 @@ def test_benchmark_calls_fit_the_code(name):
 def test_the_check_catches_a_call_with_the_old_arguments(tmp_path, monkeypatch):
     """page_grid(page_height, page_width, rows, cols, unit), as the blob benchmarks called it before it
     took (rows, cols, unit, corner), does not bind."""
-    (tmp_path / "bench_old.py").write_text("from drawing.blob import page_grid\n\n"
+    (tmp_path / "bench_old.py").write_text("from drawing.data.blob import page_grid\n\n"
                                            "def grid(page):\n    return page_grid(*page.shape[:2], 12, 18, 256)\n")
     monkeypatch.setattr(sys.modules[__name__], "BENCH", tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))

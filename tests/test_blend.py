@@ -5,11 +5,18 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import REPO, run_script
 from PIL import Image
 
-from conftest import REPO, run_script
-from drawing.blend import (BUILD_COMMAND, BlendUnavailable, CtypesBlend, GpuBlendError, blend_batch_cpu,
-                           blend_cpu, load_gpu_blend)
+from drawing.fill.blend import (
+    BUILD_COMMAND,
+    BlendUnavailable,
+    CtypesBlend,
+    GpuBlendError,
+    blend_batch_cpu,
+    blend_cpu,
+    load_gpu_blend,
+)
 
 GCC = shutil.which("gcc")
 NVCC = shutil.which("nvcc")
@@ -55,8 +62,8 @@ def test_blend_cpu_equals_the_numpy_reference_on_random_images(seed):
     np.testing.assert_array_equal(blend_cpu(image), blend_with_numpy(image))
 
 
-def blend_in_place_as_the_seeds_cpu_blend(image):
-    """The seed's CPU --blend (blob_fill.py): column by column, each mean written back at once, so later
+def blend_in_place_as_the_originals_cpu_blend(image):
+    """The original's CPU --blend (blob_fill.py): column by column, each mean written back at once, so later
     pixels average neighbours already blended; a neighbour outside the image counts as the centre pixel."""
     image = image.astype(np.int64)
     height, width = image.shape[:2]
@@ -71,10 +78,10 @@ def blend_in_place_as_the_seeds_cpu_blend(image):
     return image.astype(np.uint8)
 
 
-def test_the_blend_differs_from_the_seeds_cpu_blend_and_the_fills_say_so():
-    from drawing.fill import regions_note
+def test_the_blend_differs_from_the_originals_cpu_blend_and_the_fills_say_so():
+    from drawing.fill.colour import regions_note
     image = np.random.default_rng(5).integers(0, 256, (12, 10, 3), dtype=np.uint8)
-    assert (blend_cpu(image) != blend_in_place_as_the_seeds_cpu_blend(image)).mean() > 0.5
+    assert (blend_cpu(image) != blend_in_place_as_the_originals_cpu_blend(image)).mean() > 0.5
     # one note line for the fills: the regions' differences and the blend's together
     both = regions_note(2, 16, blend=True)
     assert both.startswith("note: line breaks up to 2 px") and "seed's regions exactly" in both
@@ -240,7 +247,7 @@ def assert_blended(dir_in, dir_out):
 def test_blend_script_falls_back_to_the_cpu_and_says_so(coloured, tmp_path):
     out = tmp_path / "out"
     completed = run_script("fill", "blend.py", coloured, f"--dir_out={out}", f"--library={tmp_path / 'none.so'}")
-    assert "note:" not in completed.stderr   # the seed's blend.py result: its blend.cu's rule is ours
+    assert "note:" not in completed.stderr   # the original's blend.py result: its blend.cu's rule is ours
     assert "not found" in completed.stderr and "blending on the CPU instead" in completed.stderr
     assert_blended(coloured, out)
 

@@ -3,14 +3,21 @@ import json
 
 import numpy as np
 import pytest
+from conftest import load_script, run_script
 from PIL import Image
 
-from conftest import load_script, run_script
-from drawing.blob import (centred_adjustment, centred_corner, check_grid_fits, grid_unit, load_adjustment, page_grid,
-                          parse_adjustment)
-from drawing.cli import UserError
+from drawing.data.blob import (
+    centred_adjustment,
+    centred_corner,
+    check_grid_fits,
+    grid_unit,
+    load_adjustment,
+    page_grid,
+    parse_adjustment,
+)
+from drawing.data.samples import blob_page
+from drawing.errors import UserError
 from drawing.images import write_png
-from drawing.samples import blob_page
 
 blob_grid = load_script("data/blob_grid.py")
 
@@ -28,7 +35,7 @@ def test_other_dpis_are_refused(dpi):
 
 @pytest.mark.parametrize("unit", [256, 512, 1024])
 def test_adjustment_places_the_top_left_corner_in_units_from_the_page_corner(unit):
-    """The seed's meaning: x units right of and y units below the page's top-left corner."""
+    """The original's meaning: x units right of and y units below the page's top-left corner."""
     assert page_grid(rows=2, cols=3, unit=unit) == page_grid(2, 3, unit, (0.0, 0.0))
     grid = page_grid(rows=2, cols=3, unit=unit, corner=(1, 0.5))
     assert (grid.left, grid.top, grid.width, grid.height) == (unit, unit / 2, 3 * unit, 2 * unit)

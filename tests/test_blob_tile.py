@@ -5,24 +5,24 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import load_script, run_script
 from PIL import Image
 
-from conftest import load_script, run_script
-from drawing.blob import page_grid
-from drawing.cli import UserError
+from drawing.data.blob import page_grid
+from drawing.data.samples import blob_page
+from drawing.errors import UserError
 from drawing.images import read_image, write_png
-from drawing.samples import blob_page
 
 blob_tile = load_script("data/blob_tile.py")
 
 
 @pytest.mark.parametrize("rows, cols, steps, dpi, resolution, corner, expected", [
-    # The seed author's dataset: 46 pages of 12 x 18 units at 300 DPI, 512 px, steps 16 -> 1,643,166 tiles.
+    # The original author's dataset: 46 pages of 12 x 18 units at 300 DPI, 512 px, steps 16 -> 1,643,166 tiles.
     (12, 18, 16, 300, 512, (1, 1), 1_643_166 // 46),
     (4, 6, 2, 300, 64, (0, 0), 8 * 12),        # range(45, 978, 128) -> 8 rows of centres, range(45, 1490, 128) -> 12
     (2, 3, 4, 600, 512, (0, 0), 3 * 7),        # unit 512: range(362, 661, 128) -> 3, range(362, 1173, 128) -> 7
     (2, 3, 1, 1200, 1024, (0, 0), 1 * 2),      # unit 1024: range(724, 1323, 1024) -> 1, range(724, 2347, 1024) -> 2
-    # The reviewer's case: steps 6 do not divide 256, the seed steps 42 px: 11 x 17 (fractional 42.67 px gave 10 x 16).
+    # The reviewer's case: steps 6 do not divide 256, the original steps 42 px: 11 x 17 (fractional 42.67 px gave 10 x 16).
     (2, 3, 6, 300, 64, (0.844, 0.758), 11 * 17),
 ])
 def test_tile_count_follows_from_the_options(rows, cols, steps, dpi, resolution, corner, expected):
@@ -43,7 +43,7 @@ def test_more_steps_put_centres_closer():
 
 
 def seed_centres(left, top, rows, cols, unit, steps, resolution):
-    """The seed's tile centres, row by row, written out from its rule: every unit // steps px from
+    """The original's tile centres, row by row, written out from its rule: every unit // steps px from
     int(corner + pad) while below int(corner + grid - pad), pad = half the tile's diagonal."""
     pad = math.sqrt(2 * resolution ** 2) / 2
     return [(x, y) for y in range(int(top + pad), int(top + rows * unit - pad), unit // steps)
@@ -52,13 +52,13 @@ def seed_centres(left, top, rows, cols, unit, steps, resolution):
 
 @pytest.mark.parametrize("steps", [1, 2, 4, 8, 16, 3, 6, 7])
 @pytest.mark.parametrize("corner", [(0.0, 0.0), (0.844, 0.758), (0.375, 0.445), (1.3, 0.01)])
-def test_centres_are_the_seeds_for_dividing_and_other_steps(steps, corner):
+def test_centres_are_the_originals_for_dividing_and_other_steps(steps, corner):
     for resolution, unit in ((64, 256), (256, 256), (512, 512)):
         grid = page_grid(rows=3, cols=4, unit=unit, corner=corner)
         centres = blob_tile.tile_centres(grid, steps, resolution)
         expected = seed_centres(grid.left, grid.top, 3, 4, unit, steps, resolution)
         assert [tuple(centre) for centre in centres.tolist()] == expected
-        # A turning tile stays inside the grid but for the seed's rounding down of the first centre (< 1 px).
+        # A turning tile stays inside the grid but for the original's rounding down of the first centre (< 1 px).
         radius = resolution / math.sqrt(2)
         assert (centres - radius > np.array([grid.left, grid.top]) - 1).all()
         assert (centres + radius < np.array([grid.left + grid.width, grid.top + grid.height])).all()
@@ -236,7 +236,7 @@ def test_blob_tile_cuts_inside_the_grid_adjustment_json_places(tmp_path):
                            f"--adjustment={adjustment}", check=False)
     assert completed.returncode == 1 and "runs off the 600 x 900 px page by 40 px past the bottom" in completed.stderr
     page = np.full((600, 900, 3), 255, np.uint8)
-    page[39:40 + 512, 63:64 + 768] = 0   # the seed's first centres round down: tiles reach < 1 px further
+    page[39:40 + 512, 63:64 + 768] = 0   # the original's first centres round down: tiles reach < 1 px further
     write_png(tmp_path / "scans" / "0.png", page)
     adjustment.write_text(json.dumps([{"index": 0, "x": 0.25, "y": 40 / 256}]))
     run_script("data", "blob_tile.py", tmp_path / "scans", *OPTIONS, f"--dir_out={out}", f"--adjustment={adjustment}")

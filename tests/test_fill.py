@@ -5,15 +5,32 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import REPO, load_script, run_script
 from PIL import Image
 
-from conftest import REPO, load_script, run_script
-from drawing.blend import blend_cpu
-from drawing.cli import UserError
-from drawing.fill import (BUILTIN_PALETTE, DEFAULT_CLOSE_GAPS, DEFAULT_MIN_REGION, SPEC_IGNORED_MARGIN, WHITE,
-                          border_labels, colour_blob, colour_spec, drawing_rng, fit_palette, label_regions,
-                          lightness, luminance, mirror_groups, nearest_region, overlay_region_colours,
-                          palette_pixels, specimen_bounds, spec_paper)
+from drawing.errors import UserError
+from drawing.fill.blend import blend_cpu
+from drawing.fill.colour import (
+    BUILTIN_PALETTE,
+    DEFAULT_CLOSE_GAPS,
+    DEFAULT_MIN_REGION,
+    SPEC_IGNORED_MARGIN,
+    WHITE,
+    border_labels,
+    colour_blob,
+    colour_spec,
+    drawing_rng,
+    fit_palette,
+    label_regions,
+    lightness,
+    luminance,
+    mirror_groups,
+    nearest_region,
+    overlay_region_colours,
+    palette_pixels,
+    spec_paper,
+    specimen_bounds,
+)
 from drawing.folders import record_path
 
 PALETTE_COLOURS = np.array([(200, 30, 30), (30, 200, 30), (30, 30, 200), (220, 200, 40)], np.uint8)

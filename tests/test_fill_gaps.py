@@ -3,15 +3,25 @@ import json
 
 import numpy as np
 import pytest
+from conftest import run_script
 from PIL import Image
 
-from conftest import run_script
-from drawing.fill import (BLOB_PAPER_ABOVE, DEFAULT_MIN_REGION, absorb_small_regions, close_gaps, find_regions,
-                          label_regions, lightness, luminance, nearest_region, read_drawing)
+from drawing.data.samples import blob_page, break_lines, cells_kept_whole
+from drawing.fill.colour import (
+    BLOB_PAPER_ABOVE,
+    DEFAULT_MIN_REGION,
+    absorb_small_regions,
+    close_gaps,
+    find_regions,
+    label_regions,
+    lightness,
+    luminance,
+    nearest_region,
+    read_drawing,
+)
 from drawing.folders import record_path
-from drawing.frames import brightness_to_alpha
+from drawing.gen.frames import brightness_to_alpha
 from drawing.images import read_image
-from drawing.samples import blob_page, break_lines, cells_kept_whole
 
 DPI = 125  # cells of 40-50 px and 1-2 px lines, as in bench/bench_fill.py's 1024 px drawings
 WIDEST_GAP = 4
@@ -150,9 +160,9 @@ def test_the_four_transparency_forms_give_the_same_regions(tmp_path):
     assert record["close_gaps"] == 2 and record["min_region"] == DEFAULT_MIN_REGION
 
 
-def test_a_fill_whose_regions_differ_from_the_seeds_says_so_and_how_to_get_the_seeds():
-    from drawing.fill import regions_note
+def test_a_fill_whose_regions_differ_from_the_originals_says_so_and_how_to_get_the_seeds():
+    from drawing.fill.colour import regions_note
     assert regions_note(0, 0) is None
     assert regions_note(2, 16) == ("note: line breaks up to 2 px are closed and specks under 16 px are merged into "
-                                   "their neighbours; --close-gaps=0 --min-region=0 gives the seed's regions exactly")
+                                   "their neighbours; --close-gaps=0 --min-region=0 gives the original's regions exactly")
     assert regions_note(0, 5).startswith("note: specks under 5 px")

@@ -3,9 +3,16 @@ import json
 
 import pytest
 
-from drawing.cli import UserError
-from drawing.folders import (check_not_overlapping, command_line, open_output_folder, read_record, record_path,
-                             require_complete, write_record)
+from drawing.errors import UserError
+from drawing.folders import (
+    check_not_overlapping,
+    command_line,
+    open_output_folder,
+    read_record,
+    record_path,
+    require_complete,
+    write_record,
+)
 
 
 def test_record_sits_beside_the_folder_named_after_it(tmp_path, monkeypatch):
@@ -39,7 +46,7 @@ def test_a_folder_with_foreign_files_is_refused_and_our_own_is_reopened(tmp_path
 def test_incomplete_folder_names_the_command_that_finishes_it(tmp_path):
     folder = tmp_path / "shards"
     folder.mkdir()
-    assert require_complete(folder) is None  # the seed's folders have no record
+    assert require_complete(folder) is None  # the original's folders have no record
     write_record(folder, {"stage": "tfrecord.py", "command": "python tfrecord.py tile"}, complete=False)
     with pytest.raises(UserError, match="rerunning: python tfrecord.py tile"):
         require_complete(folder)

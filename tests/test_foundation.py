@@ -9,13 +9,13 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import run_script
 from PIL import Image
 
-from conftest import run_script
-from drawing.cli import UserError
+from drawing import parallel
+from drawing.errors import UserError
 from drawing.files import atomic_path, list_images, natural_sorted, prepare_output_dir
 from drawing.images import decode_png, encode_png, read_image, read_scan, write_png
-from drawing import parallel
 from drawing.parallel import Failure, parallel_map, report_failures
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from drawing.gan.augment import (POLICIES, adjusted_probability, augment, cutout, translate)
+from drawing.gan.augment import POLICIES, adjusted_probability, augment, cutout, translate
 
 SEED = tf.constant([1, 2], tf.int64)
 

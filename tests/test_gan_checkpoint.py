@@ -1,4 +1,4 @@
-"""Checkpoints: the public loading API, our format, the seed's pickles (read, and written by train/export.py),
+"""Checkpoints: the public loading API, our format, the original's pickles (read, and written by train/export.py),
 and refusing anything unsafe."""
 import contextlib
 import io
@@ -8,11 +8,12 @@ import types
 
 import numpy as np
 import pytest
-
 from conftest import load_script, run_script
-from drawing.cli import UserError
+
+from drawing.errors import UserError
 from drawing.gan import load_discriminator, load_generator, save_untrained_checkpoint
-from drawing.gan.checkpoint import Checkpoint, read_checkpoint, write_checkpoint
+from drawing.gan.checkpoint import Checkpoint, write_checkpoint
+from drawing.gan.legacy import read_checkpoint
 from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
 from drawing.gan.options import TrainingOptions
 
@@ -102,9 +103,9 @@ def test_a_folder_without_checkpoints_is_an_error(tmp_path):
         load_generator(tmp_path)
 
 
-# ---- the seed's pickles -------------------------------------------------------------------------
+# ---- the original's pickles -------------------------------------------------------------------------
 
-# The seed's pickle layouts (facts of its train/train.py and gen/train.py): the attributes of its
+# The original's pickle layouts (facts of its train/train.py and gen/train.py): the attributes of its
 # `train.TrainingState`, in the order its constructor sets them.
 TRAIN_SIDE_STATE = ("options", "epoch_i", "generator", "discriminator")
 GEN_SIDE_STATE = ("options", "generator", "epoch_i")
@@ -113,15 +114,15 @@ SEED_TRAINING_KEYS = ("real_images_file_pattern", "resolution", "replica_batch_s
 
 
 def _decode_network(serialized):
-    """What the seed's deserialize_model sets into its model: the arrays of model_weights, in order."""
+    """What the original's deserialize_model sets into its model: the arrays of model_weights, in order."""
     return [np.load(io.BytesIO(item)) for item in pickle.loads(serialized)["model_weights"]]
 
 
 @contextlib.contextmanager
 def _seed_module(side="train", decode_networks=False):
-    """A stand-in for the seed's `train` module (of its train/ or, with side="gen", its gen/ folder),
+    """A stand-in for the original's `train` module (of its train/ or, with side="gen", its gen/ folder),
     importable as `train` inside the block, so pickle records and finds `train.TrainingState` as it did
-    for the seed. With `decode_networks`, unpickled networks become weight lists, as the seed's do."""
+    for the original. With `decode_networks`, unpickled networks become weight lists, as the original's do."""
     module = types.ModuleType("train")
     attributes = TRAIN_SIDE_STATE if side == "train" else GEN_SIDE_STATE
 
@@ -150,7 +151,7 @@ def _seed_module(side="train", decode_networks=False):
 
 
 def _serialize_model(weights):
-    """The seed's network serialisation: a pickled dict of `np.save` bytes in get_weights() order."""
+    """The original's network serialisation: a pickled dict of `np.save` bytes in get_weights() order."""
     def save(array):
         buffer = io.BytesIO()
         np.save(buffer, array)
@@ -158,7 +159,7 @@ def _serialize_model(weights):
     return pickle.dumps({"model_weights": [save(w) for w in weights]})
 
 
-def write_seed_checkpoint(path, generator, discriminator, epoch_i=4, resolution=16, latent_size=8):
+def write_legacy_checkpoint(path, generator, discriminator, epoch_i=4, resolution=16, latent_size=8):
     with _seed_module() as module:
         options = module.TrainingOptions(real_images_file_pattern="/data/*.tfrecord", resolution=resolution,
                                           replica_batch_size=4, epoch_sample_count=64,
@@ -171,7 +172,7 @@ def write_seed_checkpoint(path, generator, discriminator, epoch_i=4, resolution=
 
 
 def write_generator_only_seed_checkpoint(path, generator, epoch_i=7, resolution=16, latent_size=8):
-    """What someone sharing just the generator has: a pickle of the seed's gen-side TrainingState."""
+    """What someone sharing just the generator has: a pickle of the original's gen-side TrainingState."""
     with _seed_module(side="gen") as module:
         options = module.TrainingOptions(resolution=resolution, latent_size=latent_size)
         state = module.TrainingState(options, _serialize_model(generator.get_weights()), epoch_i)
@@ -181,7 +182,7 @@ def write_generator_only_seed_checkpoint(path, generator, epoch_i=7, resolution=
 
 @pytest.fixture(scope="module")
 def seed_networks():
-    # The seed's full-width networks, as its checkpoints hold them (R = 16 keeps this fast).
+    # The original's full-width networks, as its checkpoints hold them (R = 16 keeps this fast).
     generator, discriminator = build_generator(16, 8), build_discriminator(16)
     rng = np.random.default_rng(3)
     initialise_weights(generator, rng)
@@ -191,9 +192,9 @@ def seed_networks():
 
 def test_seed_checkpoint_imports_with_identical_weights(seed_networks, tmp_path):
     generator, discriminator = seed_networks
-    path = write_seed_checkpoint(tmp_path / "4.checkpoint", generator, discriminator)
+    path = write_legacy_checkpoint(tmp_path / "4.checkpoint", generator, discriminator)
     checkpoint = read_checkpoint(path)
-    assert (checkpoint.source, checkpoint.epoch) == ("seed", 4)
+    assert (checkpoint.source, checkpoint.epoch) == ("legacy", 4)
     assert checkpoint.options["dataset_file_pattern"] == "/data/*.tfrecord"
     loaded_generator, loaded_discriminator = load_generator(path), load_discriminator(path)
     for loaded, original in ((loaded_generator.model, generator), (loaded_discriminator.model, discriminator)):
@@ -220,7 +221,7 @@ def test_foreign_pickles_are_refused(tmp_path, payload, capsys):
 
 
 def _replace_generator_weights(path, model_weights):
-    """Rewrite a seed checkpoint with another list in its generator's `model_weights`."""
+    """Rewrite a legacy checkpoint with another list in its generator's `model_weights`."""
     with _seed_module():
         state = pickle.loads(path.read_bytes())
         state.generator = pickle.dumps({"model_weights": model_weights})
@@ -229,7 +230,7 @@ def _replace_generator_weights(path, model_weights):
 
 def test_foreign_global_inside_a_network_pickle_is_refused(seed_networks, tmp_path):
     generator, discriminator = seed_networks
-    path = write_seed_checkpoint(tmp_path / "4.checkpoint", generator, discriminator)
+    path = write_legacy_checkpoint(tmp_path / "4.checkpoint", generator, discriminator)
     _replace_generator_weights(path, [_Exploit()])
     with pytest.raises(UserError, match="refus"):
         load_generator(path)
@@ -237,7 +238,7 @@ def test_foreign_global_inside_a_network_pickle_is_refused(seed_networks, tmp_pa
 
 def test_seed_weights_with_object_arrays_are_refused(seed_networks, tmp_path):
     generator, discriminator = seed_networks
-    path = write_seed_checkpoint(tmp_path / "4.checkpoint", generator, discriminator)
+    path = write_legacy_checkpoint(tmp_path / "4.checkpoint", generator, discriminator)
     buffer = io.BytesIO()
     np.save(buffer, np.array([_Exploit()], dtype=object), allow_pickle=True)
     _replace_generator_weights(path, [buffer.getvalue()])
@@ -245,13 +246,13 @@ def test_seed_weights_with_object_arrays_are_refused(seed_networks, tmp_path):
         load_generator(path)
 
 
-# ---- generator-only checkpoints (the seed's gen/ side) ------------------------------------------
+# ---- generator-only checkpoints (the original's gen/ side) ------------------------------------------
 
 def test_a_generator_only_seed_checkpoint_loads_in_gen(seed_networks, tmp_path):
     generator, _ = seed_networks
     path = write_generator_only_seed_checkpoint(tmp_path / "gen.checkpoint", generator)
     checkpoint = read_checkpoint(path)
-    assert (checkpoint.source, checkpoint.epoch, checkpoint.discriminator) == ("seed", 7, None)
+    assert (checkpoint.source, checkpoint.epoch, checkpoint.discriminator) == ("legacy", 7, None)
     loaded = load_script("gen/path.py").load_model(path)
     assert (loaded.resolution, loaded.latent_size) == (16, 8)
     assert all(np.array_equal(a, b) for a, b in zip(loaded.model.get_weights(), generator.get_weights()))
@@ -266,10 +267,10 @@ def test_svg_says_a_generator_only_checkpoint_has_no_discriminator(seed_networks
     assert "\n" not in str(error.value)
 
 
-# ---- train/export.py: our checkpoints in the seed's format --------------------------------------
+# ---- train/export.py: our checkpoints in the original's format --------------------------------------
 
 def _our_full_width_run(folder, discriminator=True):
-    """A run folder with one checkpoint of this project's format at the seed's widths (8 px)."""
+    """A run folder with one checkpoint of this project's format at the original's widths (8 px)."""
     generator, critic = build_generator(8, 8), build_discriminator(8)
     rng = np.random.default_rng(5)
     initialise_weights(generator, rng)
@@ -299,10 +300,10 @@ def _unpickle_as_the_seed(path, side="train"):
         return pickle.loads(path.read_bytes())
 
 
-def test_export_writes_what_the_seeds_scripts_unpickle(our_run, tmp_path):
+def test_export_writes_what_the_originals_scripts_unpickle(our_run, tmp_path):
     run_dir, _, average, critic = our_run
-    _export(run_dir, tmp_path / "seed.checkpoint")
-    state = _unpickle_as_the_seed(tmp_path / "seed.checkpoint")
+    _export(run_dir, tmp_path / "legacy.checkpoint")
+    state = _unpickle_as_the_seed(tmp_path / "legacy.checkpoint")
     assert type(state).__module__ == "train" and type(state).__name__ == "TrainingState"
     assert list(vars(state)) == list(TRAIN_SIDE_STATE)
     assert type(state.options).__name__ == "TrainingOptions" and state.epoch_i == 3
@@ -319,20 +320,20 @@ def test_export_writes_what_the_seeds_scripts_unpickle(our_run, tmp_path):
 
 def test_export_then_import_gives_the_same_networks(our_run, tmp_path):
     run_dir, *_ = our_run
-    _export(run_dir / "3.checkpoint", tmp_path / "seed.checkpoint")
-    exported, original = read_checkpoint(tmp_path / "seed.checkpoint"), read_checkpoint(run_dir / "3.checkpoint")
-    assert exported.source == "seed" and exported.options["dataset_file_pattern"] == "../data/tfrecord/*.tfrecord"
+    _export(run_dir / "3.checkpoint", tmp_path / "legacy.checkpoint")
+    exported, original = read_checkpoint(tmp_path / "legacy.checkpoint"), read_checkpoint(run_dir / "3.checkpoint")
+    assert exported.source == "legacy" and exported.options["dataset_file_pattern"] == "../data/tfrecord/*.tfrecord"
     latents = np.random.default_rng(2).standard_normal((3, 8)).astype(np.float32)
-    assert np.array_equal(load_generator(tmp_path / "seed.checkpoint")(latents), load_generator(run_dir)(latents))
+    assert np.array_equal(load_generator(tmp_path / "legacy.checkpoint")(latents), load_generator(run_dir)(latents))
     images = np.random.default_rng(3).random((4, 8, 8, 3)).astype(np.float32)
-    assert np.array_equal(load_discriminator(tmp_path / "seed.checkpoint")(images), load_discriminator(run_dir)(images))
+    assert np.array_equal(load_discriminator(tmp_path / "legacy.checkpoint")(images), load_discriminator(run_dir)(images))
     assert all(np.array_equal(a, b) for a, b in zip(exported.discriminator, original.discriminator))
 
 
 def test_export_without_ema_writes_the_trained_generator(our_run, tmp_path):
     run_dir, generator, *_ = our_run
-    _export(run_dir, tmp_path / "seed.checkpoint", "--no-ema")
-    written = _unpickle_as_the_seed(tmp_path / "seed.checkpoint").generator
+    _export(run_dir, tmp_path / "legacy.checkpoint", "--no-ema")
+    written = _unpickle_as_the_seed(tmp_path / "legacy.checkpoint").generator
     assert all(np.array_equal(a, b) for a, b in zip(written, generator.get_weights()))
 
 
@@ -346,14 +347,14 @@ def test_a_generator_only_checkpoint_exports_in_the_gen_side_layout(tmp_path):
 
 
 @pytest.mark.parametrize("case, message", [
-    ("narrow", "channel_scale 0.0625; the seed's scripts build only full-width networks"),
+    ("narrow", "channel_scale 0.0625; the original's scripts build only full-width networks"),
     ("exists", "already exists; add --overwrite"),
     ("is the input", "output is the input"),
     ("inside the run", "output lies inside the input"),
 ])
 def test_export_refusals_are_one_line_and_touch_nothing(our_run, untrained, tmp_path, case, message):
     run_dir, *_ = our_run
-    model, output = run_dir, tmp_path / "seed.checkpoint"
+    model, output = run_dir, tmp_path / "legacy.checkpoint"
     if case == "narrow":
         model = untrained
     elif case == "exists":
@@ -371,15 +372,15 @@ def test_export_refusals_are_one_line_and_touch_nothing(our_run, untrained, tmp_
 
 
 def test_export_refusal_exits_1_with_one_error_line(untrained, tmp_path):
-    completed = run_script("train", "export.py", untrained, tmp_path / "seed.checkpoint", check=False)
-    assert completed.returncode == 1 and not (tmp_path / "seed.checkpoint").exists()
+    completed = run_script("train", "export.py", untrained, tmp_path / "legacy.checkpoint", check=False)
+    assert completed.returncode == 1 and not (tmp_path / "legacy.checkpoint").exists()
     errors = [line for line in completed.stderr.splitlines() if line.startswith("error: ")]
     assert errors == [completed.stderr.strip().splitlines()[-1]] and "channel_scale 0.0625" in errors[0]
 
 
 def test_export_overwrite_replaces_an_existing_file(our_run, tmp_path):
-    output = tmp_path / "seed.checkpoint"
+    output = tmp_path / "legacy.checkpoint"
     output.write_bytes(b"an earlier export")
     _export(our_run[0], output, "--overwrite")
     assert read_checkpoint(output).epoch == 3
-    assert [p.name for p in tmp_path.iterdir()] == ["seed.checkpoint"]   # no temporary file left
+    assert [p.name for p in tmp_path.iterdir()] == ["legacy.checkpoint"]   # no temporary file left

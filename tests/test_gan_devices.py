@@ -6,10 +6,10 @@ import subprocess
 import sys
 
 import numpy as np
-
 from conftest import REPO, run_script
-from drawing.gan.checkpoint import read_checkpoint
 from test_gan_training import make_run, write_shards
+
+from drawing.gan.legacy import read_checkpoint
 
 TWO_DEVICE_RUNS = """
 import sys
@@ -23,7 +23,7 @@ mirrored, split = sys.argv[1:]
 plan = plan_devices("mirrored")
 assert plan.replicas == 2, plan.description
 Run(mirrored, load_options(mirrored), plan).train()
-# The seed's split mode, with two logical CPUs standing in for the two GPUs.
+# The original's split mode, with two logical CPUs standing in for the two GPUs.
 Run(split, load_options(split), DevicePlan(tf.distribute.get_strategy(), "/cpu:0", "/cpu:1", "split")).train()
 """
 

@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from test_gan_training import TINY
 
 from drawing.gan.devices import plan_devices
 from drawing.gan.loss import discriminator_optimizer_settings, ema_beta
 from drawing.gan.options import parse_options
 from drawing.gan.training import Trainer
-from test_gan_training import TINY
 
 
 def test_lazy_regularisation_adam_settings_match_the_seed():

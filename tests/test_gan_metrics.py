@@ -6,15 +6,24 @@ import numpy as np
 import pytest
 import scipy.linalg
 import tensorflow as tf
-
 from conftest import load_script, run_script
-from drawing.cli import UserError
-from drawing.gan.backend import keras
-from drawing.gan.metrics import (Metrics, frechet_distance, inception_model, kernel_distance,
-                                 laplacian_pyramid, pyramid_down, pyramid_up, swd, tone_shares)
-from drawing.gan.options import parse_options
-from test_gan_checkpoint import write_seed_checkpoint
+from test_gan_checkpoint import write_legacy_checkpoint
 from test_gan_training import make_run, seed_networks, write_shards
+
+from drawing.backend import keras
+from drawing.errors import UserError
+from drawing.gan.metrics import (
+    Metrics,
+    frechet_distance,
+    inception_model,
+    kernel_distance,
+    laplacian_pyramid,
+    pyramid_down,
+    pyramid_up,
+    swd,
+    tone_shares,
+)
+from drawing.gan.options import parse_options
 
 
 def line_drawings(count, size=32, seed=0):
@@ -185,18 +194,18 @@ def test_metrics_script_measures_every_checkpoint_and_plots(measured_run):
     assert len((run_dir / "metrics.jsonl").read_text().splitlines()) == 4
 
 
-def test_metrics_script_judges_the_seeds_checkpoints(tmp_path):
+def test_metrics_script_judges_the_originals_checkpoints(tmp_path):
     generator, discriminator = seed_networks()
     run_dir = tmp_path / "seed_run"
     run_dir.mkdir()
     for epoch in (1, 2):
-        write_seed_checkpoint(run_dir / f"{epoch}.checkpoint", generator, discriminator, epoch_i=epoch,
+        write_legacy_checkpoint(run_dir / f"{epoch}.checkpoint", generator, discriminator, epoch_i=epoch,
                               resolution=4, latent_size=8)
     pattern = write_shards(tmp_path / "shards", 4, shards=1)
     load_script("train/metrics.py").main([str(run_dir), "--data", pattern, "--images", "8"])
     lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [line["checkpoint"] for line in lines] == ["1.checkpoint", "2.checkpoint"]
-    assert [line["samples"] for line in lines] == [64, 128]   # epochs of the seed's epoch_sample_count
+    assert [line["samples"] for line in lines] == [64, 128]   # epochs of the original's epoch_sample_count
     assert lines[0]["swd"] == pytest.approx(lines[1]["swd"])   # the same generator twice
 
 

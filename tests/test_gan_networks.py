@@ -1,4 +1,4 @@
-"""The networks: the seed's layer names and weight order, equalised-lr scales, and each op against numpy."""
+"""The networks: the original's layer names and weight order, equalised-lr scales, and each op against numpy."""
 import math
 
 import numpy as np
@@ -6,8 +6,7 @@ import pytest
 import tensorflow as tf
 from scipy.signal import convolve2d
 
-from drawing.gan.layers import (blur, blur_filter, downsample, minibatch_stddev, pixel_norm, pooled_blur,
-                                upsample)
+from drawing.gan.layers import blur, blur_filter, downsample, minibatch_stddev, pixel_norm, pooled_blur, upsample
 from drawing.gan.networks import build_discriminator, build_generator, weight_layer_names
 
 G32 = ["latent_to_4x4", "conv_4x4", "conv_8x8_1", "conv_8x8_2", "conv_16x16_1", "conv_16x16_2", "to_rgb_4x4",

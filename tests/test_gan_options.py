@@ -1,9 +1,9 @@
-"""options.json: the seed's keys and defaults, the new keys, and a one-line error for each kind of mistake."""
+"""options.json: the original's keys and defaults, the new keys, and a one-line error for each kind of mistake."""
 import json
 
 import pytest
 
-from drawing.cli import UserError
+from drawing.errors import UserError
 from drawing.gan.options import dataset_files, load_options, parse_options
 
 SEED_OPTIONS = {"dataset_file_pattern": "/data/*.tfrecord", "resolution": 256, "replica_batch_size": 16,
@@ -11,7 +11,7 @@ SEED_OPTIONS = {"dataset_file_pattern": "/data/*.tfrecord", "resolution": 256, "
                 "latent_size": 64, "beta_1": 0.0, "beta_2": 0.99}
 
 
-def test_the_seeds_options_parse_with_the_seeds_behaviour():
+def test_the_originals_options_parse_with_the_originals_behaviour():
     options = parse_options(SEED_OPTIONS)
     assert options.epoch_count == 1024
     assert (options.channel_scale, options.r1_gamma, options.d_reg_interval) == (1.0, 10.0, 16)

@@ -1,4 +1,4 @@
-"""The run folder's housekeeping: grids, statistics after a kill, pruning that spares the seed's pickles."""
+"""The run folder's housekeeping: grids, statistics after a kill, pruning that spares the original's pickles."""
 import json
 import logging
 import sys
@@ -6,9 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from drawing.cli import UserError
-from drawing.gan.run_folder import (STATISTICS_FILE, console_log, image_grid, prune_checkpoints,
-                                    rewrite_statistics)
+from drawing.errors import UserError
+from drawing.gan.run_folder import STATISTICS_FILE, console_log, image_grid, prune_checkpoints, rewrite_statistics
 
 
 @pytest.mark.parametrize("gap", [0, 2])
@@ -31,7 +30,7 @@ def test_statistics_of_epochs_after_the_resumed_one_are_dropped(tmp_path):
 
 
 def test_pruning_keeps_the_newest_of_ours_and_every_seed_pickle(tmp_path):
-    (tmp_path / "1.checkpoint").write_bytes(b"\x80 the seed's pickle")
+    (tmp_path / "1.checkpoint").write_bytes(b"\x80 the original's pickle")
     for epoch in (2, 3, 4):
         (tmp_path / f"{epoch}.checkpoint").write_bytes(b"PK\x03\x04 ours")
     prune_checkpoints(tmp_path, 2)

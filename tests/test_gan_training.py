@@ -1,4 +1,4 @@
-"""Training end to end on tiny shards: the run folder, finite losses, exact resume, seed checkpoints, bad input."""
+"""Training end to end on tiny shards: the run folder, finite losses, exact resume, legacy checkpoints, bad input."""
 import json
 import os
 import shutil
@@ -8,18 +8,19 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from PIL import Image
-
 from conftest import load_script, run_script
-from drawing.cli import UserError
-from drawing.gan.checkpoint import ARRAY_GROUPS, holds_optimizer_state, read_checkpoint
+from PIL import Image
+from test_gan_checkpoint import write_legacy_checkpoint
+
+from drawing.data.tfrecord import serialize_example, shard_path
+from drawing.errors import UserError
+from drawing.gan.checkpoint import ARRAY_GROUPS, holds_optimizer_state
+from drawing.gan.devices import plan_devices
+from drawing.gan.legacy import read_checkpoint
 from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
 from drawing.gan.options import parse_options
-from drawing.gan.devices import plan_devices
 from drawing.gan.training import Run, Trainer, batches_in_epoch
 from drawing.images import encode_png
-from drawing.tfrecord import serialize_example, shard_path
-from test_gan_checkpoint import write_seed_checkpoint
 
 TINY = {"resolution": 8, "replica_batch_size": 4, "epoch_sample_count": 8, "total_sample_count": 16,
         "latent_size": 8, "channel_scale": 1 / 32, "d_reg_interval": 3, "seed": 5,
@@ -154,7 +155,7 @@ def test_resume_after_a_kill_continues_exactly(trained, tmp_path):
 
 
 def seed_networks():
-    """Initialised networks of the seed's full width (at 4 px they are still small), latent size 8."""
+    """Initialised networks of the original's full width (at 4 px they are still small), latent size 8."""
     generator, discriminator = build_generator(4, 8), build_discriminator(4)
     rng = np.random.default_rng(0)
     initialise_weights(generator, rng)
@@ -167,11 +168,11 @@ def test_main_resumes_from_a_seed_checkpoint_and_leaves_it_alone(tmp_path):
     pattern = write_shards(tmp_path / "shards", 4, shards=1)
     run_dir = make_run(tmp_path / "run", pattern, resolution=4, channel_scale=1.0, epoch_sample_count=4,
                        total_sample_count=8, augment=[], keep_checkpoints=1)
-    seed_file = write_seed_checkpoint(run_dir / "1.checkpoint", generator, discriminator, epoch_i=1,
+    legacy_file = write_legacy_checkpoint(run_dir / "1.checkpoint", generator, discriminator, epoch_i=1,
                                       resolution=4, latent_size=8)
-    seed_bytes = seed_file.read_bytes()
+    seed_bytes = legacy_file.read_bytes()
     load_script("train/main.py").main([str(run_dir)])
-    assert seed_file.read_bytes() == seed_bytes   # kept, even with keep_checkpoints 1
+    assert legacy_file.read_bytes() == seed_bytes   # kept, even with keep_checkpoints 1
     continued = read_checkpoint(run_dir / "2.checkpoint")
     assert continued.source == "drawing" and continued.training["batch_count"] == 2
     assert not np.array_equal(continued.generator[0], generator.get_weights()[0])

@@ -4,12 +4,12 @@ import json
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from conftest import load_script, run_script
 from PIL import Image
 
-from conftest import load_script, run_script
-from drawing.cli import UserError
+from drawing.errors import UserError
 from drawing.folders import write_record
-from drawing.frames import brightness_to_alpha, composite_over, cover, frame_name, list_frames, pad_to_even
+from drawing.gen.frames import brightness_to_alpha, composite_over, cover, frame_name, list_frames, pad_to_even
 from drawing.images import read_image, write_png
 
 rgba_script = load_script("gen/rgba.py")
@@ -59,7 +59,7 @@ def test_white_turns_clear_and_black_opaque_in_the_colour(color):
     assert (rgba[0, :, :3] == color).all()
 
 
-def test_brightness_to_alpha_matches_the_seeds_per_pixel_rule():
+def test_brightness_to_alpha_matches_the_originals_per_pixel_rule():
     rgb = np.random.default_rng(1).integers(0, 256, (17, 9, 3), dtype=np.uint8)
     expected = 255 - rgb.astype(int).sum(axis=2) // 3
     np.testing.assert_array_equal(brightness_to_alpha(rgb, (1, 2, 3))[:, :, 3], expected)
@@ -113,7 +113,7 @@ def test_rgba_script_copies_the_folder_as_rgba_with_its_record_beside(tmp_path):
     assert (rgba[:, :, :3] == (255, 128, 0)).all()
     np.testing.assert_array_equal(rgba[:, :, 3], 255 - read_image(frames / "1.png").astype(int).sum(axis=2) // 3)
     assert snapshot(frames) == before
-    # rerun into its own output: fine; the default colour is the seed's #000000
+    # rerun into its own output: fine; the default colour is the original's #000000
     run_script("gen", "rgba.py", frames, "--color=#ff8000")
     run_script("gen", "rgba.py", frames)
     assert (tmp_path / "frames_rgba_#000000" / "2.png").exists()
@@ -177,7 +177,7 @@ def test_mp4_lays_transparent_frames_over_the_background(tmp_path, background):
     ("image 90x50", "note: {} is 90x50 and the frames 32x24"), ("video 40x30", "note: {} is 40x30 and the frames 32x24"),
     ("image 32x24", None), ("colour", None)])
 def test_a_background_of_another_size_than_the_frames_is_said(tmp_path, capsys, background, note):
-    """The seed's video took the background's size with the frames at its top-left corner; ours is the
+    """The original's video took the background's size with the frames at its top-left corner; ours is the
     frames' size, the background scaled to cover them: a note says so whenever the sizes differ."""
     frames = transparent_frames(tmp_path / "clear", 2)
     kind, _, size = background.partition(" ")
@@ -195,7 +195,7 @@ def test_a_background_of_another_size_than_the_frames_is_said(tmp_path, capsys, 
     if note is None:
         assert "note:" not in said
     else:
-        assert note.format(argument) in said and "the seed's video was" in said and "top-left" in said
+        assert note.format(argument) in said and "the original's video was" in said and "top-left" in said
         assert len([line for line in said.splitlines() if line.startswith("note:")]) == 1
 
 

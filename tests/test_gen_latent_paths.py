@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from drawing import latent_paths as lp
+from drawing.gen import latent_paths as lp
 
 LATENT_SIZE = 12
 

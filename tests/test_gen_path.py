@@ -3,9 +3,9 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import load_script, run_script
-from drawing.cli import UserError
+
+from drawing.errors import UserError
 from drawing.images import read_image
 
 path_script = load_script("gen/path.py")
@@ -75,7 +75,7 @@ def test_every_style_writes_its_frames_latents_and_record(generator, tmp_path, a
     assert record["stage"] == "path.py" and record["complete"] is True
     assert "--seed=5" in record["command"]
     assert beside(run_dir, "_plot.png").exists() == plotted
-    # the frames folder holds the frames only: the seed's next stage opens every file in it as an image
+    # the frames folder holds the frames only: the original's next stage opens every file in it as an image
     assert all(path.suffix == ".png" for path in run_dir.iterdir())
 
 
@@ -181,16 +181,17 @@ def test_keyframes_from_a_model_of_another_latent_size_are_refused(generator, tm
         make_path(generator, tmp_path, "keyframes", f"--keyframes={tmp_path / 'few.npy'}", "--pick=0,3")
 
 
-def test_a_checkpoint_in_the_seeds_format_makes_frames_too(tmp_path):
-    from test_gan_checkpoint import write_seed_checkpoint
+def test_a_checkpoint_in_the_originals_format_makes_frames_too(tmp_path):
+    from test_gan_checkpoint import write_legacy_checkpoint
+
     from drawing.gan.networks import build_discriminator, build_generator
-    seed_file = write_seed_checkpoint(tmp_path / "4.checkpoint", build_generator(16, LATENT_SIZE),
+    legacy_file = write_legacy_checkpoint(tmp_path / "4.checkpoint", build_generator(16, LATENT_SIZE),
                                       build_discriminator(16), resolution=16, latent_size=LATENT_SIZE)
-    run_dir = make_path(path_script.load_model(seed_file), tmp_path / "out", "random", "--count=3", "--seed=1")
+    run_dir = make_path(path_script.load_model(legacy_file), tmp_path / "out", "random", "--count=3", "--seed=1")
     assert frame_files(run_dir) == ["0.png", "1.png", "2.png"]
 
 
-def test_the_seed_readmes_command_line_with_every_flag_runs_with_a_note(run_folder, tmp_path):
+def test_the_original_readmes_command_line_with_every_flag_runs_with_a_note(run_folder, tmp_path):
     result = run_script("gen", "path.py", run_folder, "bezier", f"--dir_out={tmp_path}", "--count=3",
                         "--segments=2", "--frames=4", "--bitloop=1100", "--seed=1")
     assert "note: bezier does not use --bitloop, --count; ignored" in result.stderr
@@ -205,8 +206,8 @@ def test_unused_options_are_named_for_each_style():
     assert path_script.unused_options("bitloop", given) == ["count", "frames", "segments"]
 
 
-def test_bitloop_ignores_frames_as_the_seeds_did_and_says_how_to_set_its_length(generator, tmp_path):
-    # the seed README's command line sets --frames for bezier; the seed's bitloop always made 512 frames
+def test_bitloop_ignores_frames_as_the_originals_did_and_says_how_to_set_its_length(generator, tmp_path):
+    # the original README's command line sets --frames for bezier; the original's bitloop always made 512 frames
     seed_line = ["bitloop", "--count=3", "--segments=2", "--frames=4", "--bitloop=101", "--seed=2"]
     run_dir = make_path(generator, tmp_path, *seed_line, "--batch=128")
     assert len(frame_files(run_dir)) == 512 and latents_of(run_dir).shape == (512, LATENT_SIZE)

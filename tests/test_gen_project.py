@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import run_script
+
 from drawing.gan import load_generator, save_untrained_checkpoint
 from drawing.gan.projection import Projector, Settings, feature_network, multiscale_pixel_distance, pixel_scales
 from drawing.images import read_image, write_png
@@ -64,7 +64,7 @@ def test_projection_recovers_images_the_model_made(checkpoint, generator, true_l
 
 
 def test_vgg16_features_from_a_local_file_drive_the_projection(generator, true_latents, tmp_path):
-    from drawing.gan.backend import keras
+    from drawing.backend import keras
     weights = tmp_path / "vgg16.h5"
     keras.applications.VGG16(weights=None, include_top=False).save_weights(weights)
     features = feature_network(load_network("vgg16", None, str(weights)))

@@ -5,10 +5,10 @@ import subprocess
 import imageio_ffmpeg
 import numpy as np
 import pytest
-
 from conftest import load_script, run_script
-from drawing.cli import UserError
-from drawing.frames import frame_name
+
+from drawing.errors import UserError
+from drawing.gen.frames import frame_name
 from drawing.images import write_png
 
 mp4_script = load_script("gen/mp4.py")

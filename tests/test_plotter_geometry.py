@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import svgelements
 
-from drawing.cli import UserError
+from drawing.errors import UserError
 from drawing.plotter import ordering, strokes, svgfile
 
 

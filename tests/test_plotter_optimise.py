@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from drawing.cli import UserError
-from drawing.gan.backend import keras
+from drawing.backend import keras
+from drawing.errors import UserError
 from drawing.plotter import network, optimise, strokes
 from drawing.plotter.render import Pens, render_image, render_periodic
 

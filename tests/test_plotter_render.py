@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from drawing.plotter import strokes
 from drawing.images import to_uint8
+from drawing.plotter import strokes
 from drawing.plotter.render import Pens, coloured_image, coloured_paper, paper_image, render, render_image
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO, run_script
 from PIL import Image
 
-from conftest import REPO, run_script
+from drawing.data.samples import blob_page
 from drawing.images import write_png
-from drawing.samples import blob_page
 
 BLOB = ["--rows=2", "--cols=3"]
 

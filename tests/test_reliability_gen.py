@@ -14,11 +14,11 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from conftest import REPO, load_script, run_script
-from drawing.cli import UserError
+
+from drawing.errors import UserError
 from drawing.folders import write_record
-from drawing.frames import frame_name
+from drawing.gen.frames import frame_name
 from drawing.images import write_png
 
 path_script = load_script("gen/path.py")
@@ -169,7 +169,7 @@ def test_rgba_refuses_an_output_inside_its_input_or_holding_other_files(tmp_path
 @pytest.mark.parametrize("color", [None, "rgb(0,0,255)"])
 @pytest.mark.parametrize("transparent", [False, True])
 def test_rgba_given_mp4s_background_names_commands_that_work(tmp_path, transparent, color):
-    """The seed README shows mp4.py's line under rgba.py's name: rgba.py <frames> --background=X. Its
+    """The original README shows mp4.py's line under rgba.py's name: rgba.py <frames> --background=X. Its
     one-line answer is what to run instead; run as a shell line, mp4.py lays the frames over X, no warning."""
     folder = frames_folder(tmp_path, complete=True)
     if transparent:

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO, run_script
+
 from drawing.gan import save_untrained_checkpoint
 
 QUICK = ["--size=32", "--strokes=12", "--segments=2", "--steps=2", "--large=2", "--large-steps=1", "--views=2",

@@ -3,9 +3,9 @@ left as it was. An options.json that is a folder, `[` in a shard path, a shard f
 run was killed, a truncated or bit-flipped shard (named with the record), and other errors left alone; and a
 run killed midway resumes to the uninterrupted result."""
 import hashlib
-import resource
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -14,15 +14,16 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conftest import REPO, load_script, run_script
-from drawing.cli import UserError
+
+from drawing.data.tfrecord import RECORD_FRAMING_BYTES, ShardWriter, serialize_example
+from drawing.errors import UserError
 from drawing.folders import write_record
-from drawing.gan.checkpoint import ARRAY_GROUPS, read_checkpoint
+from drawing.gan.checkpoint import ARRAY_GROUPS
 from drawing.gan.dataset import data_errors_named
+from drawing.gan.legacy import read_checkpoint
 from drawing.gan.options import dataset_files, parse_options
 from drawing.images import encode_png
-from drawing.tfrecord import RECORD_FRAMING_BYTES, ShardWriter, serialize_example
 
 RESOLUTION = 8
 RECORDS_PER_SHARD = 8

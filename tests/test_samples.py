@@ -1,13 +1,13 @@
-"""The synthetic scans (drawing/samples.py) and data/sample_scans.py that writes them."""
+"""The synthetic scans (drawing/data/samples.py) and data/sample_scans.py that writes them."""
 import json
 
 import cv2
 import numpy as np
 import pytest
+from conftest import run_script
 from PIL import Image
 
-from conftest import run_script
-from drawing.samples import blob_page, spec_page
+from drawing.data.samples import blob_page, spec_page
 
 
 def ink(image):

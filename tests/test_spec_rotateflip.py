@@ -5,9 +5,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_script, run_script
 from PIL import Image
 
-from conftest import load_script, run_script
 from drawing.images import read_image
 
 rotateflip = load_script("data/spec_rotateflip.py")
@@ -33,7 +33,7 @@ def test_the_eight_variants_are_exactly_the_dihedral_group(shape):
     assert [(flip, turns) for flip, turns, _ in variants] == [(f, r) for f in (0, 1) for r in range(4)]
     expected = {as_key(np.rot90(t, k)) for t in (tile, np.fliplr(tile)) for k in range(4)}
     assert {as_key(v) for _, _, v in variants} == expected and len(expected) == 8
-    # The seed's names: _rf0R is R + 1 quarter turns counter-clockwise, _rf1R mirrored first; _rf03 is the tile.
+    # The original's names: _rf0R is R + 1 quarter turns counter-clockwise, _rf1R mirrored first; _rf03 is the tile.
     named = {(flip, turns): variant for flip, turns, variant in variants}
     assert np.array_equal(named[(0, 3)], tile)
     assert np.array_equal(named[(0, 0)], np.rot90(tile))

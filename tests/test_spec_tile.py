@@ -5,11 +5,11 @@ import hashlib
 import cv2
 import numpy as np
 import pytest
+from conftest import load_script, run_script
 from PIL import Image
 
-from conftest import load_script, run_script
+from drawing.data.samples import BED_IN, spec_page
 from drawing.images import encode_png, read_image
-from drawing.samples import BED_IN, spec_page
 
 spec_tile = load_script("data/spec_tile.py")
 
@@ -19,7 +19,7 @@ def ink(image):
 
 
 def by_column(boxes, rows, cols):
-    """The sample page's specimen boxes (row by row) in the seed's tile order: column by column."""
+    """The sample page's specimen boxes (row by row) in the original's tile order: column by column."""
     return [boxes[row * cols + col] for col in range(cols) for row in range(rows)]
 
 
@@ -160,7 +160,7 @@ def test_separators_lie_halfway_between_bands():
 def test_blobs_are_grouped_by_cell_column_by_column():
     boxes = np.array([[1, 1, 4, 4], [5, 2, 7, 6], [12, 1, 14, 3], [12, 11, 14, 13], [2, 12, 3, 13]])
     found = spec_tile.cell_boxes(boxes, [0, 10, 20], [0, 10, 20])
-    # The seed's order: the left column top to bottom, then the right column.
+    # The original's order: the left column top to bottom, then the right column.
     assert found == [((0, 0, 10, 10), (1, 1, 7, 6)), ((0, 10, 10, 20), (2, 12, 3, 13)),
                      ((10, 0, 20, 10), (12, 1, 14, 3)), ((10, 10, 20, 20), (12, 11, 14, 13))]
 
@@ -191,7 +191,7 @@ def test_end_to_end_from_the_data_folder(tmp_path):
     run_script("data", "spec_tile.py", scans, "256", f"--dir_out={tiles}", f"--dir_out_grid={grid}")
     assert len(tile_names(tiles)) == 72  # a rerun replaces its own output
     completed = run_script("data", "spec_rotateflip.py", tiles)
-    assert len(tile_names(tiles)) == 8 * 72  # in place, as in the seed
+    assert len(tile_names(tiles)) == 8 * 72  # in place, as in the original
     assert digest(scans) == before
 
 

@@ -7,11 +7,12 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 import svgelements
-
 from conftest import load_script, run_script
-from drawing.cli import UserError
+
+from drawing.errors import UserError
 from drawing.gan import save_untrained_checkpoint
-from drawing.gan.checkpoint import read_checkpoint, write_checkpoint
+from drawing.gan.checkpoint import write_checkpoint
+from drawing.gan.legacy import read_checkpoint
 from drawing.images import read_image
 from drawing.plotter import svgfile
 
@@ -104,7 +105,7 @@ def test_a_checkpoint_without_discriminator_is_refused(svg_script, checkpoint_wi
 
 
 def test_vgg16_from_a_local_weights_file_draws_too(svg_script, tmp_path):
-    from drawing.gan.backend import keras
+    from drawing.backend import keras
     weights = tmp_path / "vgg16.h5"
     keras.applications.VGG16(weights=None, include_top=False).save_weights(weights)
     args = svg_script.build_parser().parse_args([

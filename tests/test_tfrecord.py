@@ -1,22 +1,22 @@
-"""tfrecord.py and tfrecord_reverse.py: the seed's schema, pixel-exact round trips, shard sizes, bad tiles.
+"""tfrecord.py and tfrecord_reverse.py: the original's schema, pixel-exact round trips, shard sizes, bad tiles.
 
 Also the end-to-end run of the blob half of data/: blob_grid -> blob_tile -> tfrecord -> tfrecord_reverse.
 """
 import io
+import json
 import os
 import subprocess
 import sys
-import json
 
 import numpy as np
 import pytest
+from conftest import load_script, run_script
 from PIL import Image
 
-from conftest import load_script, run_script
-from drawing.cli import UserError
+from drawing.data.samples import blob_page
+from drawing.data.tfrecord import RECORD_FRAMING_BYTES, ShardWriter, feature_description, png_layout
+from drawing.errors import UserError
 from drawing.images import FAST_PNG, encode_png, write_png
-from drawing.samples import blob_page
-from drawing.tfrecord import RECORD_FRAMING_BYTES, ShardWriter, feature_description, png_layout
 
 tfrecord = load_script("data/tfrecord.py")
 tfrecord_reverse = load_script("data/tfrecord_reverse.py")
@@ -112,7 +112,7 @@ def make_tiles(folder, pages=3, per_page=7, size=8):
 
 
 def read_records(folder):
-    """Every record of every shard, parsed under the seed's schema with tf.io.parse_single_example."""
+    """Every record of every shard, parsed under the original's schema with tf.io.parse_single_example."""
     records = []
     for shard in sorted(folder.glob("*.tfrecord"), key=lambda p: int(p.stem)):
         for serialized in tf.data.TFRecordDataset(str(shard)):
@@ -255,7 +255,7 @@ def test_tiles_as_the_tile_scripts_write_them_pass_through(encoding):
 def test_a_record_is_the_same_bytes_in_every_process():
     """The Example's features are a protobuf map: without deterministic serialisation their order on the wire
     could differ between processes (hash seeds), and the same tiles would give other shards."""
-    program = ("from drawing.tfrecord import serialize_example; import sys; "
+    program = ("from drawing.data.tfrecord import serialize_example; import sys; "
                "sys.stdout.buffer.write(serialize_example(b'png bytes', (8, 8, 3)))")
     outputs = {subprocess.run([sys.executable, "-c", program], capture_output=True,
                               env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(6)}

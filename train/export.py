@@ -1,26 +1,24 @@
-"""Export a model trained here as a checkpoint of the seed's scripts (its pickle of train.TrainingState).
+"""Export a model trained here as a checkpoint of the original's scripts (its pickle of train.TrainingState).
 
     python export.py ../runs/blob256 blob256.checkpoint
-    python export.py ../runs/blob256/40.checkpoint ~/seed/train/run/40.checkpoint
+    python export.py ../runs/blob256/40.checkpoint ~/original/train/run/40.checkpoint
 
-The input is a checkpoint file or a run folder (its newest checkpoint). The seed's gen/path.py makes
+The input is a checkpoint file or a run folder (its newest checkpoint). The original's gen/path.py makes
 frames from the exported file, and its train/main.py resumes training from it when it lies in a run
-folder as `<epoch>.checkpoint` beside an options.json. The seed builds only full-width networks, so a
-model trained at another channel_scale than 1 cannot be exported. The seed's format has no moving
+folder as `<epoch>.checkpoint` beside an options.json. The original builds only full-width networks, so a
+model trained at another channel_scale than 1 cannot be exported. The original's format has no moving
 average and no optimizer state: the moving-average generator (what gen/ here draws with) is written as
-the generator unless --no-ema says otherwise, and training resumed by the seed starts Adam afresh.
-A checkpoint holding only a generator is written in the layout of the seed's gen/ scripts.
+the generator unless --no-ema says otherwise, and training resumed by the original starts Adam afresh.
+A checkpoint holding only a generator is written in the layout of the original's gen/ scripts.
 """
 import argparse
 from pathlib import Path
 
-from drawing.cli import UserError, run, use_legacy_keras
-
-use_legacy_keras()
-
-from drawing.folders import check_not_overlapping  # noqa: E402  (after choosing Keras 2)
-from drawing.gan.checkpoint import read_checkpoint, resolve_checkpoint  # noqa: E402
-from drawing.gan.legacy import write_seed_checkpoint  # noqa: E402
+from drawing.cli import run
+from drawing.errors import UserError
+from drawing.folders import check_not_overlapping
+from drawing.gan.checkpoint import resolve_checkpoint
+from drawing.gan.legacy import read_checkpoint, write_legacy_checkpoint
 
 
 def parse_args(argv=None):
@@ -51,12 +49,12 @@ def main(argv=None):
     source = resolve_checkpoint(args.model)
     check_output(output, Path(args.model), args.overwrite)
     checkpoint = read_checkpoint(source)
-    write_seed_checkpoint(output, checkpoint, source, use_ema=not args.no_ema)
+    write_legacy_checkpoint(output, checkpoint, source, use_ema=not args.no_ema)
     generator = ("moving-average generator" if checkpoint.generator_ema is not None and not args.no_ema
                  else "generator")
     networks = (f"{generator} and discriminator" if checkpoint.discriminator is not None
-                else f"{generator} only (the layout of the seed's gen/ scripts)")
-    print(f"wrote {output}: epoch {checkpoint.epoch} of {source}, {networks}, in the seed's format")
+                else f"{generator} only (the layout of the original's gen/ scripts)")
+    print(f"wrote {output}: epoch {checkpoint.epoch} of {source}, {networks}, in the original's format")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,10 @@
 """Train the GAN on tfrecord shards. The run folder holds options.json and receives everything else.
 
-    export TF_USE_LEGACY_KERAS=1
     python main.py ../runs/blob256
 
 `../runs/blob256/options.json` names the shards and the model (train/options.json is an example; every
 key is described in docs/options.md). The first call starts the run; every later call resumes from the
-folder's newest `<epoch>.checkpoint`, ours or one written by the seed's scripts, and continues exactly
+folder's newest `<epoch>.checkpoint`, ours or one written by the original's scripts, and continues exactly
 where it stopped (a run killed mid-epoch loses only that epoch). The run folder receives:
 
     <epoch>.checkpoint   networks and counters after each epoch, the newest with optimizer state too
@@ -17,12 +16,9 @@ where it stopped (a run killed mid-epoch loses only that epoch). The run folder 
 """
 import argparse
 
-from drawing.cli import run, use_legacy_keras
-
-use_legacy_keras()
-
-from drawing.files import require_dir  # noqa: E402  (after choosing Keras 2)
-from drawing.gan.options import load_options  # noqa: E402
+from drawing.cli import run
+from drawing.files import require_dir
+from drawing.gan.options import load_options
 
 
 def parse_args(argv=None):

@@ -1,10 +1,9 @@
 """Judge a training run: SWD (and KID, FID) of each checkpoint's generator against the training images.
 
-    export TF_USE_LEGACY_KERAS=1
     python metrics.py ../runs/blob256                      # every checkpoint not measured yet
     python metrics.py ../runs/blob256 --newest --metrics swd,kid --images 1024
 
-For each `<epoch>.checkpoint` of the run folder (ours or the seed's pickles), the generator (its moving
+For each `<epoch>.checkpoint` of the run folder (ours or the original's pickles), the generator (its moving
 average where there is one) draws `--images` images from fixed latents; they are compared with as many
 training images from the shards of the run's options.json (or the checkpoint's own options). The
 results are appended to `<run>/metrics.jsonl`, one line per checkpoint, and `<run>/metrics.png` plots
@@ -18,20 +17,25 @@ ImageNet weights (downloaded by Keras, or a local .h5 with --inception_weights).
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 
-from drawing.cli import UserError, positive_int, run, use_legacy_keras
-
-use_legacy_keras()
-
-from drawing.files import atomic_path, require_dir  # noqa: E402  (after choosing Keras 2)
-from drawing.gan.checkpoint import checkpoint_epoch, list_checkpoints, read_checkpoint  # noqa: E402
-from drawing.gan.dataset import check_shards  # noqa: E402
-from drawing.gan.metrics import (INCEPTION_METRICS, METRIC_NAMES, Metrics, check_metric_names,  # noqa: E402
-                                 inception_model, metric_reals, tone_shares)
-from drawing.gan.options import OPTIONS_FILE, dataset_files, load_options  # noqa: E402
+from drawing.cli import positive_int, run
+from drawing.errors import UserError
+from drawing.files import atomic_path, require_dir
+from drawing.gan.checkpoint import checkpoint_epoch, list_checkpoints
+from drawing.gan.dataset import check_shards
+from drawing.gan.legacy import read_checkpoint
+from drawing.gan.metrics import (
+    INCEPTION_METRICS,
+    METRIC_NAMES,
+    Metrics,
+    check_metric_names,
+    inception_model,
+    metric_reals,
+    tone_shares,
+)
+from drawing.gan.options import OPTIONS_FILE, dataset_files, load_options
 
 METRICS_FILE = "metrics.jsonl"
 PLOT_FILE = "metrics.png"
@@ -62,7 +66,7 @@ def parse_args(argv=None):
 
 def run_settings(run_dir, newest_checkpoint):
     """(options dict, where they came from): the run's options.json, or a checkpoint's own options (a
-    folder of the seed's pickles may have none)."""
+    folder of the original's pickles may have none)."""
     if (run_dir / OPTIONS_FILE).is_file():
         return load_options(run_dir).to_dict(), run_dir / OPTIONS_FILE
     return read_checkpoint(newest_checkpoint).options, newest_checkpoint

@@ -4,7 +4,7 @@ This is the API that gen/ (latent-space animations) and gen/svg.py (pen-plotter 
 discriminator) use; its signatures are stable:
 
     from drawing.gan import load_generator, load_discriminator, save_untrained_checkpoint
-    g = load_generator("run/")        # a checkpoint file (ours or the seed's pickle) or a run folder
+    g = load_generator("run/")        # a checkpoint file (ours or the original's pickle) or a run folder
                                       # (its newest checkpoint); the moving-average generator if present
     g.latent_size, g.resolution       # ints
     images = g(latents)               # float32 [N, latent_size] -> tf.Tensor float32 [N, R, R, 3] in [0, 1]
@@ -14,13 +14,12 @@ discriminator) use; its signatures are stable:
 
 Problems with the file (missing, truncated, not a checkpoint, a pickle with foreign code) raise
 `drawing.cli.UserError` naming the file. Modules: `layers` and `networks` (the models), `checkpoint`
-(our file format, docs/checkpoint.md), `legacy` (the seed's pickles, read and written), `options`
+(our file format, docs/checkpoint.md), `legacy` (the original's pickles, read and written), `options`
 (options.json, docs/options.md), `dataset`, `augment`, `loss` (the step maths), `devices` (where training
 runs), `run_folder` (a run's files), `metrics` (SWD, KID, FID), `training` (the loop train/main.py runs),
 `int8` (the generator with 8-bit weights under TensorFlow Lite, for gen/path.py --int8), `projection`
 (the latents of given drawings, for gen/project.py).
 """
-from drawing.gan.models import (Discriminator, Generator, load_discriminator, load_generator,
-                                save_untrained_checkpoint)
+from drawing.gan.models import Discriminator, Generator, load_discriminator, load_generator, save_untrained_checkpoint
 
 __all__ = ["Discriminator", "Generator", "load_discriminator", "load_generator", "save_untrained_checkpoint"]

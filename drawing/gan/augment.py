@@ -14,7 +14,7 @@ batch * interval / (ada_kimg * 1000) per adjustment.
 
 Images are in [0, 1] (the discriminator's input range). All randomness is stateless, from a seed tensor.
 """
-import tensorflow as tf
+from drawing.backend import tf
 
 TRANSLATION_RATIO = 1 / 8
 CUTOUT_RATIO = 1 / 2

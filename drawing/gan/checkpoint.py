@@ -1,9 +1,10 @@
 """Checkpoint files in our safe format. Format in docs/checkpoint.md.
 
 A run folder holds `<epoch>.checkpoint` files. Ours is a ZIP archive of `.npy` arrays plus a
-`meta.json`; reading it never executes code (arrays load with `allow_pickle=False`). The seed's
-pickles, which share the file names, are handed to `drawing.gan.legacy`, which reads them into the
-same `Checkpoint`, so the rest of the code knows one format.
+`meta.json`; reading it never executes code (arrays load with `allow_pickle=False`). The original's
+pickles, which share the file names, are read by `drawing.gan.legacy`, which sits above this module:
+it reads either format into the same `Checkpoint` (`legacy.read_checkpoint`, `legacy.read_model`), so
+the rest of the code knows one format, and this module knows nothing of the other.
 """
 import io
 import json
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drawing.cli import UserError
+from drawing.errors import UserError
 from drawing.files import atomic_path, natural_sorted
 
 FORMAT_NAME = "drawing-gan-checkpoint"
@@ -35,8 +36,8 @@ class Checkpoint:
     `networks`: {"resolution", "latent_size", "channel_scale"}, enough to rebuild the models.
     `options`: the training options the run used (options.json, completed with defaults).
     `training`: the loop's counters and random state ({"batch_count", "sample_count", "seed",
-    "augment_probability"}); empty for a seed checkpoint.
-    `source`: "drawing" for ours, "seed" for an imported pickle (drawing.gan.legacy).
+    "augment_probability"}); empty for a legacy checkpoint.
+    `source`: "drawing" for ours, "legacy" for an imported pickle (drawing.gan.legacy).
     """
     epoch: int
     networks: dict
@@ -79,20 +80,6 @@ def resolve_checkpoint(path):
     return path
 
 
-def read_model(path):
-    """(file, Checkpoint) of a checkpoint file or of a run folder's newest checkpoint; for a run folder whose
-    newest checkpoint cannot be read, the error says which older one to give instead."""
-    file = resolve_checkpoint(path)
-    try:
-        return file, read_checkpoint(file)
-    except UserError as error:
-        older = list_checkpoints(path)[:-1] if Path(path).is_dir() else []
-        if not older:
-            raise
-        raise UserError(f"{error}; it is the run folder's newest checkpoint: give an older one instead, "
-                        f"e.g. {older[-1]}") from None
-
-
 def write_checkpoint(path, checkpoint):
     """Write our format atomically: an interrupted write never leaves a damaged file under `path`."""
     meta = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "epoch": int(checkpoint.epoch),
@@ -124,30 +111,22 @@ def holds_optimizer_state(path):
 def drop_optimizer_state(path):
     """Rewrite a checkpoint of our format without Adam's state (about 60 % smaller), atomically: killed
     midway, the file is left as it was. Its weights, moving average and counters stay as they were."""
-    checkpoint = read_checkpoint(path)
+    checkpoint = read_drawing_checkpoint(path)
     for group in OPTIMIZER_GROUPS:
         setattr(checkpoint, group, None)
     write_checkpoint(path, checkpoint)
 
 
-def read_checkpoint(path):
-    """A `Checkpoint` from either format; a one-line UserError naming the file for anything wrong."""
+def file_magic(path):
+    """The first bytes of a checkpoint file, which say its format; a UserError if there is no such file."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:
-            magic = handle.read(4)
+            return handle.read(4)
     except FileNotFoundError:
         raise UserError(f"{path}: checkpoint not found") from None
     except IsADirectoryError:
         raise UserError(f"{path}: is a folder, not a checkpoint file") from None
-    if magic.startswith(ZIP_MAGIC):
-        return _read_our_checkpoint(path)
-    from drawing.gan import legacy   # imported here: legacy builds on this module's Checkpoint
-    if legacy.is_seed_pickle(magic):
-        return legacy.read_seed_checkpoint(path)
-    if not magic:
-        raise UserError(f"{path}: checkpoint file is empty")
-    raise UserError(f"{path}: not a checkpoint (neither this project's format nor the seed's pickle)")
 
 
 def load_npy(data, path, name):
@@ -178,7 +157,9 @@ def _check_meta(meta, path):
                             "checkpoint")
 
 
-def _read_our_checkpoint(path):
+def read_drawing_checkpoint(path):
+    """A `Checkpoint` from a file of our format; a one-line UserError naming the file for anything wrong.
+    (drawing.gan.legacy.read_checkpoint reads either format.)"""
     try:
         with zipfile.ZipFile(path) as archive:
             try:

@@ -1,4 +1,4 @@
-"""The training images: tfrecord shards (schema in drawing/tfrecord.py) to batches of float images.
+"""The training images: tfrecord shards (schema in drawing/data/tfrecord.py) to batches of float images.
 
 Shards are read in parallel, records shuffled (as encoded bytes, which keeps the buffer small), PNGs
 decoded in parallel to float RGB in [0, 1], batched and prefetched, so the accelerator never waits.
@@ -10,10 +10,9 @@ e draws from a shuffle seeded by (seed, e), exactly the number of batches the lo
 import contextlib
 import re
 
-import tensorflow as tf
-
-from drawing.cli import UserError
-from drawing.tfrecord import feature_description
+from drawing.backend import tf
+from drawing.data.tfrecord import feature_description
+from drawing.errors import UserError
 
 PARALLEL_READS = 4
 

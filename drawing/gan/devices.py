@@ -1,8 +1,8 @@
-"""Where training runs: one CPU or GPU, data-parallel over several GPUs or machines, or the seed's split.
+"""Where training runs: one CPU or GPU, data-parallel over several GPUs or machines, or the original's split.
 
 - `auto`: every GPU, data-parallel (MirroredStrategy); one GPU alone; the CPU where there is none.
 - `mirrored`: MirroredStrategy over every GPU (or every logical CPU, for tests).
-- `split`: the seed's mode, the generator and its optimizer on GPU 0, the discriminator and its on GPU 1.
+- `split`: the original's mode, the generator and its optimizer on GPU 0, the discriminator and its on GPU 1.
 - `cpu`: the CPU even where there are GPUs.
 With TF_CONFIG naming several machines, MultiWorkerMirroredStrategy over all of them (only the chief
 writes files).
@@ -12,9 +12,8 @@ import json
 import os
 from dataclasses import dataclass
 
-import tensorflow as tf
-
-from drawing.cli import UserError
+from drawing.backend import tf
+from drawing.errors import UserError
 
 
 @dataclass

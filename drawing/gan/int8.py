@@ -22,10 +22,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
+from drawing.backend import keras, tf
 from drawing.files import write_bytes_atomic
-from drawing.gan.backend import keras
 from drawing.gan.layers import UpsampleConv2d
 from drawing.gan.models import images_per_chunk
 from drawing.parallel import default_workers

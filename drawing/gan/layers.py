@@ -2,7 +2,7 @@
 
 Equalised learning rate (ProGAN): every kernel is drawn from N(0, 1) and multiplied at run time by a
 non-trainable scalar weight `scale` = 1/sqrt(fan_in), so Adam sees every weight at the same scale.
-Every weighted layer holds exactly [kernel, bias, scale], in that order: the seed's checkpoints are
+Every weighted layer holds exactly [kernel, bias, scale], in that order: the original's checkpoints are
 plain lists of arrays, so the order of weights is part of the file format.
 
 Tensors are NHWC. Images inside the networks are in [-1, 1]; at the models' edges they are in [0, 1].
@@ -10,9 +10,8 @@ Tensors are NHWC. Images inside the networks are in [-1, 1]; at the models' edge
 import math
 
 import numpy as np
-import tensorflow as tf
 
-from drawing.gan.backend import keras
+from drawing.backend import keras, tf
 
 LEAKY_RELU_SLOPE = 0.2
 ACTIVATION_GAIN = math.sqrt(2.0)
@@ -31,7 +30,7 @@ def blur_filter():
 def blur(x, strides=1):
     """Depthwise blur of every channel; with `strides=2`, the blurred image sampled every other pixel.
 
-    'SAME' padding, as TensorFlow places it (one pixel before, two after at stride 1), as the seed does.
+    'SAME' padding, as TensorFlow places it (one pixel before, two after at stride 1), as the original does.
     """
     channel_count = x.shape[-1]
     kernel = tf.constant(blur_filter(), dtype=x.dtype)[:, :, tf.newaxis, tf.newaxis]

@@ -1,6 +1,6 @@
-"""The step maths of one batch on one replica: the seed's losses, lazy R1, and their gradients.
+"""The step maths of one batch on one replica: the original's losses, lazy R1, and their gradients.
 
-Per batch (as in the seed):
+Per batch (as in the original):
 1. discriminator step: softplus(-D(real)) + softplus(D(G(z))), averaged over the global batch;
 2. every `d_reg_interval`-th batch, a lazy R1 step on another real batch: the squared gradient of D(real)
    with respect to each image, summed per image, averaged over the batch, times r1_gamma * 0.5 * interval;
@@ -13,8 +13,7 @@ Losses are summed per replica and divided by the global batch, so the replicas' 
 mean over the global batch. Under mixed precision each loss is scaled before differentiation and the
 gradients unscaled after, as a LossScaleOptimizer expects.
 """
-import tensorflow as tf
-
+from drawing.backend import tf
 from drawing.gan import augment as augmentation
 from drawing.gan.devices import on_device
 from drawing.gan.layers import MINIBATCH_GROUP_SIZE

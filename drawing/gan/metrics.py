@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drawing.cli import UserError
+from drawing.errors import UserError
 
 METRIC_NAMES = ("swd", "kid", "fid")
 INCEPTION_METRICS = ("kid", "fid")
@@ -135,7 +135,7 @@ def inception_model(weights="imagenet"):
     """InceptionV3 up to its 2048-value average pool. `weights`: "imagenet" (Keras downloads them on first
     use, ~90 MB, to ~/.keras/models), a local .h5 file of them, or None (random: for tests only).
     A one-line UserError when neither works, so a run can say so before it trains."""
-    from drawing.gan.backend import keras
+    from drawing.backend import keras
     build = keras.applications.InceptionV3
     shape = (INCEPTION_SIZE, INCEPTION_SIZE, 3)
     if weights in ("imagenet", None):
@@ -161,7 +161,7 @@ def inception_model(weights="imagenet"):
 
 def inception_features(model, images, batch_size=INCEPTION_BATCH):
     """float [N, R, R, 3] images in [0, 1] -> float64 [N, 2048] pool features (resized to 299 px)."""
-    import tensorflow as tf
+    from drawing.backend import tf
 
     @tf.function
     def features(batch):

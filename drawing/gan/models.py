@@ -1,11 +1,11 @@
 """Trained networks ready to use: a generator from latents to images, a discriminator from images to logits."""
 import numpy as np
-import tensorflow as tf
 
-from drawing.cli import UserError
-from drawing.gan.checkpoint import Checkpoint, read_model, write_checkpoint
-from drawing.gan.networks import (build_discriminator, build_generator, initialise_weights,
-                                  set_weights_checked)
+from drawing.backend import tf
+from drawing.errors import UserError
+from drawing.gan.checkpoint import Checkpoint, write_checkpoint
+from drawing.gan.legacy import read_model
+from drawing.gan.networks import build_discriminator, build_generator, initialise_weights, set_weights_checked
 
 # Images per call of the compiled function: about 4 megapixels of output at a time, so memory stays
 # bounded at any resolution while small models still run large batches.
@@ -59,7 +59,7 @@ class Discriminator:
 
 
 class NoDiscriminator(UserError):
-    """A generator-only checkpoint (as the seed's gen/ scripts keep one) asked for its discriminator."""
+    """A generator-only checkpoint (as the original's gen/ scripts keep one) asked for its discriminator."""
 
 
 def _networks(checkpoint, path):
@@ -88,7 +88,7 @@ def discriminator_from_checkpoint(checkpoint, path):
 
 
 def load_generator(path, use_ema=True):
-    """The generator of a checkpoint file (ours or the seed's) or of a run folder's newest checkpoint.
+    """The generator of a checkpoint file (ours or the original's) or of a run folder's newest checkpoint.
 
     Uses the moving-average generator when the checkpoint has one (it gives smoother, better images).
     """

@@ -1,7 +1,7 @@
 """The generator and discriminator: ProGAN with StyleGAN2's skip generator and residual discriminator.
 
-Both are tf-keras functional models built recursively, exactly as the seed builds them, because Keras
-orders a functional model's weights by the shape of its graph and the seed's checkpoints are lists of
+Both are tf-keras functional models built recursively, exactly as the original builds them, because Keras
+orders a functional model's weights by the shape of its graph and the original's checkpoints are lists of
 arrays in that order (see docs/checkpoint.md). For R = 32 the layers come out as
 - generator: latent_to_4x4, conv_4x4, conv_8x8_1, conv_8x8_2, conv_16x16_1, conv_16x16_2, to_rgb_4x4,
   to_rgb_8x8, conv_32x32_1, to_rgb_16x16, conv_32x32_2, to_rgb_32x32;
@@ -9,16 +9,25 @@ arrays in that order (see docs/checkpoint.md). For R = 32 the layers come out as
   conv_4x4_1, conv_4x4_2, to_classification;
 each with [kernel, bias, scale].
 
-`channel_scale` multiplies every channel count (1.0 is the seed's network; 1/16 gives a model small
+`channel_scale` multiplies every channel count (1.0 is the original's network; 1/16 gives a model small
 enough to train on a laptop CPU in a minute).
 """
 import numpy as np
-import tensorflow as tf
 
-from drawing.cli import UserError
-from drawing.gan.backend import keras
-from drawing.gan.layers import (Downsample, ImageRange, MinibatchStddev, PixelNorm, ScaledAdd,
-                                ScaledConv2d, ScaledDense, ScaledLeakyRelu, Upsample, UpsampleConv2d)
+from drawing.backend import keras, tf
+from drawing.errors import UserError
+from drawing.gan.layers import (
+    Downsample,
+    ImageRange,
+    MinibatchStddev,
+    PixelNorm,
+    ScaledAdd,
+    ScaledConv2d,
+    ScaledDense,
+    ScaledLeakyRelu,
+    Upsample,
+    UpsampleConv2d,
+)
 from drawing.images import TILE_RESOLUTIONS
 
 RESOLUTIONS = TILE_RESOLUTIONS  # the GAN trains on the tiles data/ cuts

@@ -1,7 +1,7 @@
 """options.json: the training options of a run folder, checked key by key. Reference: docs/options.md.
 
-The seed's keys keep their meaning and defaults; every newer key is optional and, left out, gives the
-seed's behaviour (except `ema_kimg`, on by default). Mistakes are one-line `UserError`s naming the file
+The original's keys keep their meaning and defaults; every newer key is optional and, left out, gives the
+original's behaviour (except `ema_kimg`, on by default). Mistakes are one-line `UserError`s naming the file
 and the key: unknown keys, wrong types, values out of range, sample counts that do not divide.
 """
 import dataclasses
@@ -11,7 +11,7 @@ import json
 import math
 from pathlib import Path
 
-from drawing.cli import UserError
+from drawing.errors import UserError
 from drawing.files import natural_sorted
 from drawing.folders import require_complete
 from drawing.gan.metrics import METRIC_NAMES
@@ -24,7 +24,7 @@ DEVICE_MODES = ("auto", "mirrored", "split", "cpu")
 
 @dataclasses.dataclass(frozen=True)
 class TrainingOptions:
-    # The seed's keys.
+    # The original's keys.
     dataset_file_pattern: str
     resolution: int
     replica_batch_size: int
@@ -34,7 +34,7 @@ class TrainingOptions:
     latent_size: int = 64
     beta_1: float = 0.0
     beta_2: float = 0.99
-    # Beyond the seed.
+    # Beyond the original.
     seed: int = 0
     channel_scale: float = 1.0
     r1_gamma: float = 10.0
@@ -219,7 +219,7 @@ def load_options(run_dir):
 
 def dataset_files(pattern, source=OPTIONS_FILE):
     """The shard files a `dataset_file_pattern` matches (relative patterns from the current folder, as
-    in the seed), in a stable order; a UserError if there are none, or if a folder holding them was
+    in the original), in a stable order; a UserError if there are none, or if a folder holding them was
     left incomplete by tfrecord.py. `*`, `?` and `**` are wildcards; `[` is an ordinary character, as
     folder names hold it (`scans [2024]`) far more often than patterns use character sets."""
     expanded = str(Path(pattern).expanduser())

@@ -24,9 +24,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import tensorflow as tf
 
-from drawing.gan.backend import keras
+from drawing.backend import keras, tf
 
 # Pixel scales stop at this side: coarser images say nothing about lines.
 COARSEST_SCALE = 8

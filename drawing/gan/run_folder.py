@@ -17,14 +17,20 @@ import traceback
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from drawing.cli import UserError
+from drawing.backend import tf
+from drawing.errors import UserError
 from drawing.files import write_text_atomic
 from drawing.folders import command_line, remove_temporary_files
-from drawing.gan.checkpoint import (ZIP_MAGIC, checkpoint_path, drop_optimizer_state, holds_optimizer_state,
-                                    list_checkpoints, write_checkpoint)
+from drawing.gan.checkpoint import (
+    ZIP_MAGIC,
+    checkpoint_path,
+    drop_optimizer_state,
+    holds_optimizer_state,
+    list_checkpoints,
+    write_checkpoint,
+)
 from drawing.images import encode_png, to_uint8, write_png
 
 STATISTICS_FILE = "stats.jsonl"
@@ -79,7 +85,7 @@ def summary_image(name, image):
 # ---- tidying ------------------------------------------------------------------------------------
 
 def prune_checkpoints(run_dir, keep):
-    """Keep the newest `keep` checkpoints of our format; the seed's pickles are the user's, kept."""
+    """Keep the newest `keep` checkpoints of our format; the original's pickles are the user's, kept."""
     if not keep:
         return
     ours = [p for p in list_checkpoints(run_dir) if _is_our_format(p)]
@@ -90,7 +96,7 @@ def prune_checkpoints(run_dir, keep):
 def drop_old_optimizer_state(run_dir):
     """Only the newest checkpoint needs Adam's state to resume exactly; older ones drop it (about 60 %
     of a checkpoint). Every older one is checked, so a slimming cut short by a kill is finished later."""
-    for old in list_checkpoints(run_dir)[:-1]:   # the seed's pickles hold no optimizer state
+    for old in list_checkpoints(run_dir)[:-1]:   # the original's pickles hold no optimizer state
         if holds_optimizer_state(old):
             drop_optimizer_state(old)
 

@@ -1,11 +1,11 @@
-"""The training loop: the seed's semantics, compiled, resumable exactly, on one CPU or many GPUs.
+"""The training loop: the original's semantics, compiled, resumable exactly, on one CPU or many GPUs.
 
 The maths of each batch is in loss.py, device planning in devices.py, the run folder's files in
 run_folder.py. Here: the models and optimizers of a run, the compiled step that applies loss.py's
 gradients, the moving average and the adaptive augmentation after each batch, and the epoch loop with
 its quality metrics (metrics.py) every `metrics_interval` epochs.
 
-What is new beyond the seed, and why:
+What is new beyond the original, and why:
 - One compiled function per batch (optionally XLA), statistics kept on the device and read only when
   the progress bar redraws, so the host never waits for the accelerator each step.
 - Random numbers are stateless, derived from (seed, batch number, replica), and the data stream is
@@ -17,20 +17,18 @@ import time
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
-from drawing.cli import UserError
+from drawing.backend import keras, tf
+from drawing.errors import UserError
 from drawing.gan import augment as augmentation
-from drawing.gan.backend import keras
-from drawing.gan.checkpoint import Checkpoint, checkpoint_epoch, list_checkpoints, read_checkpoint
+from drawing.gan.checkpoint import Checkpoint, checkpoint_epoch, list_checkpoints
 from drawing.gan.dataset import check_shards, make_dataset
 from drawing.gan.devices import on_device
-from drawing.gan.loss import (LOSS_NAMES, STEP_D, STEP_G, STEP_R1, GanLoss, discriminator_optimizer_settings,
-                              ema_beta)
+from drawing.gan.legacy import read_checkpoint
+from drawing.gan.loss import LOSS_NAMES, STEP_D, STEP_G, STEP_R1, GanLoss, discriminator_optimizer_settings, ema_beta
 from drawing.gan.metrics import INCEPTION_METRICS, Metrics, inception_model, metric_reals
 from drawing.gan.models import Generator
-from drawing.gan.networks import (build_discriminator, build_generator, initialise_weights,
-                                  set_weights_checked)
+from drawing.gan.networks import build_discriminator, build_generator, initialise_weights, set_weights_checked
 from drawing.gan.options import check_batch_sizes, dataset_files
 from drawing.gan.run_folder import RunFolder, fixed_latents, grid_side
 
@@ -196,7 +194,7 @@ class Trainer:
                       "real_sign_count": float(self.real_sign_count.numpy())})
 
     def restore(self, checkpoint, path, epoch):
-        """Continue after `epoch` from a checkpoint (ours: exactly; the seed's: weights, fresh optimizers)."""
+        """Continue after `epoch` from a checkpoint (ours: exactly; the original's: weights, fresh optimizers)."""
         if checkpoint.networks != self.options.network_shape:
             raise UserError(f"{path}: holds a network of {_describe_networks(checkpoint.networks)}, but "
                             f"options.json asks for {_describe_networks(self.options.network_shape)}; "
@@ -210,8 +208,8 @@ class Trainer:
             set_weights_checked(self.generator_ema, average, path, "moving-average generator")
         restored = [self._restore_optimizer(self.g_optimizer, checkpoint.generator_optimizer),
                     self._restore_optimizer(self.d_optimizer, checkpoint.discriminator_optimizer)]
-        if checkpoint.source == "seed":
-            log.warning(f"{path}: a seed checkpoint holds no optimizer state; Adam starts afresh from its weights")
+        if checkpoint.source == "legacy":
+            log.warning(f"{path}: a legacy checkpoint holds no optimizer state; Adam starts afresh from its weights")
         elif checkpoint.generator_optimizer is None or checkpoint.discriminator_optimizer is None:
             log.warning(f"{path}: holds no optimizer state (only the newest checkpoint keeps it, unless "
                         'options.json says "optimizer_state_in": "all"); Adam starts afresh from its weights')

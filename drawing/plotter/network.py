@@ -1,6 +1,6 @@
 """What the strokes are optimised for: one layer (or one channel of it) of a network.
 
-By default the network is the discriminator of one of our checkpoints (ours or the seed's format),
+By default the network is the discriminator of one of our checkpoints (ours or the original's format),
 which has learned the artist's own strokes; `vgg16` is Keras' VGG16 with weights from a local `.h5`
 file (Keras' `vgg16_weights_tf_dim_ordering_tf_kernels[_notop].h5`, or `save_weights` of a VGG16).
 Nothing is downloaded. Either way the result is a `Features`: images `[N, R, R, 3]` in [0, 1]
@@ -8,10 +8,8 @@ Nothing is downloaded. Either way the result is a `Features`: images `[N, R, R, 
 """
 from dataclasses import dataclass
 
-import tensorflow as tf
-
-from drawing.cli import UserError
-from drawing.gan.backend import keras
+from drawing.backend import keras, tf
+from drawing.errors import UserError
 
 VGG16_LAYER = "block3_conv3"
 # VGG16 sees views at the size it was trained at.
@@ -84,7 +82,7 @@ def select_layer(model, layer, channel, description):
 
 
 def discriminator_network(checkpoint):
-    """The discriminator of a checkpoint file or run folder (our format or the seed's)."""
+    """The discriminator of a checkpoint file or run folder (our format or the original's)."""
     from drawing.gan import load_discriminator
     from drawing.gan.models import NoDiscriminator
     if checkpoint is None:

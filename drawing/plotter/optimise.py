@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import tensorflow as tf
 from tqdm import tqdm
 
-from drawing.cli import UserError
+from drawing.backend import tf
+from drawing.errors import UserError
 from drawing.plotter.render import TINY, coloured_paper, curve_polylines, render, render_periodic
 
 # A view's side, as a fraction of the working window's side.

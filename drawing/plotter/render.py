@@ -14,8 +14,8 @@ piece), so the joints of a stroke are not inked twice.
 from dataclasses import dataclass
 
 import numpy as np
-import tensorflow as tf
 
+from drawing.backend import tf
 from drawing.images import to_uint8
 from drawing.plotter.strokes import bezier_basis, segment_control_indices
 

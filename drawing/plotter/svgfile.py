@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 from PIL import ImageColor
 
-from drawing.cli import UserError
+from drawing.errors import UserError
 
 PAGES_MM = {"a4": (210.0, 297.0), "a3": (297.0, 420.0), "letter": (215.9, 279.4)}
 CUSTOM_PAGE = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*x\s*(\d+(?:\.\d*)?)\s*mm\s*$", re.IGNORECASE)

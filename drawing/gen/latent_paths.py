@@ -9,7 +9,7 @@ The step from the last frame back to the first is one ordinary step of the path.
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-# The seed's choice of periods: whole divisors of a minute, so any mix of them loops after 60 s.
+# The original's choice of periods: whole divisors of a minute, so any mix of them loops after 60 s.
 CYCLE_CHOICES = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
 
 # Fewer frames than this per sine period is no longer a wave (at 2 frames per period every sample of

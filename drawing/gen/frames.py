@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageColor
 
-from drawing.cli import UserError
+from drawing.errors import UserError
 from drawing.files import list_images
-from drawing.images import image_errors, open_image
+from drawing.images import image_errors
 
 
 def frame_name(index, count):
@@ -68,7 +68,7 @@ def _rgba_by_channel_sum(color):
 def brightness_to_alpha(rgb, color):
     """RGBA frame in one colour whose opacity is the darkness of `rgb`: white clear, black opaque.
 
-    Darkness is 255 minus the mean of the three channels, rounded down as the seed's integer maths.
+    Darkness is 255 minus the mean of the three channels, rounded down as the original's integer maths.
     One table lookup per pixel gives all four bytes at once.
     """
     rgb = np.asarray(rgb, dtype=np.uint8)

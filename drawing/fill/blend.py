@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from drawing.cli import UserError
+from drawing.errors import UserError
 
 BUILD_COMMAND = "nvcc -shared -o blend.so blend.cu --compiler-options '-fPIC'"
 KERNEL_NAME = "blend3x3_kernel"

@@ -25,14 +25,13 @@ Then every line pixel, drawn or added, takes the label of the nearest region, so
 
 `fill_folder` runs a fill over a folder on every core. Its output folder holds one RGB PNG per drawing,
 named like the drawing; the record beside it (`out/` -> `out.json`, drawing/folders.py) holds the
-script, command, input folder, palette, options and the seed, and says `"complete": true` only once
+script, command, input folder, palette, options and the original, and says `"complete": true` only once
 every drawing is written. Each drawing's random generator is seeded by (seed, file name), so a colouring
 does not depend on the other files of the folder or on the number of cores, and an interrupted run
 finishes, by rerunning its command, to what an uninterrupted one writes.
 """
 import functools
 import logging
-import os
 import secrets
 import zlib
 from pathlib import Path
@@ -42,9 +41,10 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from drawing.blend import blend_cpu
-from drawing.cli import UserError, non_negative_int
-from drawing.files import list_images, write_errors_reported
+from drawing.cli import non_negative_int
+from drawing.errors import UserError
+from drawing.files import check_writable_folder, list_images, write_errors_reported
+from drawing.fill.blend import blend_cpu
 from drawing.folders import command_line, open_output_folder, record_path, require_complete, write_record
 from drawing.images import FAST_PNG, open_image, read_image, to_array, write_png
 from drawing.parallel import parallel_map, report_failures
@@ -209,7 +209,7 @@ def find_regions(paper, close_gaps_px=0, min_region=0):
     `labels` has 0 for line pixels (drawn, or added by `close_gaps_px`); `filled` gives every pixel the
     label of the nearest region (`nearest_region`). A label may be unused (a core that gap closing
     dropped, a region that `min_region` merged into another); colour tables still have a row for it.
-    Both options at 0 give the seed's regions.
+    Both options at 0 give the original's regions.
     """
     if close_gaps_px:
         labels, region_count = close_gaps(paper, close_gaps_px)
@@ -382,7 +382,7 @@ def add_region_options(parser):
                         metavar="PX",
                         help="close breaks in the lines up to PX pixels wide before the regions are found, "
                              "so a cell with a small gap stays one region (default: %(default)s; 0 keeps "
-                             "the seed's regions exactly), e.g. 4 for faint generated lines")
+                             "the original's regions exactly), e.g. 4 for faint generated lines")
     parser.add_argument("--min-region", "--min_region", type=non_negative_int, default=DEFAULT_MIN_REGION,
                         metavar="PX2",
                         help="regions of paper smaller than PX2 pixels (specks between strokes, dust) take "
@@ -390,15 +390,15 @@ def add_region_options(parser):
                              "every region)")
 
 
-# The seed's CPU --blend (blob_fill.py's; spec_fill.py's stopped at an error) wrote each mean back at
+# The original's CPU --blend (blob_fill.py's; spec_fill.py's stopped at an error) wrote each mean back at
 # once, so later pixels averaged neighbours already blended, and counted pixels outside the image as the
 # centre one; its blend.cu, like ours on CPU and GPU, averages the unblended pixels inside the image.
-BLEND_NOTE = ("--blend averages each pixel's unblended 3x3 neighbours inside the image, as the seed's "
-              "blend.cu and blend.py (the seed's CPU --blend averaged in place, in scan order)")
+BLEND_NOTE = ("--blend averages each pixel's unblended 3x3 neighbours inside the image, as the original's "
+              "blend.cu and blend.py (the original's CPU --blend averaged in place, in scan order)")
 
 
 def regions_note(close_gaps, min_region, blend=False):
-    """A line saying how the regions (and the blend) differ from the seed's, where they do (so no
+    """A line saying how the regions (and the blend) differ from the original's, where they do (so no
     difference is silent)."""
     changes = []
     if close_gaps:
@@ -407,7 +407,7 @@ def regions_note(close_gaps, min_region, blend=False):
         changes.append(f"specks under {min_region} px are merged into their neighbours")
     parts = []
     if changes:
-        parts.append(f"{' and '.join(changes)}; --close-gaps=0 --min-region=0 gives the seed's regions exactly")
+        parts.append(f"{' and '.join(changes)}; --close-gaps=0 --min-region=0 gives the original's regions exactly")
     if blend:
         parts.append(BLEND_NOTE)
     return f"note: {'; '.join(parts)}" if parts else None
@@ -461,25 +461,18 @@ def fill_file(colour, dir_out, seed, blend, keep_written, path):
 
 
 def open_fill_output(dir_out, stage, inputs, settings):
-    """`open_output_folder` for a fill (the rerun rule for `settings`), with a folder that cannot be
-    created or written a UserError."""
-    try:
-        earlier = open_output_folder(dir_out, stage, inputs=inputs, settings=settings)
-    except OSError as error:
-        raise UserError(f"{dir_out}: cannot create the output folder ({error.strerror}); "
-                        "choose another --dir_out") from None
-    for folder in (Path(dir_out), record_path(dir_out).parent):
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise UserError(f"{folder}: folder is not writable, so the fills of {dir_out} cannot be written; "
-                            "choose another --dir_out")
-    return earlier
+    """`open_output_folder` for a fill (the rerun rule for `settings`), after checking that the folder and
+    the place of its record can be written (one line naming the folder, before any work, if not)."""
+    for folder in (dir_out, record_path(dir_out).parent):
+        check_writable_folder(folder)
+    return open_output_folder(dir_out, stage, inputs=inputs, settings=settings)
 
 
 def fill_folder(colour, dir_in, dir_out, seed, settings, desc, inputs=()):
     """Run `colour(lightness, rng)` (an RGB image, or None for no paper) over every PNG of `dir_in`.
 
     `settings` holds "stage" (the script's name), "blend" and the fill's options. The record beside
-    `dir_out` (`out/` -> `out.json`) holds them with the input, the command and the seed, and is marked
+    `dir_out` (`out/` -> `out.json`) holds them with the input, the command and the original, and is marked
     complete only once every drawing is written, on every core. A rerun into a folder holding drawings
     must have the same input and settings (drawing/folders.py's rerun rule), the seed included; without
     a seed (None) it takes the recorded one. It finishes an interrupted run, keeping the drawings already

@@ -1,6 +1,6 @@
-"""The seed README's command lines, in order, as one shell pipeline a seed user would type.
+"""The original README's command lines, in order, as one shell pipeline a user of the original scripts would type.
 
-Each stage runs from its own folder with the seed's default folder names (`tile`, `grid`, `tfrecord`,
+Each stage runs from its own folder with the original's default folder names (`tile`, `grid`, `tfrecord`,
 `tfrecord_reverse`), so the stage scripts are copied into a temporary tree with the shape of the
 repository (the package itself is imported from the checkout). Every hand-off is checked: tile names
 and counts, eight images per tile after two rotateflip runs, shard sizes in bytes, only images in
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO
 from PIL import Image
 
-from conftest import REPO
-from drawing.tfrecord import SHARD_NAME
+from drawing.data.tfrecord import SHARD_NAME
 
 IMAGE_FOLDERS_HOLD = {".png"}
 
@@ -38,7 +38,7 @@ def shell(root, commands, timeout=600):
     """Run the commands with bash -e in `root`, as a user's shell script would; the completed process."""
     script = "set -euo pipefail\n" + "\n".join(commands) + "\n"
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "PYTHONUNBUFFERED": "1",
-           "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "HOME": str(root),
+           "HOME": str(root),
            "PYTHONPATH": str(REPO)}
     completed = subprocess.run(["bash", "-c", script], cwd=root, env=env, capture_output=True, text=True,
                                timeout=timeout)
@@ -47,14 +47,14 @@ def shell(root, commands, timeout=600):
 
 
 def only_images(folder):
-    """Every file under an image folder is a PNG (the seed's next stage opens every file it lists)."""
+    """Every file under an image folder is a PNG (the original's next stage opens every file it lists)."""
     others = [p for p in Path(folder).rglob("*") if p.is_file() and p.suffix not in IMAGE_FOLDERS_HOLD]
     assert not others, f"{folder} holds files that are not images: {others}"
 
 
 @pytest.fixture(scope="module")
 def spec_pipeline(tmp_path_factory):
-    root = tmp_path_factory.mktemp("seed_spec")
+    root = tmp_path_factory.mktemp("original_spec")
     copy_stage(root, "data")
     shell(root, [
         "cd data",
@@ -104,13 +104,13 @@ def test_image_folders_hold_images_only(spec_pipeline):
 
 @pytest.fixture(scope="module")
 def blob_pipeline(tmp_path_factory):
-    root = tmp_path_factory.mktemp("seed_blob")
+    root = tmp_path_factory.mktemp("original_blob")
     copy_stage(root, "data")
     shell(root, [
         "cd data",
         "python sample_scans.py scans --style blob --dpi 300 --pages 2 --seed 3 --width_in 4 --height_in 3",
         "python blob_grid.py scans 300 --rows=2 --cols=3",
-        # The user tunes page 1 by hand, in the seed's meaning: the grid's corner in units from the page's.
+        # The user tunes page 1 by hand, in the original's meaning: the grid's corner in units from the page's.
         """python -c 'import json; a = json.load(open("adjustment.json")); a[1].update(x=0.5, y=0.25); """
         """json.dump(a, open("adjustment.json", "w"), indent=4)'""",
         "python blob_grid.py scans 300 --rows=2 --cols=3 --index=1",
@@ -120,7 +120,7 @@ def blob_pipeline(tmp_path_factory):
     return root / "data"
 
 
-def test_a_new_adjustment_centres_each_page_in_the_seeds_units(blob_pipeline):
+def test_a_new_adjustment_centres_each_page_in_the_originals_units(blob_pipeline):
     entries = json.loads((blob_pipeline / "adjustment.json").read_text())
     # 4 x 3 in at 300 DPI is 1200 x 900 px; a 2 x 3 grid of 256 px is centred 216 px and 194 px in.
     assert entries == [{"index": 0, "x": 0.844, "y": 0.758}, {"index": 1, "x": 0.5, "y": 0.25}]
@@ -133,7 +133,7 @@ def test_the_blob_grid_is_where_adjustment_json_says(blob_pipeline):
     assert red[64, 1100 - 256] and red[64 + 512, 1100 - 256] and not red[60, 1100 - 256]
 
 
-def test_blob_tiles_the_seed_way(blob_pipeline):
+def test_blob_tiles_the_original_way(blob_pipeline):
     tiles = blob_pipeline / "tile"
     record = json.loads((blob_pipeline / "tile.json").read_text())
     assert record["steps"] == 2 and record["complete"] is True
@@ -149,8 +149,8 @@ def test_blob_tiles_the_seed_way(blob_pipeline):
 
 @pytest.fixture(scope="module")
 def gen_pipeline(blob_pipeline):
-    """On from the blob tiles: main.py with options.json in its run folder (the seed's train/options.json
-    keys, CPU-sized), then path.py with every flag of the seed README at once, rgba.py and mp4.py."""
+    """On from the blob tiles: main.py with options.json in its run folder (the original's train/options.json
+    keys, CPU-sized), then path.py with every flag of the original README at once, rgba.py and mp4.py."""
     root = blob_pipeline.parent
     copy_stage(root, "train")
     copy_stage(root, "gen")
@@ -172,7 +172,7 @@ def gen_pipeline(blob_pipeline):
     return root / "gen", completed
 
 
-def test_path_takes_the_seed_readmes_flags_at_once_with_a_note(gen_pipeline):
+def test_path_takes_the_original_readmes_flags_at_once_with_a_note(gen_pipeline):
     gen, completed = gen_pipeline
     assert "note: bezier does not use --bitloop, --count; ignored" in completed.stderr
     (frames,) = [p for p in (gen / "out" / "bezier_s2_f3").iterdir() if p.is_dir() and "_rgba_" not in p.name]
@@ -182,7 +182,7 @@ def test_path_takes_the_seed_readmes_flags_at_once_with_a_note(gen_pipeline):
     assert np.load(frames.with_name(frames.name + ".npy")).shape == (6, 8)
 
 
-def test_rgba_then_mp4_over_a_scan_the_seed_way(gen_pipeline):
+def test_rgba_then_mp4_over_a_scan_the_original_way(gen_pipeline):
     gen, _ = gen_pipeline
     (frames,) = [p for p in (gen / "out" / "bezier_s2_f3").iterdir() if p.name.endswith("_rgba_#000000")]
     only_images(frames)
@@ -191,7 +191,7 @@ def test_rgba_then_mp4_over_a_scan_the_seed_way(gen_pipeline):
     assert video.stat().st_size > 1000
 
 
-def test_rgba_given_mp4s_background_flag_as_the_seed_readme_writes_it_points_to_mp4(gen_pipeline, tmp_path):
+def test_rgba_given_mp4s_background_flag_as_the_original_readme_writes_it_points_to_mp4(gen_pipeline, tmp_path):
     gen, _ = gen_pipeline
     (frames,) = [p for p in (gen / "out" / "bezier_s2_f3").iterdir() if p.is_dir() and "_rgba_" not in p.name]
     completed = subprocess.run([sys.executable, "rgba.py", str(frames), "--background=../data/scans/0.png"],
@@ -204,7 +204,7 @@ def test_rgba_given_mp4s_background_flag_as_the_seed_readme_writes_it_points_to_
                                         f"{copy} --background=../data/scans/0.png")
 
 
-def test_fill_the_seed_readmes_command_lines(gen_pipeline):
+def test_fill_the_original_readmes_command_lines(gen_pipeline):
     gen, _ = gen_pipeline
     root = gen.parent
     copy_stage(root, "fill")
@@ -213,10 +213,10 @@ def test_fill_the_seed_readmes_command_lines(gen_pipeline):
         "cd fill",
         "frames=$(ls -d ../gen/out/bezier_s2_f3/*/ | grep -v _rgba_)",
         "python blob_fill.py \"${frames%/}\" palette.png --dir_out=blob --overlay --blend",
-        "python spec_fill.py \"${frames%/}\" --dir_out=spec --blend --margin=4",  # 64 px: the seed keeps 32 px
+        "python spec_fill.py \"${frames%/}\" --dir_out=spec --blend --margin=4",  # 64 px: the original keeps 32 px
         "python blend.py blob --dir_out=blended",
     ])
-    assert "--close-gaps=0 --min-region=0 gives the seed's regions exactly" in completed.stderr
+    assert "--close-gaps=0 --min-region=0 gives the original's regions exactly" in completed.stderr
     for folder in ("blob", "spec", "blended"):
         assert sorted(p.name for p in (root / "fill" / folder).iterdir()) == [f"{n}.png" for n in range(6)]
         assert json.loads((root / "fill" / f"{folder}.json").read_text())["complete"] is True

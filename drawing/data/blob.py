@@ -5,12 +5,12 @@ One grid unit is 256/300 inch: 256 px at 300 DPI, 512 px at 600 DPI, 1024 px at 
 grid of `rows` x `cols` units has its top-left corner where that page's entry in `adjustment.json` puts it.
 
 `adjustment.json` is a JSON list with one object per scan, in the natural order of the scans' file names
-(the seed's format and meaning, so a file tuned for the seed's scripts cuts the same areas here):
+(the original's format and meaning, so a file tuned for the original's scripts cuts the same areas here):
 
     [{"index": 0, "x": 0.375, "y": 0.5}, {"index": 1, "x": 1.0, "y": 0.25}, ...]
 
 `index` is the scan's position (0 = first scan); `x` and `y` place the grid's top-left corner `x` units
-right of and `y` units below the page's top-left corner (fractions allowed). The seed wrote a new file
+right of and `y` units below the page's top-left corner (fractions allowed). The original wrote a new file
 with 0.0 everywhere (the grid in the page's corner); blob_grid.py writes each page's centred position
 instead, in the same units, so a new file starts well and still means the same to both programs. It never
 overwrites the file: edit it by hand, then rerun blob_grid.py to see the result.
@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from drawing.cli import UserError
+from drawing.errors import UserError
 from drawing.files import write_text_atomic
 from drawing.images import SCAN_DPIS
 

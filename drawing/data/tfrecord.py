@@ -1,6 +1,6 @@
 """The dataset schema shared by data/ (writing shards) and train/ (reading them).
 
-Each record is a `tf.train.Example` with two features, the seed's schema exactly, so shards of either
+Each record is a `tf.train.Example` with two features, the original's schema exactly, so shards of either
 implementation are interchangeable:
 - `image_bytes`: bytes, one PNG file's contents;
 - `image_shape`: int64 list [height, width, channels] (channels 1 for grayscale, 3 for RGB, 4 for RGBA).
@@ -18,13 +18,12 @@ a transparency chunk (what the tile scripts write); any other PNG (palette, gray
 transparent colour) is decoded and re-encoded as 8-bit grayscale, RGB or RGBA (`record_mode`).
 """
 import contextlib
-import errno
 import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from drawing.cli import UserError
+from drawing.errors import UserError, os_error_from_words
 from drawing.files import atomic_path
 
 SHARD_SUFFIX = ".tfrecord"
@@ -37,7 +36,7 @@ def shard_path(folder, index):
 
 def feature_description():
     """The spec for `tf.io.parse_single_example` / `tf.io.parse_example`."""
-    import tensorflow as tf
+    from drawing.backend import tf
     return {
         "image_bytes": tf.io.FixedLenFeature([], tf.string),
         "image_shape": tf.io.FixedLenFeature([3], tf.int64),
@@ -46,7 +45,7 @@ def feature_description():
 
 def serialize_example(png_bytes, shape):
     """One record's bytes for a PNG and its [height, width, channels]."""
-    import tensorflow as tf
+    from drawing.backend import tf
     feature = {
         "image_bytes": tf.train.Feature(bytes_list=tf.train.BytesList(value=[png_bytes])),
         "image_shape": tf.train.Feature(int64_list=tf.train.Int64List(value=[int(s) for s in shape])),
@@ -58,7 +57,7 @@ def serialize_example(png_bytes, shape):
 
 def parse_example(serialized):
     """A record's (png_bytes, shape) as tensors."""
-    import tensorflow as tf
+    from drawing.backend import tf
     parsed = tf.io.parse_single_example(serialized, feature_description())
     return parsed["image_bytes"], parsed["image_shape"]
 
@@ -123,23 +122,18 @@ def record_mode(channels):
     return MODE_OF_CHANNELS[int(channels)]
 
 
-# TensorFlow reports a failed write as an OpError whose message ends with the C library's words for it.
-_WRITE_ERROR_WORDS = {"No space left on device": errno.ENOSPC, "File too large": errno.EFBIG,
-                      "Disk quota exceeded": errno.EDQUOT, "Permission denied": errno.EACCES,
-                      "Read-only file system": errno.EROFS}
-
-
 @contextlib.contextmanager
 def _as_os_error(path):
-    """Turn TensorFlow's error for a full disk (and the like) into the OSError Python would raise."""
-    import tensorflow as tf
+    """TensorFlow reports a failed write (a full disk and the like) as an OpError whose message ends with
+    the C library's words for it: raise the OSError Python would have raised instead."""
+    from drawing.backend import tf
     try:
         yield
     except tf.errors.OpError as error:
-        for words, number in _WRITE_ERROR_WORDS.items():
-            if words in str(error.message):
-                raise OSError(number, words, str(path)) from None
-        raise
+        translated = os_error_from_words(str(error.message), path)
+        if translated is None:
+            raise
+        raise translated from None
 
 
 class ShardWriter:
@@ -168,7 +162,7 @@ class ShardWriter:
         self._bytes += size
 
     def _open_shard(self):
-        import tensorflow as tf
+        from drawing.backend import tf
         path = shard_path(self.folder, len(self.shards))
         self._rename = contextlib.ExitStack()
         temporary = self._rename.enter_context(atomic_path(path))

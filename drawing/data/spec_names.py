@@ -1,4 +1,4 @@
-"""The seed's names in a spec tile folder: spec_rotateflip.py writes the variants of a tile `<tile>.png`
+"""The original's names in a spec tile folder: spec_rotateflip.py writes the variants of a tile `<tile>.png`
 as `<tile>_rf<F><R>.png` (mirrored left-right if F, then R + 1 quarter turns counter-clockwise), and
 spec_tile.py, which replaces tiles, removes the variants of the tiles it replaces. Both tell a variant
 and its tile here."""

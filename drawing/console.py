@@ -1,0 +1,56 @@
+"""What a person at the console sees of the package's log records.
+
+The package never prints: it logs (`logging.getLogger(__name__)`). A script shows those records as its
+own lines (`show_messages`, called by `drawing.cli.run`); imported elsewhere the package says nothing
+unless its caller sets up logging. Worker processes show them too where their parent does.
+"""
+import logging
+import sys
+
+
+def warn(message):
+    """A problem that does not stop the job (one bad page among many), said on stderr as it happens."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+class ConsoleMessages(logging.Handler):
+    """The `drawing` package's log records as lines of the script: INFO as the bare line on stdout, WARNING
+    as `warning: ...` on stderr (as `warn` says it), ERROR (a worker's traceback) as it is on stderr.
+
+    The streams are looked up for every record, so whatever stands in for them at that moment (the
+    trainer's copy to log.txt, pytest's capture) gets the line. A stream that fails (a closed pipe) fails
+    the program as a print would.
+    """
+
+    def emit(self, record):
+        message = self.format(record)
+        if record.levelno >= logging.ERROR:
+            print(message, file=sys.stderr, flush=True)
+        elif record.levelno >= logging.WARNING:
+            warn(message)
+        else:
+            print(message, file=sys.stdout, flush=True)
+
+
+def _console_handler(logger):
+    return next((handler for handler in logger.handlers if isinstance(handler, ConsoleMessages)), None)
+
+
+def messages_shown():
+    """Whether this process shows the `drawing` package's messages (a script does, a library caller may not)."""
+    return _console_handler(logging.getLogger("drawing")) is not None
+
+
+def show_messages():
+    """Show the `drawing` package's messages (INFO and above) on the console, once per process; returns the
+    handler. They are shown by it alone: a handler that another library adds to the root logger does not
+    repeat them."""
+    logger = logging.getLogger("drawing")
+    handler = _console_handler(logger)
+    if handler is not None:
+        return handler
+    handler = ConsoleMessages()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return handler
