@@ -23,7 +23,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -89,10 +88,9 @@ def run_all(out, checkout):
         shutil.rmtree(out)
     out.mkdir(parents=True)
     env = dict(os.environ, PYTHONPATH=str(checkout), TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
-    # One place for the model whatever the checkout: its path is written into drawings and plots.
-    model = Path(tempfile.gettempdir()) / "compare_outputs_model"
-    shutil.rmtree(model, ignore_errors=True)
-    shutil.copytree(checkout / "demo" / "model", model)
+    # As a user types it from gen/: the model's path is written into drawings and plots, and this one is
+    # the same whatever the checkout.
+    model = Path("../demo/model")
     for folder, arguments in commands(out, model):
         places = {}
         if (out / "frames" / "random_c8").is_dir():
