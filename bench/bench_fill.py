@@ -28,19 +28,15 @@ import numpy as np
 
 from drawing.data.samples import blob_page, break_lines, cells_kept_whole
 from drawing.fill.blend import BlendUnavailable, blend_batch_cpu, blend_cpu, load_gpu_blend
-from drawing.fill.colour import (
+from drawing.fill.colour import BUILTIN_PALETTE, colour_blob, colour_spec, palette_pixels
+from drawing.fill.folder import fill_file, fill_folder
+from drawing.fill.regions import (
     BLOB_PAPER_ABOVE,
-    BUILTIN_PALETTE,
     DEFAULT_CLOSE_GAPS,
     DEFAULT_MIN_REGION,
-    colour_blob,
-    colour_spec,
-    fill_file,
-    fill_folder,
     find_regions,
     label_regions,
     lightness,
-    palette_pixels,
 )
 from drawing.images import write_png
 from drawing.parallel import default_workers

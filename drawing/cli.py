@@ -64,3 +64,25 @@ def non_negative_float(text):
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"{text} is not a number of at least 0")
     return value
+
+
+def add_fill_options(parser):
+    """The options blob_fill.py and spec_fill.py share: --blend, the region options of
+    drawing/fill/regions.py (--close-gaps, --min-region) and --seed."""
+    # Imported here: the other stages' scripts need not load OpenCV.
+    from drawing.fill.regions import DEFAULT_CLOSE_GAPS, DEFAULT_MIN_REGION
+    parser.add_argument("--blend", action="store_true",
+                        help="soften region edges: every pixel becomes the mean of its 3x3 neighbourhood")
+    parser.add_argument("--close-gaps", "--close_gaps", type=non_negative_int, default=DEFAULT_CLOSE_GAPS,
+                        metavar="PX",
+                        help="close breaks in the lines up to PX pixels wide before the regions are found, "
+                             "so a cell with a small gap stays one region (default: %(default)s; 0 keeps "
+                             "the original's regions exactly), e.g. 4 for faint generated lines")
+    parser.add_argument("--min-region", "--min_region", type=non_negative_int, default=DEFAULT_MIN_REGION,
+                        metavar="PX2",
+                        help="regions of paper smaller than PX2 pixels (specks between strokes, dust) take "
+                             "the colour of the region they border most (default: %(default)s; 0 keeps "
+                             "every region)")
+    parser.add_argument("--seed", type=non_negative_int, default=None,
+                        help="seed of the random colours, e.g. 7 (default: a new one, recorded beside "
+                             "the output folder)")

@@ -17,42 +17,14 @@ For each drawing (dark lines on light paper; RGB, or RGBA where transparent coun
 A drawing that is all line is written unchanged, with a warning. Outputs are RGB PNGs named like the
 drawings in --dir_out (default: out, as the original's), described by out.json beside it: the command,
 options and seed, and whether every drawing was written. Rerunning an interrupted command finishes it.
-The work lives in drawing/fill/colour.py.
+The work lives in drawing/fill/: regions.py, colour.py, folder.py.
 """
 import argparse
-import functools
 import sys
 from pathlib import Path
 
-from drawing.cli import non_negative_int, run
-from drawing.fill.colour import (
-    add_region_options,
-    colour_blob,
-    fill_folder,
-    fit_palette,
-    load_palette,
-    palette_pixels,
-    regions_note,
-)
-
-
-def colour_drawing(palette_path, overlay, regions, light, rng):
-    """The blob fill of one drawing's lightness with the palette at `palette_path` (None when it has no
-    paper); `regions` holds find_regions' options (close_gaps_px, min_region)."""
-    palette = load_palette(palette_path)
-    if overlay:
-        return colour_blob(light, fit_palette(palette, light.shape), rng, overlay=True, **regions)
-    return colour_blob(light, palette_pixels(palette), rng, **regions)
-
-
-def describe_resized_palette(palette_shape, drawing_shapes):
-    """The note saying that --overlay resized the palette, or None when every drawing has its size."""
-    resized = sorted({shape for shape in drawing_shapes if shape is not None and shape != palette_shape[:2]})
-    if not resized:
-        return None
-    sizes = ", ".join(f"{width}x{height}" for height, width in resized)
-    return (f"note: the palette is {palette_shape[1]}x{palette_shape[0]}; for --overlay it was resized "
-            f"to the drawings' size ({sizes})")
+from drawing.cli import add_fill_options, run
+from drawing.fill.folder import blob_fill, regions_note
 
 
 def main():
@@ -67,28 +39,14 @@ def main():
     parser.add_argument("--overlay", action="store_true",
                         help="pick each region's colour by location: the mean of the palette under it, "
                              "instead of a random palette pixel")
-    parser.add_argument("--blend", action="store_true",
-                        help="soften region edges: every pixel becomes the mean of its 3x3 neighbourhood")
-    add_region_options(parser)
-    parser.add_argument("--seed", type=non_negative_int, default=None,
-                        help="seed of the random colours, e.g. 7 (default: a new one, recorded beside "
-                             "the output folder)")
+    add_fill_options(parser)
     args = parser.parse_args()
     note = regions_note(args.close_gaps, args.min_region, args.blend)
     if note:
         print(note, file=sys.stderr)
 
-    # Read before anything is written, so a bad palette stops the run; the workers inherit it.
-    palette = load_palette(args.palette)
-    settings = {"stage": "blob_fill.py", "palette": str(args.palette), "overlay": args.overlay,
-                "blend": args.blend, "close_gaps": args.close_gaps, "min_region": args.min_region}
-    regions = {"close_gaps_px": args.close_gaps, "min_region": args.min_region}
-    results = fill_folder(functools.partial(colour_drawing, args.palette, args.overlay, regions), args.dir_in,
-                          args.dir_out, args.seed, settings, desc="blob fill", inputs=[args.palette])
-    if args.overlay:
-        note = describe_resized_palette(palette.shape, [result[1] for result in results])
-        if note:
-            print(note)
+    blob_fill(args.dir_in, args.palette, args.dir_out, seed=args.seed, overlay=args.overlay, blend=args.blend,
+              close_gaps=args.close_gaps, min_region=args.min_region)
     print(f"coloured drawings in {args.dir_out}")
 
 

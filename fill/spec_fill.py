@@ -18,31 +18,15 @@ For each drawing (dark lines on light paper; RGB, or RGBA where transparent coun
 Without a palette image, a built-in palette of twelve colours is used. A drawing that is all line is
 written unchanged, with a warning. Outputs are RGB PNGs named like the drawings in --dir_out (default:
 out, as the original's), described by out.json beside it. Rerunning an interrupted command finishes it.
-The work lives in drawing/fill/colour.py.
+The work lives in drawing/fill/: regions.py, symmetry.py, colour.py, folder.py.
 """
 import argparse
-import functools
 import sys
 from pathlib import Path
 
-from drawing.cli import non_negative_int, run
-from drawing.fill.colour import (
-    BUILTIN_PALETTE,
-    SPEC_IGNORED_MARGIN,
-    add_region_options,
-    colour_spec,
-    fill_folder,
-    load_palette,
-    palette_pixels,
-    regions_note,
-)
-
-
-def colour_drawing(palette_path, margin, regions, light, rng):
-    """The spec fill of one drawing's lightness with the palette at `palette_path`, or the built-in one
-    for None; `regions` holds find_regions' options (close_gaps_px, min_region)."""
-    pixels = BUILTIN_PALETTE if palette_path is None else palette_pixels(load_palette(palette_path))
-    return colour_spec(light, pixels, rng, margin, **regions)
+from drawing.cli import add_fill_options, non_negative_int, run
+from drawing.fill.folder import regions_note, spec_fill
+from drawing.fill.regions import SPEC_IGNORED_MARGIN
 
 
 def main():
@@ -58,26 +42,14 @@ def main():
     parser.add_argument("--margin", type=non_negative_int, default=SPEC_IGNORED_MARGIN,
                         help="lines within this many pixels of the border are ignored (default: %(default)s, "
                              "for 256 to 1024 px tiles), e.g. 8 for 64 px tiles")
-    parser.add_argument("--blend", action="store_true",
-                        help="soften region edges: every pixel becomes the mean of its 3x3 neighbourhood")
-    add_region_options(parser)
-    parser.add_argument("--seed", type=non_negative_int, default=None,
-                        help="seed of the random colours, e.g. 7 (default: a new one, recorded beside "
-                             "the output folder)")
+    add_fill_options(parser)
     args = parser.parse_args()
     note = regions_note(args.close_gaps, args.min_region, args.blend)
     if note:
         print(note, file=sys.stderr)
 
-    if args.palette is not None:
-        # Read before anything is written, so a bad palette stops the run; the workers inherit it.
-        load_palette(args.palette)
-    settings = {"stage": "spec_fill.py", "palette": str(args.palette) if args.palette else "built-in",
-                "margin": args.margin, "blend": args.blend, "close_gaps": args.close_gaps,
-                "min_region": args.min_region}
-    regions = {"close_gaps_px": args.close_gaps, "min_region": args.min_region}
-    fill_folder(functools.partial(colour_drawing, args.palette, args.margin, regions), args.dir_in, args.dir_out,
-                args.seed, settings, desc="spec fill", inputs=[args.palette] if args.palette else [])
+    spec_fill(args.dir_in, args.palette, args.dir_out, seed=args.seed, margin=args.margin, blend=args.blend,
+              close_gaps=args.close_gaps, min_region=args.min_region)
     print(f"coloured drawings in {args.dir_out}")
 
 

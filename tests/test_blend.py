@@ -79,12 +79,12 @@ def blend_in_place_as_the_originals_cpu_blend(image):
 
 
 def test_the_blend_differs_from_the_originals_cpu_blend_and_the_fills_say_so():
-    from drawing.fill.colour import regions_note
+    from drawing.fill.folder import regions_note
     image = np.random.default_rng(5).integers(0, 256, (12, 10, 3), dtype=np.uint8)
     assert (blend_cpu(image) != blend_in_place_as_the_originals_cpu_blend(image)).mean() > 0.5
     # one note line for the fills: the regions' differences and the blend's together
     both = regions_note(2, 16, blend=True)
-    assert both.startswith("note: line breaks up to 2 px") and "seed's regions exactly" in both
+    assert both.startswith("note: line breaks up to 2 px") and "original's regions exactly" in both
     assert "unblended 3x3 neighbours" in both and "in place" in both and "\n" not in both
     assert regions_note(0, 0, blend=True).startswith("note: --blend averages")
     assert regions_note(0, 0, blend=False) is None and "--blend" not in regions_note(2, 16)

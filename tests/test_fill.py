@@ -5,32 +5,33 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import REPO, load_script, run_script
+from conftest import REPO, run_script
 from PIL import Image
 
 from drawing.errors import UserError
 from drawing.fill.blend import blend_cpu
 from drawing.fill.colour import (
     BUILTIN_PALETTE,
+    WHITE,
+    colour_blob,
+    colour_blob_with_palette_file,
+    colour_spec,
+    fit_palette,
+    overlay_region_colours,
+    palette_pixels,
+)
+from drawing.fill.folder import drawing_rng
+from drawing.fill.regions import (
     DEFAULT_CLOSE_GAPS,
     DEFAULT_MIN_REGION,
     SPEC_IGNORED_MARGIN,
-    WHITE,
-    border_labels,
-    colour_blob,
-    colour_spec,
-    drawing_rng,
-    fit_palette,
     label_regions,
     lightness,
     luminance,
-    mirror_groups,
     nearest_region,
-    overlay_region_colours,
-    palette_pixels,
     spec_paper,
-    specimen_bounds,
 )
+from drawing.fill.symmetry import border_labels, mirror_groups, specimen_bounds
 from drawing.folders import record_path
 
 PALETTE_COLOURS = np.array([(200, 30, 30), (30, 200, 30), (30, 30, 200), (220, 200, 40)], np.uint8)
@@ -249,10 +250,9 @@ def test_blob_fill_script_end_to_end(drawings, palette_file, tmp_path):
     notes = [line for line in completed.stderr.splitlines() if line.startswith("note:")]
     assert len(notes) == 1 and "closed" in notes[0] and "--blend averages" in notes[0]   # one note, both said
     np.testing.assert_array_equal(read_rgb(out / "10.png"), 0)
-    blob = load_script("fill/blob_fill.py")
     regions = {"close_gaps_px": DEFAULT_CLOSE_GAPS, "min_region": DEFAULT_MIN_REGION}
-    expected = blend_cpu(blob.colour_drawing(palette_file, False, regions, lightness(grid_drawing(size=96)),
-                                             drawing_rng(4, "1.png")))
+    expected = blend_cpu(colour_blob_with_palette_file(palette_file, False, regions,
+                                                       lightness(grid_drawing(size=96)), drawing_rng(4, "1.png")))
     np.testing.assert_array_equal(read_rgb(out / "1.png"), expected)
 
     again = tmp_path / "again"

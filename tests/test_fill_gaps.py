@@ -7,7 +7,7 @@ from conftest import run_script
 from PIL import Image
 
 from drawing.data.samples import blob_page, break_lines, cells_kept_whole
-from drawing.fill.colour import (
+from drawing.fill.regions import (
     BLOB_PAPER_ABOVE,
     DEFAULT_MIN_REGION,
     absorb_small_regions,
@@ -161,7 +161,7 @@ def test_the_four_transparency_forms_give_the_same_regions(tmp_path):
 
 
 def test_a_fill_whose_regions_differ_from_the_originals_says_so_and_how_to_get_the_seeds():
-    from drawing.fill.colour import regions_note
+    from drawing.fill.folder import regions_note
     assert regions_note(0, 0) is None
     assert regions_note(2, 16) == ("note: line breaks up to 2 px are closed and specks under 16 px are merged into "
                                    "their neighbours; --close-gaps=0 --min-region=0 gives the original's regions exactly")
