@@ -13,7 +13,7 @@ from conftest import load_script, run_script
 from drawing.errors import UserError
 from drawing.gan import load_discriminator, load_generator, save_untrained_checkpoint
 from drawing.gan.checkpoint import Checkpoint, write_checkpoint
-from drawing.gan.legacy import read_checkpoint
+from drawing.gan.legacy import export_checkpoint, read_checkpoint
 from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
 from drawing.gan.options import TrainingOptions
 
@@ -291,10 +291,6 @@ def our_run(tmp_path_factory):
     return _our_full_width_run(tmp_path_factory.mktemp("ours"))
 
 
-def _export(*args):
-    return load_script("train/export.py").main([str(arg) for arg in args])
-
-
 def _unpickle_as_the_seed(path, side="train"):
     with _seed_module(side=side, decode_networks=True):
         return pickle.loads(path.read_bytes())
@@ -302,7 +298,7 @@ def _unpickle_as_the_seed(path, side="train"):
 
 def test_export_writes_what_the_originals_scripts_unpickle(our_run, tmp_path):
     run_dir, _, average, critic = our_run
-    _export(run_dir, tmp_path / "legacy.checkpoint")
+    export_checkpoint(run_dir, tmp_path / "legacy.checkpoint")
     state = _unpickle_as_the_seed(tmp_path / "legacy.checkpoint")
     assert type(state).__module__ == "train" and type(state).__name__ == "TrainingState"
     assert list(vars(state)) == list(TRAIN_SIDE_STATE)
@@ -320,7 +316,7 @@ def test_export_writes_what_the_originals_scripts_unpickle(our_run, tmp_path):
 
 def test_export_then_import_gives_the_same_networks(our_run, tmp_path):
     run_dir, *_ = our_run
-    _export(run_dir / "3.checkpoint", tmp_path / "legacy.checkpoint")
+    export_checkpoint(run_dir / "3.checkpoint", tmp_path / "legacy.checkpoint")
     exported, original = read_checkpoint(tmp_path / "legacy.checkpoint"), read_checkpoint(run_dir / "3.checkpoint")
     assert exported.source == "legacy" and exported.options["dataset_file_pattern"] == "../data/tfrecord/*.tfrecord"
     latents = np.random.default_rng(2).standard_normal((3, 8)).astype(np.float32)
@@ -332,14 +328,14 @@ def test_export_then_import_gives_the_same_networks(our_run, tmp_path):
 
 def test_export_without_ema_writes_the_trained_generator(our_run, tmp_path):
     run_dir, generator, *_ = our_run
-    _export(run_dir, tmp_path / "legacy.checkpoint", "--no-ema")
+    export_checkpoint(run_dir, tmp_path / "legacy.checkpoint", use_ema=False)
     written = _unpickle_as_the_seed(tmp_path / "legacy.checkpoint").generator
     assert all(np.array_equal(a, b) for a, b in zip(written, generator.get_weights()))
 
 
 def test_a_generator_only_checkpoint_exports_in_the_gen_side_layout(tmp_path):
     run_dir, _, average, _ = _our_full_width_run(tmp_path / "run", discriminator=False)
-    _export(run_dir, tmp_path / "gen.checkpoint")
+    export_checkpoint(run_dir, tmp_path / "gen.checkpoint")
     state = _unpickle_as_the_seed(tmp_path / "gen.checkpoint", side="gen")
     assert list(vars(state)) == list(GEN_SIDE_STATE) and state.epoch_i == 3
     assert vars(state.options) == {"resolution": 8, "latent_size": 8}
@@ -366,7 +362,7 @@ def test_export_refusals_are_one_line_and_touch_nothing(our_run, untrained, tmp_
         output = run_dir / "4.checkpoint"
     before = {p: p.read_bytes() for p in (*tmp_path.iterdir(), *run_dir.iterdir())}
     with pytest.raises(UserError, match=message) as error:
-        _export(model, output)
+        export_checkpoint(model, output)
     assert str(output if case != "narrow" else model) in str(error.value) and "\n" not in str(error.value)
     assert {p: p.read_bytes() for p in (*tmp_path.iterdir(), *run_dir.iterdir())} == before
 
@@ -381,6 +377,6 @@ def test_export_refusal_exits_1_with_one_error_line(untrained, tmp_path):
 def test_export_overwrite_replaces_an_existing_file(our_run, tmp_path):
     output = tmp_path / "legacy.checkpoint"
     output.write_bytes(b"an earlier export")
-    _export(our_run[0], output, "--overwrite")
+    export_checkpoint(our_run[0], output, overwrite=True)
     assert read_checkpoint(output).epoch == 3
     assert [p.name for p in tmp_path.iterdir()] == ["legacy.checkpoint"]   # no temporary file left

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 import scipy.linalg
 import tensorflow as tf
-from conftest import load_script, run_script
+from conftest import run_script
 from test_gan_checkpoint import write_legacy_checkpoint
 from test_gan_training import make_run, seed_networks, write_shards
 
 from drawing.backend import keras
 from drawing.errors import UserError
+from drawing.gan.evaluation import evaluate_run
 from drawing.gan.metrics import (
     Metrics,
     frechet_distance,
@@ -24,6 +25,7 @@ from drawing.gan.metrics import (
     tone_shares,
 )
 from drawing.gan.options import parse_options
+from drawing.gan.training import train_run
 
 
 def line_drawings(count, size=32, seed=0):
@@ -202,7 +204,7 @@ def test_metrics_script_judges_the_originals_checkpoints(tmp_path):
         write_legacy_checkpoint(run_dir / f"{epoch}.checkpoint", generator, discriminator, epoch_i=epoch,
                               resolution=4, latent_size=8)
     pattern = write_shards(tmp_path / "shards", 4, shards=1)
-    load_script("train/metrics.py").main([str(run_dir), "--data", pattern, "--images", "8"])
+    evaluate_run(run_dir, data=pattern, images=8)
     lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [line["checkpoint"] for line in lines] == ["1.checkpoint", "2.checkpoint"]
     assert [line["samples"] for line in lines] == [64, 128]   # epochs of the original's epoch_sample_count
@@ -213,5 +215,5 @@ def test_a_run_without_inception_weights_stops_before_training(tmp_path):
     run_dir = make_run(tmp_path / "run", write_shards(tmp_path / "shards", 8), metrics=["kid"],
                        inception_weights=str(tmp_path / "missing.h5"))
     with pytest.raises(UserError, match="missing.h5: not found"):
-        load_script("train/main.py").main([str(run_dir)])
+        train_run(run_dir)
     assert not list(run_dir.glob("*.checkpoint"))

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import load_script, run_script
+from conftest import run_script
 from PIL import Image
 from test_gan_checkpoint import write_legacy_checkpoint
 
@@ -19,7 +19,7 @@ from drawing.gan.devices import plan_devices
 from drawing.gan.legacy import read_checkpoint
 from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
 from drawing.gan.options import parse_options
-from drawing.gan.training import Run, Trainer, batches_in_epoch
+from drawing.gan.training import Run, Trainer, batches_in_epoch, train_run
 from drawing.images import encode_png
 
 TINY = {"resolution": 8, "replica_batch_size": 4, "epoch_sample_count": 8, "total_sample_count": 16,
@@ -171,7 +171,7 @@ def test_main_resumes_from_a_seed_checkpoint_and_leaves_it_alone(tmp_path):
     legacy_file = write_legacy_checkpoint(run_dir / "1.checkpoint", generator, discriminator, epoch_i=1,
                                       resolution=4, latent_size=8)
     seed_bytes = legacy_file.read_bytes()
-    load_script("train/main.py").main([str(run_dir)])
+    train_run(run_dir)
     assert legacy_file.read_bytes() == seed_bytes   # kept, even with keep_checkpoints 1
     continued = read_checkpoint(run_dir / "2.checkpoint")
     assert continued.source == "drawing" and continued.training["batch_count"] == 2
@@ -185,7 +185,6 @@ def test_main_resumes_from_a_seed_checkpoint_and_leaves_it_alone(tmp_path):
     ("other network", "holds a network of resolution 8, latent_size 8"),
 ])
 def test_bad_input_is_a_one_line_error(trained, tmp_path, problem, message):
-    main = load_script("train/main.py").main
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     if problem == "wrong size":
@@ -199,7 +198,7 @@ def test_bad_input_is_a_one_line_error(trained, tmp_path, problem, message):
         make_run(run_dir, json.loads((trained[0] / "options.json").read_text())["dataset_file_pattern"],
                  latent_size=16)
     with pytest.raises(UserError, match=message) as error:
-        main([str(run_dir)])
+        train_run(run_dir)
     assert "\n" not in str(error.value)
 
 

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import REPO, load_script, run_script
+from conftest import REPO, run_script
 
 from drawing.data.tfrecord import RECORD_FRAMING_BYTES, ShardWriter, serialize_example
 from drawing.errors import UserError
@@ -23,6 +23,7 @@ from drawing.gan.checkpoint import ARRAY_GROUPS
 from drawing.gan.dataset import data_errors_named
 from drawing.gan.legacy import read_checkpoint
 from drawing.gan.options import dataset_files, parse_options
+from drawing.gan.training import train_run
 from drawing.images import encode_png
 
 RESOLUTION = 8
@@ -63,7 +64,7 @@ def checksums(folder):
 
 
 def train(run_dir):
-    load_script("train/main.py").main([str(run_dir)])
+    train_run(run_dir)
 
 
 def test_an_options_json_that_is_a_folder_is_named_as_one(tmp_path):

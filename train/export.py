@@ -15,10 +15,7 @@ import argparse
 from pathlib import Path
 
 from drawing.cli import run
-from drawing.errors import UserError
-from drawing.folders import check_not_overlapping
-from drawing.gan.checkpoint import resolve_checkpoint
-from drawing.gan.legacy import read_checkpoint, write_legacy_checkpoint
+from drawing.gan.legacy import export_checkpoint
 
 
 def parse_args(argv=None):
@@ -34,22 +31,10 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def check_output(output, model, overwrite):
-    """The output must be a new file (or replaceable with --overwrite) and never the input or inside it."""
-    check_not_overlapping(output, [model], option="output")
-    if output.is_dir():
-        raise UserError(f"{output}: is a folder; give the name of the file to write")
-    if output.exists() and not overwrite:
-        raise UserError(f"{output}: already exists; add --overwrite to replace it")
-
-
 def main(argv=None):
     args = parse_args(argv)
     output = Path(args.output)
-    source = resolve_checkpoint(args.model)
-    check_output(output, Path(args.model), args.overwrite)
-    checkpoint = read_checkpoint(source)
-    write_legacy_checkpoint(output, checkpoint, source, use_ema=not args.no_ema)
+    source, checkpoint = export_checkpoint(args.model, output, use_ema=not args.no_ema, overwrite=args.overwrite)
     generator = ("moving-average generator" if checkpoint.generator_ema is not None and not args.no_ema
                  else "generator")
     networks = (f"{generator} and discriminator" if checkpoint.discriminator is not None

@@ -35,22 +35,9 @@ def main(argv=None):
     args = parse_args(argv)
     run_dir = require_dir(args.dir_out, "run folder")
     options = load_options(run_dir)
-    # The strategy must exist before any other TensorFlow work (MultiWorkerMirroredStrategy insists).
-    from drawing.gan.dataset import data_errors_named
-    from drawing.gan.devices import plan_devices
-    from drawing.gan.run_folder import LOG_FILE, console_log
-    from drawing.gan.training import Run
-    plan = plan_devices(options.devices)
-    with console_log(run_dir / LOG_FILE if plan.is_chief else None):
-        training = Run(run_dir, options, plan)
-        # Damaged shards show up wherever the images are read: one line naming the shard and the record.
-        with data_errors_named(training.files):
-            training.train()
-        if plan.is_chief:
-            print(f"done: checkpoints and fakes grids are in {run_dir}", flush=True)
-        else:
-            print(f"done: this worker's part; the chief wrote the checkpoints and fakes grids in {run_dir}",
-                  flush=True)
+    # TensorFlow is loaded only once the options are known to be good.
+    from drawing.gan.training import train_run
+    train_run(run_dir, options)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,13 @@ discriminator) use; its signatures are stable:
     save_untrained_checkpoint("0.checkpoint", resolution=16, latent_size=8, channel_scale=1/16, seed=0)
 
 Problems with the file (missing, truncated, not a checkpoint, a pickle with foreign code) raise
-`drawing.cli.UserError` naming the file. Modules: `layers` and `networks` (the models), `checkpoint`
+`drawing.errors.UserError` naming the file. Modules: `layers` and `networks` (the models), `checkpoint`
 (our file format, docs/checkpoint.md), `legacy` (the original's pickles, read and written), `options`
 (options.json, docs/options.md), `dataset`, `augment`, `loss` (the step maths), `devices` (where training
-runs), `run_folder` (a run's files), `metrics` (SWD, KID, FID), `training` (the loop train/main.py runs),
-`int8` (the generator with 8-bit weights under TensorFlow Lite, for gen/path.py --int8), `projection`
-(the latents of given drawings, for gen/project.py).
+runs), `run_folder` (a run's files), `metrics` (SWD, KID, FID), `evaluation` (a run's checkpoints
+measured, for train/metrics.py), `training` (the loop train/main.py runs), `int8` (the generator with
+8-bit weights under TensorFlow Lite, for gen/path.py --int8), `projection` (the latents of given
+drawings, for gen/project.py).
 """
 from drawing.gan.models import Discriminator, Generator, load_discriminator, load_generator, save_untrained_checkpoint
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from drawing.errors import UserError
 from drawing.files import atomic_path
+from drawing.folders import check_not_overlapping
 from drawing.gan.checkpoint import (
     ZIP_MAGIC,
     Checkpoint,
@@ -229,3 +230,23 @@ def read_model(path):
             raise
         raise UserError(f"{error}; it is the run folder's newest checkpoint: give an older one instead, "
                         f"e.g. {older[-1]}") from None
+
+
+def check_export_output(output, model, overwrite):
+    """The output must be a new file (or replaceable with `overwrite`) and never the input or inside it."""
+    check_not_overlapping(output, [model], option="output")
+    if output.is_dir():
+        raise UserError(f"{output}: is a folder; give the name of the file to write")
+    if output.exists() and not overwrite:
+        raise UserError(f"{output}: already exists; add --overwrite to replace it")
+
+
+def export_checkpoint(model, output, use_ema=True, overwrite=False):
+    """train/export.py: write the checkpoint `model` (a file, or a run folder's newest) to the file `output`
+    in the original's format (`write_legacy_checkpoint`); (the checkpoint file read, its Checkpoint)."""
+    output, model = Path(output), Path(model)
+    source = resolve_checkpoint(model)
+    check_export_output(output, model, overwrite)
+    checkpoint = read_checkpoint(source)
+    write_legacy_checkpoint(output, checkpoint, source, use_ema=use_ema)
+    return source, checkpoint

@@ -22,15 +22,15 @@ from drawing.backend import keras, tf
 from drawing.errors import UserError
 from drawing.gan import augment as augmentation
 from drawing.gan.checkpoint import Checkpoint, checkpoint_epoch, list_checkpoints
-from drawing.gan.dataset import check_shards, make_dataset
-from drawing.gan.devices import on_device
+from drawing.gan.dataset import check_shards, data_errors_named, make_dataset
+from drawing.gan.devices import on_device, plan_devices
 from drawing.gan.legacy import read_checkpoint
 from drawing.gan.loss import LOSS_NAMES, STEP_D, STEP_G, STEP_R1, GanLoss, discriminator_optimizer_settings, ema_beta
 from drawing.gan.metrics import INCEPTION_METRICS, Metrics, inception_model, metric_reals
 from drawing.gan.models import Generator
 from drawing.gan.networks import build_discriminator, build_generator, initialise_weights, set_weights_checked
-from drawing.gan.options import check_batch_sizes, dataset_files
-from drawing.gan.run_folder import RunFolder, fixed_latents, grid_side
+from drawing.gan.options import check_batch_sizes, dataset_files, load_options
+from drawing.gan.run_folder import LOG_FILE, RunFolder, console_log, fixed_latents, grid_side
 
 log = logging.getLogger(__name__)
 
@@ -373,3 +373,24 @@ class Run:
                                         self.options.optimizer_state_in)
             grid = self.folder.write_fakes(epoch + 1, self.fakes_generator(self.latents).numpy(), self.grid_side)
             self._log(epoch + 1, {**stats, **measured}, seconds, grid, metrics_seconds)
+
+
+def train_run(run_dir, options=None):
+    """Train the run folder `run_dir` (train/main.py): start it, or resume it from its newest checkpoint.
+
+    `options` are its options.json as `options.load_options` reads them (read here when None). The chief
+    copies everything said on the console to the folder's log.txt, and says where the results are.
+    """
+    run_dir = Path(run_dir)
+    options = load_options(run_dir) if options is None else options
+    # The strategy must exist before any other TensorFlow work (MultiWorkerMirroredStrategy insists).
+    plan = plan_devices(options.devices)
+    with console_log(run_dir / LOG_FILE if plan.is_chief else None):
+        training = Run(run_dir, options, plan)
+        # Damaged shards show up wherever the images are read: one line naming the shard and the record.
+        with data_errors_named(training.files):
+            training.train()
+        if plan.is_chief:
+            log.info(f"done: checkpoints and fakes grids are in {run_dir}")
+        else:
+            log.info(f"done: this worker's part; the chief wrote the checkpoints and fakes grids in {run_dir}")
