@@ -16,12 +16,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from stage_scripts import REPO, load_stage_script
 
+from drawing.data import blob_tiles
 from drawing.data.blob import DEFAULT_COLS, DEFAULT_ROWS, centred_corner, grid_unit, page_grid
 from drawing.data.samples import blob_page
 from drawing.images import FAST_PNG, encode_png, write_png
 from drawing.parallel import default_workers
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def centred_grid(page):
@@ -31,14 +33,14 @@ def centred_grid(page):
                      centred_corner(*page.shape[:2], DEFAULT_ROWS, DEFAULT_COLS, unit))
 
 
-def per_tile_costs(page, blob_tile, resolution, samples=300):
+def per_tile_costs(page, resolution, samples=300):
     """Milliseconds per tile for cutting, and for encoding with the tile setting and the default one."""
     grid = centred_grid(page)
-    centres = blob_tile.tile_centres(grid, 4, resolution)
+    centres = blob_tiles.tile_centres(grid, 4, resolution)
     picks = np.linspace(0, len(centres) - 1, samples).astype(int)
-    angles, mirrored = blob_tile.tile_poses(0, 0, len(centres))
+    angles, mirrored = blob_tiles.tile_poses(0, 0, len(centres))
     start = time.perf_counter()
-    tiles = [blob_tile.cut_tile(page, centres[i], angles[i], mirrored[i], resolution) for i in picks]
+    tiles = [blob_tiles.cut_tile(page, centres[i], angles[i], mirrored[i], resolution) for i in picks]
     cut = (time.perf_counter() - start) / samples * 1e3
     costs = {"cut": cut}
     for name, encoding in (("encode (tile setting)", FAST_PNG), ("encode (default setting)", {})):
@@ -55,7 +57,6 @@ def main():
     parser.add_argument("--resolution", type=int, default=256, help="tile size (default: %(default)s)")
     parser.add_argument("--steps", type=int, default=4, help="blob_tile.py --steps (default: %(default)s)")
     options = parser.parse_args()
-    blob_tile = load_stage_script("data/blob_tile.py")
 
     with tempfile.TemporaryDirectory(prefix="bench_blob_tile_") as work:
         work = Path(work)
@@ -71,7 +72,7 @@ def main():
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         tiles = sum(1 for _ in (work / "tile").rglob("*.png"))
         megabytes = sum(p.stat().st_size for p in (work / "tile").rglob("*.png")) / 1e6
-        costs = per_tile_costs(pages[0], blob_tile, options.resolution)
+        costs = per_tile_costs(pages[0], options.resolution)
 
     height, width = pages[0].shape[:2]
     print(f"blob_tile.py: {options.pages} page(s) of {width} x {height} px (300 DPI, 16 x 11 in), "

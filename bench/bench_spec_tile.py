@@ -15,14 +15,14 @@ import time
 from pathlib import Path
 
 from PIL import Image
-from stage_scripts import REPO, load_stage_script
 
 from drawing.data.samples import spec_page
+from drawing.data.spec import grid_preview, tile_page
+from drawing.data.spec_tiles import read_png_scan
 from drawing.images import PNG_COMPRESSION, write_png
 from drawing.parallel import default_workers
 
-spec_tile = load_stage_script("data/spec_tile.py")
-
+REPO = Path(__file__).resolve().parents[1]
 RESOLUTION = 256
 
 
@@ -52,9 +52,9 @@ def main():
         tile_count = 0
         cpu_start = time.process_time()
         for number in range(1, args.pages + 1):
-            page, seconds = timed(spec_tile.read_png_scan, scans / f"{number}.png", RESOLUTION)
+            page, seconds = timed(read_png_scan, scans / f"{number}.png", RESOLUTION)
             steps["read PNG"] += seconds
-            (tiles, layout), seconds = timed(spec_tile.tile_page, page, RESOLUTION)
+            (tiles, layout), seconds = timed(tile_page, page, RESOLUTION)
             steps["find + cut"] += seconds
             tile_count += len(tiles)
             start = time.perf_counter()
@@ -62,7 +62,7 @@ def main():
                 write_png(root / "steps" / f"{number}_{index}.png", tile)
             steps["write tiles"] += time.perf_counter() - start
             start = time.perf_counter()
-            write_png(root / "steps" / f"grid_{number}.png", spec_tile.grid_preview(page, layout, RESOLUTION))
+            write_png(root / "steps" / f"grid_{number}.png", grid_preview(page, layout, RESOLUTION))
             steps["grid preview"] += time.perf_counter() - start
         cpu_seconds = time.process_time() - cpu_start
         for step, seconds in steps.items():

@@ -15,27 +15,27 @@ import tempfile
 import time
 from pathlib import Path
 
-from stage_scripts import REPO, load_stage_script
-
 from drawing.data.blob import DEFAULT_COLS, DEFAULT_ROWS, centred_corner, grid_unit, page_grid
+from drawing.data.blob_tiles import cut_tile, tile_centres, tile_poses
 from drawing.data.samples import blob_page
+from drawing.data.shards import write_shards
 from drawing.images import FAST_PNG, write_png
 
+REPO = Path(__file__).resolve().parents[1]
 PAGES = 4
 SHARD_BYTES = 50 * 10 ** 6
 
 
 def make_tiles(folder, count, resolution):
     """`count` tiles cut from a 300 DPI 16 x 11 in blob page, as blob_tile.py writes them, in PAGES folders."""
-    blob_tile = load_stage_script("data/blob_tile.py")
     page = blob_page(dpi=300)
     unit = grid_unit(300)
     grid = page_grid(DEFAULT_ROWS, DEFAULT_COLS, unit, centred_corner(*page.shape[:2], DEFAULT_ROWS, DEFAULT_COLS, unit))
-    centres = blob_tile.tile_centres(grid, 16, resolution)
-    angles, mirrored = blob_tile.tile_poses(0, 0, len(centres))
+    centres = tile_centres(grid, 16, resolution)
+    angles, mirrored = tile_poses(0, 0, len(centres))
     for n in range(count):
         index = n * len(centres) // count
-        tile = blob_tile.cut_tile(page, centres[index], angles[index], mirrored[index], resolution)
+        tile = cut_tile(page, centres[index], angles[index], mirrored[index], resolution)
         write_png(folder / str(n % PAGES) / f"{n // PAGES}.png", tile, **FAST_PNG)
 
 
@@ -58,10 +58,9 @@ def main():
         megabytes = sum(p.stat().st_size for p in (work / "tile").rglob("*.png")) / 1e6
 
         import tensorflow  # noqa: F401  (loaded before timing, as it is once per run)
-        tfrecord = load_stage_script("data/tfrecord.py")
         (work / "in_process").mkdir()
         start = time.perf_counter()
-        written, shards, _ = tfrecord.write_shards(work / "tile", work / "in_process", SHARD_BYTES, True, 0)
+        written, shards, _ = write_shards(work / "tile", work / "in_process", SHARD_BYTES, True, 0)
         packing = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

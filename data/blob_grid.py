@@ -15,92 +15,12 @@ and the scan's index and corner written in its top-left corner, saved under the 
 import argparse
 from pathlib import Path
 
-import cv2
-
 from drawing.cli import positive_int, run
-from drawing.console import warn
-from drawing.data.blob import (
-    ADJUSTMENT_FILE,
-    DEFAULT_COLS,
-    DEFAULT_ROWS,
-    centred_adjustment,
-    check_dpi,
-    check_grid_fits,
-    grid_unit,
-    load_adjustment,
-    page_grid,
-    write_adjustment,
-)
-from drawing.errors import UserError
+from drawing.data.blob import ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, check_dpi, load_adjustment
+from drawing.data.blob_previews import preview_scans, select_scans, write_centred_adjustment
 from drawing.files import list_images
 from drawing.folders import command_line, open_output_folder, require_complete, write_record
-from drawing.images import image_size, read_scan, write_png
-from drawing.parallel import parallel_map, report_failures
-
-GRID_COLOUR = (255, 0, 0)
-
-
-def line_width(dpi):
-    """Grid lines 1/100 inch wide: visible on a whole-page preview, thin next to a 256/300 inch cell."""
-    return max(1, round(dpi / 100))
-
-
-def draw_grid(page, grid, width, label=""):
-    """A copy of the RGB `page` with the grid's lines (and `label`, top-left) drawn in red."""
-    preview = page.copy()
-    top, bottom = round(grid.top), round(grid.top + grid.height)
-    left, right = round(grid.left), round(grid.left + grid.width)
-    half = width // 2
-    for column in range(grid.cols + 1):
-        x = round(grid.left + column * grid.unit)
-        preview[max(top - half, 0):max(bottom + width - half, 0),
-                max(x - half, 0):max(x + width - half, 0)] = GRID_COLOUR
-    for row in range(grid.rows + 1):
-        y = round(grid.top + row * grid.unit)
-        preview[max(y - half, 0):max(y + width - half, 0),
-                max(left - half, 0):max(right + width - half, 0)] = GRID_COLOUR
-    if label:
-        scale, thickness = 1.5 * grid.unit / 256, max(1, round(3 * grid.unit / 256))
-        (text_width, text_height), baseline = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
-        margin = text_height // 2
-        preview[:text_height + baseline + 2 * margin, :text_width + 2 * margin] = 255
-        cv2.putText(preview, label, (margin, margin + text_height), cv2.FONT_HERSHEY_SIMPLEX,
-                    scale, GRID_COLOUR, thickness, cv2.LINE_AA)
-    return preview
-
-
-def corner_label(index, corner):
-    return f"index {index}  x={corner[0]:g} y={corner[1]:g}"
-
-
-def preview_scan(job):
-    """Read one scan, draw its grid, write the preview; warn if the grid runs off the page."""
-    index, scan, corner, options, destination = job
-    page = read_scan(scan)
-    grid = page_grid(options.rows, options.cols, grid_unit(options.dpi), corner)
-    try:
-        check_grid_fits(grid, *page.shape[:2], scan, index)
-    except UserError as problem:
-        warn(f"{problem} (blob_tile.py will refuse this page)")
-    write_png(destination, draw_grid(page, grid, line_width(options.dpi), corner_label(index, corner)))
-    return destination
-
-
-def create_adjustment(path, scans, options):
-    """Write a new adjustment.json placing every page's grid in its centre (read from the headers only)."""
-    sizes = [image_size(scan) for scan in scans]
-    write_adjustment(path, centred_adjustment(sizes, options.rows, options.cols, grid_unit(options.dpi)))
-    print(f"wrote {path} with every page's grid centred, for {len(scans)} scans; "
-          "edit a page's x/y (grid units from the page's top-left corner) to move its grid")
-
-
-def select_scans(scans, index):
-    """All (index, scan) pairs, or the one that --index names (0 is the first scan, not 'all')."""
-    if index is None:
-        return list(enumerate(scans))
-    if not 0 <= index < len(scans):
-        raise UserError(f"--index {index} is out of range: there are {len(scans)} scans (0 to {len(scans) - 1})")
-    return [(index, scans[index])]
+from drawing.parallel import report_failures
 
 
 def main():
@@ -127,16 +47,16 @@ def main():
     open_output_folder(options.dir_out, "blob_grid.py", inputs=[options.dir_in], settings=settings)
     dir_out = Path(options.dir_out)
     if not Path(options.adjustment).exists():
-        create_adjustment(options.adjustment, scans, options)
+        write_centred_adjustment(options.adjustment, scans, options.rows, options.cols, options.dpi)
+        print(f"wrote {options.adjustment} with every page's grid centred, for {len(scans)} scans; "
+              "edit a page's x/y (grid units from the page's top-left corner) to move its grid")
     corners = load_adjustment(options.adjustment, len(scans))
     record = {"stage": "blob_grid.py", "command": command_line(), **settings}
     write_record(dir_out, record, complete=False)
-    jobs = [(index, scan, corners[index], options, dir_out / scan.name) for index, scan in selected]
-    results = parallel_map(preview_scan, jobs, desc="grids", unit="page", keep_going=True,
-                           describe=lambda job: str(job[1]))
+    results = preview_scans(selected, corners, options.rows, options.cols, options.dpi, dir_out)
     report_failures(results, "page")
     write_record(dir_out, record, complete=True)
-    print(f"{len(jobs)} grid previews in {dir_out}")
+    print(f"{len(selected)} grid previews in {dir_out}")
 
 
 if __name__ == "__main__":

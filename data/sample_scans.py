@@ -15,37 +15,11 @@ Example:
 import argparse
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
-
 from drawing.cli import non_negative_int, run
-from drawing.data.samples import blob_page, spec_page
+from drawing.data.samples import page_seed, write_sample_pages
 from drawing.errors import UserError
 from drawing.folders import command_line, open_output_folder, write_record
-from drawing.images import PNG_COMPRESSION, SCAN_DPIS, save_image
-from drawing.parallel import parallel_map
-
-
-def page_seed(seed, page_number):
-    """An independent seed for each page, derived from the run's seed and the page's number."""
-    return int(np.random.SeedSequence([seed, page_number]).generate_state(1)[0])
-
-
-def make_page(style, dpi, seed, width_in, height_in):
-    """One page's pixels, uint8 RGB."""
-    if style == "spec":
-        return spec_page(dpi=dpi, seed=seed)[0]
-    return blob_page(dpi=dpi, width_in=width_in, height_in=height_in, seed=seed)
-
-
-def write_page(job):
-    """Worker: generate page `number` and write it as `<number>.png`, with its DPI recorded in the file."""
-    dir_out, number, options = job
-    page = make_page(options["style"], options["dpi"], page_seed(options["seed"], number),
-                     options["width_in"], options["height_in"])
-    save_image(dir_out / f"{number}.png", Image.fromarray(page), dpi=(options["dpi"],) * 2,
-               compress_level=PNG_COMPRESSION)
-    return number
+from drawing.images import SCAN_DPIS
 
 
 def main():
@@ -86,8 +60,7 @@ def main():
     record = dict(options, stage="sample_scans.py", command=command_line(),
                   page_seeds={f"{number}.png": page_seed(args.seed, number) for number in numbers})
     write_record(dir_out, record, complete=False)
-    parallel_map(write_page, [(dir_out, number, options) for number in numbers],
-                 desc=f"{args.style} pages", unit="page")
+    write_sample_pages(dir_out, args.pages, args.style, args.dpi, args.seed, options["width_in"], options["height_in"])
     for name in previous.get("page_seeds", {}):
         if name not in record["page_seeds"] and (dir_out / name).is_file():
             (dir_out / name).unlink()  # a page of an earlier, longer run of this script

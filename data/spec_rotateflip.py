@@ -28,85 +28,12 @@ Example:
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from drawing.cli import run
 from drawing.console import warn
-from drawing.data.spec_names import is_variant, tile_of_variant, variant_name
+from drawing.data.variants import remove_orphan_variants, tiles_of_pages, turn_all
 from drawing.errors import UserError
-from drawing.files import list_images, list_page_folders
+from drawing.files import list_page_folders
 from drawing.folders import command_line, open_output_folder, require_complete, write_record
-from drawing.images import open_image, to_array, write_png
-from drawing.parallel import parallel_map
-
-TILES_PER_JOB = 64  # enough to outweigh the cost of handing a job to a worker
-
-
-IDENTITY = (0, 3)  # `_rf03`: four quarter turns, the tile itself
-LAST = (1, 3)      # `_rf13`, written last: when it shows the tile, the variants before it do too
-
-
-def dihedral_variants(tile):
-    """The eight (F, R, array) variants of a tile: mirrored left-right if F, then R + 1 quarter turns
-    counter-clockwise (the original's numbering)."""
-    variants = []
-    for flip in (0, 1):
-        mirrored = tile[:, ::-1] if flip else tile
-        for turns in range(4):
-            variants.append((flip, turns, np.ascontiguousarray(np.rot90(mirrored, turns + 1))))
-    return variants
-
-
-def read_tile(path):
-    """A tile as an array in its own mode if it is L, RGB or RGBA; 1-bit and 16-bit gray become L, other
-    modes RGBA where they have transparency, else RGB."""
-    image = open_image(path)
-    if image.mode in ("L", "RGB", "RGBA"):
-        return to_array(image, image.mode)
-    if image.mode in ("1", "I", "I;16", "I;16B"):
-        return to_array(image, "L")
-    has_alpha = "A" in image.getbands() or image.info.get("transparency") is not None
-    return to_array(image, "RGBA" if has_alpha else "RGB")
-
-
-def shows(path, variant):
-    """Whether the variant file at `path` holds exactly `variant` (False if it cannot be read)."""
-    try:
-        return np.array_equal(read_tile(path), variant)
-    except UserError:
-        return False
-
-
-def turn_tiles(job):
-    """Worker: write the variants of each tile of a job, unless they are all there and the last one shows
-    the tile as it is now; in place, the tile's own file is its identity variant. Returns (tiles done,
-    [problems of tiles left out])."""
-    tile_paths, folder_out, in_place = job
-    problems = []
-    for tile_path in tile_paths:
-        targets = {(flip, turns): Path(folder_out) / variant_name(tile_path, flip, turns)
-                   for flip in (0, 1) for turns in range(4) if not (in_place and (flip, turns) == IDENTITY)}
-        try:
-            tile = read_tile(tile_path)
-        except UserError as problem:
-            problems.append(str(problem))
-            continue
-        variants = {(flip, turns): variant for flip, turns, variant in dihedral_variants(tile)}
-        if all(path.exists() for path in targets.values()) and shows(targets[LAST], variants[LAST]):
-            continue
-        for key, path in targets.items():   # in dihedral order, so LAST is written last
-            write_png(path, variants[key])
-    return len(tile_paths), problems
-
-
-def remove_orphan_variants(dir_out, tiles):
-    """Variants in our own --dir_out of tiles no longer in the input; the number removed."""
-    sources = {tile.with_suffix("") for tile in tiles}
-    orphans = [path for path in dir_out.rglob("*_rf??.png")
-               if is_variant(path) and path.relative_to(dir_out).with_name(tile_of_variant(path)) not in sources]
-    for path in orphans:
-        path.unlink()
-    return len(orphans)
 
 
 def main():
@@ -128,28 +55,20 @@ def main():
         record = {"stage": "spec_rotateflip.py", "command": command_line(), **settings}
         write_record(dir_out, record, complete=False)
 
-    jobs, already_turned, tile_count, relative_tiles = [], 0, 0, []
-    for page in pages:
-        found = list_images(page, what="page folder")
-        tiles = [path for path in found if not is_variant(path)]
-        already_turned += len(found) - len(tiles)
-        folder_out = dir_out / page.relative_to(dir_in)
-        jobs += [(tiles[start:start + TILES_PER_JOB], folder_out, in_place)
-                 for start in range(0, len(tiles), TILES_PER_JOB)]
-        tile_count += len(tiles)
-        relative_tiles += [tile.relative_to(dir_in) for tile in tiles]
+    tiles, already_turned = tiles_of_pages(pages)
+    tile_count = sum(map(len, tiles.values()))
     if tile_count == 0:
         raise UserError(f"{dir_in}: every tile here is already a rotated/flipped variant (its name ends in "
                         "_rf<F><R>); run the script on the original tiles instead")
     if already_turned and not in_place:
         warn(f"{dir_in}: {already_turned} tiles are already variants (names ending in _rf<F><R>); not turning them again")
-    orphans = 0 if in_place else remove_orphan_variants(dir_out, relative_tiles)
-    if orphans:
-        print(f"removed {orphans} variants of tiles no longer in {dir_in} from {dir_out}")
+    if not in_place:
+        relative_tiles = [tile.relative_to(dir_in) for page_tiles in tiles.values() for tile in page_tiles]
+        orphans = remove_orphan_variants(dir_out, relative_tiles)
+        if orphans:
+            print(f"removed {orphans} variants of tiles no longer in {dir_in} from {dir_out}")
 
-    results = parallel_map(turn_tiles, jobs, desc="rotate/flip", unit="tile", advance=lambda result: result[0],
-                           total=tile_count, describe=lambda job: f"page folder {job[0][0].parent.name}")
-    problems = [problem for _, job_problems in results for problem in job_problems]
+    problems = turn_all(dir_in, dir_out, tiles, in_place)
     for problem in problems:
         warn(f"{problem}; left out, the other tiles are turned")
     where = "beside each tile" if in_place else f"to {dir_out}"

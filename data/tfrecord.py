@@ -20,146 +20,14 @@ larger than --size, its shard is larger than --size, and the script says so. Til
 one size: a tile of another size is named, with one of the first size, and the run stops.
 """
 import argparse
-import os
-import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
-from tqdm import tqdm
-
-from drawing.cli import non_negative_int, run
-from drawing.console import warn
-from drawing.data.tfrecord import SHARD_NAME, ShardWriter, png_layout, serialize_example, shard_path
+from drawing.cli import byte_size, non_negative_int, run
+from drawing.data.shards import shard_settings, write_shards
+from drawing.data.tfrecord import shard_path
 from drawing.errors import UserError
-from drawing.files import list_page_folders, natural_sorted
-from drawing.folders import command_line, open_output_folder, require_complete, write_record
-from drawing.images import check_declared_size, decode_png, encode_png
-from drawing.parallel import default_workers
-
-SIZE_UNITS = {"": 1, "B": 1, "KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9}
-TILES_PER_BATCH = 256
-
-
-def parse_size(text):
-    """Bytes from '300MB', '1.5GB', '500KB', '4096B' or a bare number of bytes ('300000000', as in the original)."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([KMG]?B?)\s*", text.upper())
-    if not match or match.group(2) not in SIZE_UNITS:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size; write e.g. 300MB, 20MB, 500KB or 1GB")
-    size = round(float(match.group(1)) * SIZE_UNITS[match.group(2)])
-    if size < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: the shard size must be positive")
-    return size
-
-
-def record_content(data, source):
-    """The PNG bytes and [height, width, channels] of one record, passing PNG bytes through when exact."""
-    layout = png_layout(data, source)
-    check_declared_size(layout.width, layout.height, source)
-    if layout.passes_through:
-        return data, layout.shape
-    try:
-        pixels = decode_png(data, layout.mode)
-    except (OSError, SyntaxError, ValueError) as error:
-        raise UserError(f"{source}: cannot be decoded, the file is damaged or truncated ({error})") from None
-    return encode_png(pixels), layout.shape
-
-
-def list_tiles(dir_in):
-    """Every tile as (page folders, page of each tile, file name of each tile), compactly for millions."""
-    pages = list_page_folders(dir_in)
-    page_of_tile, names = [], []
-    for page_index, page in enumerate(pages):
-        page_names = natural_sorted(entry.name for entry in os.scandir(page)
-                                    if entry.is_file() and entry.name.lower().endswith(".png")
-                                    and not entry.name.startswith("."))
-        page_of_tile.append(np.full(len(page_names), page_index, dtype=np.int32))
-        names.append(np.array([os.fsencode(name) for name in page_names], dtype=bytes))
-    return pages, np.concatenate(page_of_tile), np.concatenate(names)
-
-
-def tile_order(count, shuffle, seed):
-    return np.random.default_rng(seed).permutation(count) if shuffle else np.arange(count)
-
-
-def remove_stale_shards(dir_out, shards):
-    """Shards of an earlier run beyond this run's last one would otherwise be read as part of this dataset."""
-    kept = {shard.name for shard in shards}
-    stale = [path for path in dir_out.iterdir() if SHARD_NAME.match(path.name) and path.name not in kept]
-    for path in stale:
-        path.unlink()
-    if stale:
-        print(f"removed {len(stale)} shards of an earlier run from {dir_out}")
-
-
-def shard_settings(dir_in, shard_bytes, shuffle, seed):
-    """What decides the shards, as the record holds it."""
-    return {"source": Path(dir_in), "shard_bytes": shard_bytes, "shuffle": shuffle, "seed": seed}
-
-
-def write_shards(dir_in, dir_out, shard_bytes, shuffle, seed):
-    """Write the shards; the number of tiles written, of shards, and the messages about tiles left out."""
-    pages, page_of_tile, names = list_tiles(dir_in)
-    order = tile_order(len(names), shuffle, seed)
-    record = {"stage": "tfrecord.py", "command": command_line(), **shard_settings(dir_in, shard_bytes, shuffle, seed),
-              "tiles": int(len(names))}
-    write_record(dir_out, record, complete=False)
-
-    def load(position):
-        path = pages[page_of_tile[position]] / os.fsdecode(names[position])
-        try:
-            return (*record_content(path.read_bytes(), path), path)
-        except OSError as error:
-            raise UserError(f"{path}: cannot be read ({error.strerror})") from None
-
-    def load_or_failure(position):
-        try:
-            return load(position)
-        except UserError as problem:
-            return problem
-
-    problems, written, first_tile = [], 0, {}
-    with ShardWriter(dir_out, shard_bytes) as writer, \
-            ThreadPoolExecutor(max_workers=2 * default_workers()) as pool, \
-            tqdm(total=len(order), desc="records", unit="tile", dynamic_ncols=True, disable=None) as bar:
-        batches = (order[start:start + TILES_PER_BATCH] for start in range(0, len(order), TILES_PER_BATCH))
-        # Read the next batch while this one is being written.
-        upcoming = pool.map(load_or_failure, next(batches, []))
-        for batch in batches:
-            current, upcoming = upcoming, pool.map(load_or_failure, batch)
-            written += write_batch(writer, current, problems, first_tile)
-            bar.update(TILES_PER_BATCH)
-        written += write_batch(writer, upcoming, problems, first_tile)
-        bar.update(bar.total - bar.n)
-    remove_stale_shards(dir_out, writer.shards)
-    record.update(tiles=written, shards=len(writer.shards), left_out=len(problems))
-    write_record(dir_out, record, complete=not problems)
-    return written, len(writer.shards), problems
-
-
-def write_batch(writer, contents, problems, first_tile):
-    """Write one batch of loaded tiles; the damaged ones are said and collected in `problems`.
-
-    `first_tile` remembers the first tile's size and path: the GAN trains on one size, so a tile of
-    another size stops the run, naming one tile of each size.
-    """
-    written = 0
-    for content in contents:
-        if isinstance(content, UserError):
-            warn(f"{content}; leaving it out")
-            problems.append(str(content))
-            continue
-        data, shape, path = content
-        size = tuple(shape[:2])
-        first_tile.setdefault("size", size)
-        first_tile.setdefault("path", path)
-        if size != first_tile["size"]:
-            (height, width), (first_height, first_width) = size, first_tile["size"]
-            raise UserError(f"{path}: is {width} x {height} px but {first_tile['path']} is {first_width} x "
-                            f"{first_height} px; the tiles of one dataset must all have one size")
-        writer.write(serialize_example(data, shape))
-        written += 1
-    return written
+from drawing.files import list_page_folders
+from drawing.folders import open_output_folder, require_complete
 
 
 def main():
@@ -167,7 +35,7 @@ def main():
     parser.add_argument("dir_in", help="folder of page folders of PNG tiles (or of PNG tiles), e.g. tile")
     parser.add_argument("--dir_out", default="tfrecord",
                         help="folder for the shards, e.g. tfrecord (default: %(default)s)")
-    parser.add_argument("--size", type=parse_size, default="300MB",
+    parser.add_argument("--size", type=byte_size, default="300MB",
                         help="about this many bytes per shard: a bare number is bytes, as in the original "
                              "(300000000), or 300MB, 20MB, 500KB, 1GB; lower it for small datasets so there "
                              "are several shards (default: 300MB)")

@@ -7,6 +7,7 @@ permission). Anything else is a bug and keeps its traceback. The package's log r
 script's own lines (drawing/console.py).
 """
 import argparse
+import re
 import sys
 
 from drawing.console import show_messages
@@ -86,3 +87,18 @@ def add_fill_options(parser):
     parser.add_argument("--seed", type=non_negative_int, default=None,
                         help="seed of the random colours, e.g. 7 (default: a new one, recorded beside "
                              "the output folder)")
+
+
+SIZE_UNITS = {"": 1, "B": 1, "KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9}
+
+
+def byte_size(text):
+    """argparse type: bytes from '300MB', '1.5GB', '500KB', '4096B' or a bare number of bytes ('300000000',
+    as the original takes it)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([KMG]?B?)\s*", text.upper())
+    if not match or match.group(2) not in SIZE_UNITS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size; write e.g. 300MB, 20MB, 500KB or 1GB")
+    size = round(float(match.group(1)) * SIZE_UNITS[match.group(2)])
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: the shard size must be positive")
+    return size

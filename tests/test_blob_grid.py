@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import load_script, run_script
+from conftest import run_script
 from PIL import Image
 
 from drawing.data.blob import (
@@ -15,11 +15,10 @@ from drawing.data.blob import (
     page_grid,
     parse_adjustment,
 )
+from drawing.data.blob_previews import GRID_COLOUR, draw_grid, select_scans
 from drawing.data.samples import blob_page
 from drawing.errors import UserError
 from drawing.images import write_png
-
-blob_grid = load_script("data/blob_grid.py")
 
 
 @pytest.mark.parametrize("dpi, unit", [(300, 256), (600, 512), (1200, 1024)])
@@ -62,9 +61,9 @@ def test_a_grid_off_the_page_is_refused_naming_the_page_and_by_how_much():
 def test_draw_grid_draws_every_line_and_leaves_the_page_alone():
     page = np.full((600, 900, 3), 255, np.uint8)
     grid = page_grid(rows=2, cols=3, unit=256, corner=centred_corner(600, 900, 2, 3, 256))
-    preview = blob_grid.draw_grid(page, grid, width=1)
+    preview = draw_grid(page, grid, width=1)
     assert (page == 255).all()
-    red = (preview == blob_grid.GRID_COLOUR).all(axis=2)
+    red = (preview == GRID_COLOUR).all(axis=2)
     middle_row = round(grid.top + 100)
     columns_hit = np.flatnonzero(red[middle_row])
     assert columns_hit.tolist() == [round(grid.left + k * 256) for k in range(4)]
@@ -109,10 +108,10 @@ def test_adjustment_that_is_not_json_names_the_file(tmp_path):
 
 def test_index_zero_is_the_first_scan_not_all():
     scans = ["a.png", "b.png", "c.png"]
-    assert blob_grid.select_scans(scans, None) == list(enumerate(scans))
-    assert blob_grid.select_scans(scans, 0) == [(0, "a.png")]
+    assert select_scans(scans, None) == list(enumerate(scans))
+    assert select_scans(scans, 0) == [(0, "a.png")]
     with pytest.raises(UserError, match="--index 3 is out of range"):
-        blob_grid.select_scans(scans, 3)
+        select_scans(scans, 3)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +129,7 @@ def test_blob_grid_from_its_folder(blob_scans, tmp_path):
                "--cols=3", f"--adjustment={adjustment}")
     assert [p.name for p in out.iterdir()] == ["page0.png"]
     preview = np.asarray(Image.open(out / "page0.png"))
-    assert preview.shape == (600, 900, 3) and (preview == blob_grid.GRID_COLOUR).all(axis=2).any()
+    assert preview.shape == (600, 900, 3) and (preview == GRID_COLOUR).all(axis=2).any()
     assert json.loads(adjustment.read_text()) == [{"index": i, "x": 0.258, "y": 0.172} for i in range(2)]
     assert json.loads((tmp_path / "grid.json").read_text())["complete"] is True
 
@@ -141,7 +140,7 @@ def test_blob_grid_from_its_folder(blob_scans, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["page0.png", "page1.png"]
     assert adjustment.read_bytes() == edited
     # Page 1's grid corner is 0.25 units (64 px) right of the page's left edge and on its top edge (lines 3 px wide).
-    red = (np.asarray(Image.open(out / "page1.png")) == blob_grid.GRID_COLOUR).all(axis=2)
+    red = (np.asarray(Image.open(out / "page1.png")) == GRID_COLOUR).all(axis=2)
     assert red[300, 64] and red[300, 64 + 3 * 256] and not red[300, 62] and not red[300, 66] and red[1, 800]
 
 

@@ -1,19 +1,19 @@
-"""blob_tile.py: how many tiles, where, at which angle and mirroring, and the script's robustness."""
+"""blob_tile.py and drawing/data/blob_tiles.py: how many tiles, where, at which angle and mirroring, and the
+script's robustness."""
 import json
 import math
 import shutil
 
 import numpy as np
 import pytest
-from conftest import load_script, run_script
+from conftest import run_script
 from PIL import Image
 
+from drawing.data import blob_tiles
 from drawing.data.blob import page_grid
 from drawing.data.samples import blob_page
 from drawing.errors import UserError
 from drawing.images import read_image, write_png
-
-blob_tile = load_script("data/blob_tile.py")
 
 
 @pytest.mark.parametrize("rows, cols, steps, dpi, resolution, corner, expected", [
@@ -27,18 +27,18 @@ blob_tile = load_script("data/blob_tile.py")
 ])
 def test_tile_count_follows_from_the_options(rows, cols, steps, dpi, resolution, corner, expected):
     grid = page_grid(rows, cols, 256 * dpi // 300, corner)
-    assert blob_tile.tiles_per_page(grid, steps, resolution) == expected
+    assert blob_tiles.tiles_per_page(grid, steps, resolution) == expected
 
 
 def test_a_grid_without_room_for_a_turning_tile_or_too_many_steps_is_refused():
     with pytest.raises(UserError, match="has no room for a 256 px tile"):
-        blob_tile.check_room(1, 3, 256, 4, 256)     # a turning 256 px tile needs 362 px; one unit is 256
+        blob_tiles.check_room(1, 3, 256, 4, 256)     # a turning 256 px tile needs 362 px; one unit is 256
     with pytest.raises(UserError, match="--steps 300: at most 256"):
-        blob_tile.check_room(2, 3, 256, 300, 64)
+        blob_tiles.check_room(2, 3, 256, 300, 64)
 
 
 def test_more_steps_put_centres_closer():
-    counts = [len(blob_tile.axis_centres(0, 18, 256, steps, 256)) for steps in (1, 2, 4)]
+    counts = [len(blob_tiles.axis_centres(0, 18, 256, steps, 256)) for steps in (1, 2, 4)]
     assert counts == [17, 34, 67]   # range(181, 4426, 256 // steps)
 
 
@@ -55,7 +55,7 @@ def seed_centres(left, top, rows, cols, unit, steps, resolution):
 def test_centres_are_the_originals_for_dividing_and_other_steps(steps, corner):
     for resolution, unit in ((64, 256), (256, 256), (512, 512)):
         grid = page_grid(rows=3, cols=4, unit=unit, corner=corner)
-        centres = blob_tile.tile_centres(grid, steps, resolution)
+        centres = blob_tiles.tile_centres(grid, steps, resolution)
         expected = seed_centres(grid.left, grid.top, 3, 4, unit, steps, resolution)
         assert [tuple(centre) for centre in centres.tolist()] == expected
         # A turning tile stays inside the grid but for the original's rounding down of the first centre (< 1 px).
@@ -73,34 +73,34 @@ def page():
 def test_angle_zero_is_an_exact_crop_and_mirroring_flips_it(page, resolution):
     centre = (200 + resolution / 2, 150 + resolution / 2)
     crop = page[150:150 + resolution, 200:200 + resolution]
-    assert np.array_equal(blob_tile.cut_tile(page, centre, 0.0, False, resolution), crop)
-    assert np.array_equal(blob_tile.cut_tile(page, centre, 0.0, True, resolution), crop[:, ::-1])
-    turned = blob_tile.cut_tile(page, centre, 90.0, False, resolution)
+    assert np.array_equal(blob_tiles.cut_tile(page, centre, 0.0, False, resolution), crop)
+    assert np.array_equal(blob_tiles.cut_tile(page, centre, 0.0, True, resolution), crop[:, ::-1])
+    turned = blob_tiles.cut_tile(page, centre, 90.0, False, resolution)
     assert any(np.array_equal(turned, np.rot90(crop, k)) for k in (1, 3))
 
 
 def test_a_mirrored_tile_is_the_unmirrored_one_flipped(page):
     centre = (450.3, 300.7)
-    plain = blob_tile.cut_tile(page, centre, 33.0, False, 64)
-    mirrored = blob_tile.cut_tile(page, centre, 33.0, True, 64)
+    plain = blob_tiles.cut_tile(page, centre, 33.0, False, 64)
+    mirrored = blob_tiles.cut_tile(page, centre, 33.0, True, 64)
     assert plain.shape == (64, 64, 3)
     # Equal up to OpenCV's 1/32 px quantisation of sampling positions.
     assert np.abs(mirrored.astype(int) - plain[:, ::-1].astype(int)).max() <= 4
 
 
 def test_poses_mirror_about_half_the_tiles_and_are_reproducible():
-    angles, mirrored = blob_tile.tile_poses(seed=5, page_index=2, count=20_000)
+    angles, mirrored = blob_tiles.tile_poses(seed=5, page_index=2, count=20_000)
     assert 0.48 < mirrored.mean() < 0.52
     assert angles.min() >= 0 and angles.max() < 360 and np.histogram(angles, bins=4)[0].min() > 4500
-    again, _ = blob_tile.tile_poses(seed=5, page_index=2, count=20_000)
-    other_page, _ = blob_tile.tile_poses(seed=5, page_index=3, count=20_000)
+    again, _ = blob_tiles.tile_poses(seed=5, page_index=2, count=20_000)
+    other_page, _ = blob_tiles.tile_poses(seed=5, page_index=3, count=20_000)
     assert np.array_equal(angles, again) and not np.array_equal(angles, other_page)
 
 
 @pytest.mark.parametrize("resolution", [2, 3, 100, 2048])
 def test_resolution_must_be_a_power_of_two_from_4_to_1024(resolution):
     with pytest.raises(UserError, match=f"resolution {resolution} is not allowed"):
-        blob_tile.check_resolution(resolution)
+        blob_tiles.check_resolution(resolution)
 
 
 @pytest.fixture(scope="module")

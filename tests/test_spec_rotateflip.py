@@ -5,13 +5,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import load_script, run_script
+from conftest import run_script
 from PIL import Image
 
+from drawing.data.variants import dihedral_variants, is_variant
 from drawing.images import read_image
-
-rotateflip = load_script("data/spec_rotateflip.py")
-
 
 
 def mode_of(array):
@@ -29,7 +27,7 @@ def as_key(array):
 @pytest.mark.parametrize("shape", [(6, 6), (6, 6, 3), (5, 7, 4)])
 def test_the_eight_variants_are_exactly_the_dihedral_group(shape):
     tile = random_tile(shape)
-    variants = rotateflip.dihedral_variants(tile)
+    variants = dihedral_variants(tile)
     assert [(flip, turns) for flip, turns, _ in variants] == [(f, r) for f in (0, 1) for r in range(4)]
     expected = {as_key(np.rot90(t, k)) for t in (tile, np.fliplr(tile)) for k in range(4)}
     assert {as_key(v) for _, _, v in variants} == expected and len(expected) == 8
@@ -41,13 +39,13 @@ def test_the_eight_variants_are_exactly_the_dihedral_group(shape):
     assert np.array_equal(named[(1, 3)], np.fliplr(tile))
     # Closed under itself: turning a variant gives nothing new (which is why a second run adds nothing).
     for _, _, variant in variants:
-        assert {as_key(v) for _, _, v in rotateflip.dihedral_variants(variant)} == expected
+        assert {as_key(v) for _, _, v in dihedral_variants(variant)} == expected
 
 
 @pytest.mark.parametrize("name, variant", [("p1_t01", False), ("p1_t01_rf13", True), ("p1_t01_rf04", False),
                                            ("p1_t01_rf00_rf12", True), ("rf01", False)])
 def test_variant_names_are_recognised(name, variant):
-    assert rotateflip.is_variant(f"{name}.png") is variant
+    assert is_variant(f"{name}.png") is variant
 
 
 def make_tiles(root, pages=2, per_page=3):

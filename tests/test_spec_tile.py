@@ -5,13 +5,13 @@ import hashlib
 import cv2
 import numpy as np
 import pytest
-from conftest import load_script, run_script
+from conftest import run_script
 from PIL import Image
 
+from drawing.data import spec
 from drawing.data.samples import BED_IN, spec_page
+from drawing.data.spec_tiles import write_page_tiles
 from drawing.images import encode_png, read_image
-
-spec_tile = load_script("data/spec_tile.py")
 
 
 def ink(image):
@@ -39,7 +39,7 @@ def scan_png(known_page):
 
 def test_finds_all_36_specimens_and_ignores_the_specks(known_page):
     page, boxes = known_page
-    tiles, layout = spec_tile.tile_page(page, 256)
+    tiles, layout = spec.tile_page(page, 256)
     assert len(tiles) == 36
     assert all(tile.shape == (256, 256, 3) and tile.dtype == np.uint8 for tile in tiles)
     assert len(layout.columns) == 7 and len(layout.rows) == 7  # 6 x 6 cells
@@ -50,9 +50,9 @@ def test_finds_all_36_specimens_and_ignores_the_specks(known_page):
 
 
 def test_each_tile_centres_its_specimen_at_two_thirds_scale(known_page):
-    tiles, _ = spec_tile.tile_page(known_page[0], 256)
+    tiles, _ = spec.tile_page(known_page[0], 256)
     for tile, box in zip(tiles, by_column(known_page[1], 6, 6)):
-        blobs = spec_tile.drawing_boxes(ink(tile).astype(np.uint8), speck_extent=8)  # specks may be in a tile
+        blobs = spec.drawing_boxes(ink(tile).astype(np.uint8), speck_extent=8)  # specks may be in a tile
         found = (*blobs[:, :2].min(axis=0), *blobs[:, 2:].max(axis=0))
         assert np.abs(centre(found) - 128).max() <= 1.5
         assert abs(found[2] - found[0] - (box[2] - box[0]) * 2 / 3) <= 3
@@ -63,7 +63,7 @@ def test_each_tile_centres_its_specimen_at_two_thirds_scale(known_page):
 
 def test_neighbours_reaching_into_the_square_are_blanked():
     page, boxes = spec_page(dpi=300, rows=6, cols=9, seed=12, specks=0)  # cells narrower than a square
-    tiles, layout = spec_tile.tile_page(page, 256)
+    tiles, layout = spec.tile_page(page, 256)
     assert len(tiles) == 54
     neighbour_inside = 0
     for tile, square, box in zip(tiles, layout.squares, by_column(boxes, 6, 9)):
@@ -81,7 +81,7 @@ def test_neighbours_reaching_into_the_square_are_blanked():
 @pytest.mark.parametrize("seed, rows, cols, specks", [(0, 6, 6, 40), (1, 5, 4, 10), (2, 7, 5, 0), (3, 1, 1, 3)])
 def test_tile_count_follows_the_layout(seed, rows, cols, specks):
     page, boxes = spec_page(dpi=300, rows=rows, cols=cols, seed=seed, specks=specks)
-    tiles, layout = spec_tile.tile_page(page, 256)
+    tiles, layout = spec.tile_page(page, 256)
     assert len(tiles) == rows * cols
     assert all(np.abs(centre(square) - centre(box)).max() <= 1.5
                for square, box in zip(layout.squares, by_column(boxes, rows, cols)))
@@ -95,7 +95,7 @@ def test_dust_between_columns_does_not_join_them(known_page):
         gap_x = (grid[:, col, 2].max() + grid[:, col + 1, 0].min()) // 2
         for y in range(300, 3300, 400):
             cv2.circle(dusty, (int(gap_x), y), 4, (20, 20, 20), -1)
-    tiles, layout = spec_tile.tile_page(dusty, 256)
+    tiles, layout = spec.tile_page(dusty, 256)
     assert len(tiles) == 36 and len(layout.columns) == 7
 
 
@@ -104,15 +104,15 @@ def test_empty_cells_are_skipped(known_page):
     x0, y0, x1, y1 = boxes[14]
     blank = page.copy()
     blank[y0 - 2:y1 + 2, x0 - 2:x1 + 2] = np.median(page[y0 - 40:y0 - 20, x0:x1].reshape(-1, 3), axis=0)
-    tiles, layout = spec_tile.tile_page(blank, 256)
+    tiles, layout = spec.tile_page(blank, 256)
     assert len(tiles) == 35
     assert [tuple(np.round(centre(s))) for s in layout.squares] == \
-        [tuple(np.round(centre(s))) for i, s in enumerate(spec_tile.tile_page(page, 256)[1].squares) if i != 14]
+        [tuple(np.round(centre(s))) for i, s in enumerate(spec.tile_page(page, 256)[1].squares) if i != 14]
 
 
 def test_a_600_dpi_scan_gives_512_px_tiles():
     page, boxes = spec_page(dpi=600, rows=2, cols=3, seed=8)
-    tiles, layout = spec_tile.tile_page(page, 512)
+    tiles, layout = spec.tile_page(page, 512)
     assert len(tiles) == 6 and tiles[0].shape == (512, 512, 3)
     # Found at 300 DPI: within a 300 DPI pixel.
     assert all(np.abs(centre(square) - centre(box)).max() <= 2
@@ -122,7 +122,7 @@ def test_a_600_dpi_scan_gives_512_px_tiles():
 def test_the_scanner_bed_is_cropped(known_page):
     left, top, right, bottom = (round(side * 300) for side in BED_IN)
     page = known_page[0]
-    x0, y0, x1, y1 = spec_tile.find_paper(cv2.cvtColor(page, cv2.COLOR_RGB2GRAY), inset=0)
+    x0, y0, x1, y1 = spec.find_paper(cv2.cvtColor(page, cv2.COLOR_RGB2GRAY), inset=0)
     assert abs(x0 - left) <= 1 and abs(y0 - top) <= 1
     assert abs(x1 - (page.shape[1] - right)) <= 1 and abs(y1 - (page.shape[0] - bottom)) <= 1
 
@@ -131,7 +131,7 @@ def test_a_page_on_a_large_scanner_bed_is_found(known_page):
     page, boxes = known_page
     bed = np.full((page.shape[0] + 1200, page.shape[1] * 3, 3), 30, np.uint8)
     bed[500:500 + page.shape[0], 2000:2000 + page.shape[1]] = page
-    tiles, layout = spec_tile.tile_page(bed, 256)
+    tiles, layout = spec.tile_page(bed, 256)
     assert len(tiles) == 36
     assert np.abs(centre(layout.squares[0]) - centre(boxes[0]) - (2000, 500)).max() <= 1.5
 
@@ -139,7 +139,7 @@ def test_a_page_on_a_large_scanner_bed_is_found(known_page):
 def test_a_blank_page_has_no_specimen():
     paper = np.full((1200, 900, 3), 240, np.uint8)
     paper += np.random.default_rng(0).integers(0, 6, paper.shape, dtype=np.uint8)
-    tiles, layout = spec_tile.tile_page(paper, 256)
+    tiles, layout = spec.tile_page(paper, 256)
     assert tiles == [] and layout.paper is not None
 
 
@@ -150,16 +150,16 @@ def test_a_blank_page_has_no_specimen():
     ([], [], 5, []),
 ])
 def test_find_bands(starts, ends, length, bands):
-    assert spec_tile.find_bands(np.array(starts, int), np.array(ends, int), length) == bands
+    assert spec.find_bands(np.array(starts, int), np.array(ends, int), length) == bands
 
 
 def test_separators_lie_halfway_between_bands():
-    assert spec_tile.separators([(2, 6), (10, 12)], 15) == [0, 8, 15]
+    assert spec.separators([(2, 6), (10, 12)], 15) == [0, 8, 15]
 
 
 def test_blobs_are_grouped_by_cell_column_by_column():
     boxes = np.array([[1, 1, 4, 4], [5, 2, 7, 6], [12, 1, 14, 3], [12, 11, 14, 13], [2, 12, 3, 13]])
-    found = spec_tile.cell_boxes(boxes, [0, 10, 20], [0, 10, 20])
+    found = spec.cell_boxes(boxes, [0, 10, 20], [0, 10, 20])
     # The original's order: the left column top to bottom, then the right column.
     assert found == [((0, 0, 10, 10), (1, 1, 7, 6)), ((0, 10, 10, 20), (2, 12, 3, 13)),
                      ((10, 0, 20, 10), (12, 1, 14, 3)), ((10, 10, 20, 20), (12, 11, 14, 13))]
@@ -264,13 +264,13 @@ def test_recut_tiles_take_their_rotateflip_variants_along_and_unchanged_ones_kee
     tfrecord.py would pack them): they go; an unchanged tile is not rewritten and keeps its variants."""
     folder = tmp_path / "tile" / "p1"
     tiles = [np.full((8, 8, 3), value, np.uint8) for value in (10, 20, 30)]
-    spec_tile.write_page_tiles(folder, "p1", tiles)
+    write_page_tiles(folder, "p1", tiles)
     for number in range(3):
         for variant in ("rf00", "rf13"):
             (folder / f"p1_t{number:02d}_{variant}.png").write_bytes(b"variant")
     (folder / "p1_t01_notes.png").write_bytes(b"someone's")
     kept_time = (folder / "p1_t01.png").stat().st_mtime_ns
-    spec_tile.write_page_tiles(folder, "p1", [np.full((8, 8, 3), 99, np.uint8), tiles[1]])
+    write_page_tiles(folder, "p1", [np.full((8, 8, 3), 99, np.uint8), tiles[1]])
     assert sorted(p.name for p in folder.iterdir()) == [
         "p1_t00.png", "p1_t01.png", "p1_t01_notes.png", "p1_t01_rf00.png", "p1_t01_rf13.png"]
     assert (read_image(folder / "p1_t00.png") == 99).all()

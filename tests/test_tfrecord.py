@@ -10,16 +10,16 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import load_script, run_script
+from conftest import run_script
 from PIL import Image
 
+from drawing.cli import byte_size
 from drawing.data.samples import blob_page
+from drawing.data.shards import compare, remove_stale_pngs, tile_order, write_shards
 from drawing.data.tfrecord import RECORD_FRAMING_BYTES, ShardWriter, feature_description, png_layout
 from drawing.errors import UserError
 from drawing.images import FAST_PNG, encode_png, write_png
 
-tfrecord = load_script("data/tfrecord.py")
-tfrecord_reverse = load_script("data/tfrecord_reverse.py")
 tf = pytest.importorskip("tensorflow")
 
 
@@ -62,13 +62,13 @@ def test_broken_pngs_are_named(data, problem):
 @pytest.mark.parametrize("text, size", [("300MB", 300_000_000), ("300", 300), ("300000000", 300_000_000), ("1.5GB", 1_500_000_000),
                                         ("20kb", 20_000), ("4096B", 4096)])
 def test_parse_size(text, size):
-    assert tfrecord.parse_size(text) == size
+    assert byte_size(text) == size
 
 
 @pytest.mark.parametrize("text", ["big", "0MB", "-3MB", "12TB"])
 def test_parse_size_refuses_nonsense(text):
     with pytest.raises(Exception, match="size"):
-        tfrecord.parse_size(text)
+        byte_size(text)
 
 
 def test_shards_roll_over_before_the_size_and_are_named_in_order(tmp_path):
@@ -129,11 +129,11 @@ def test_round_trip_is_pixel_exact_and_passes_png_bytes_through(tmp_path, shuffl
     expected = make_tiles(tmp_path / "tiles")
     out = tmp_path / "shards"
     out.mkdir()
-    written, shards, problems = tfrecord.write_shards(tmp_path / "tiles", out, 600, shuffle, seed=3)
+    written, shards, problems = write_shards(tmp_path / "tiles", out, 600, shuffle, seed=3)
     assert (written, problems) == (21, []) and shards > 3
     records = read_records(out)
     sources = list(expected)
-    order = tfrecord.tile_order(len(sources), shuffle, 3)
+    order = tile_order(len(sources), shuffle, 3)
     assert (order != np.arange(21)).any() == shuffle
     for (png_bytes, pixels), index in zip(records, order):
         source = sources[index]
@@ -146,8 +146,8 @@ def test_rewriting_with_fewer_shards_removes_the_old_extra_ones(tmp_path):
     make_tiles(tmp_path / "tiles", pages=2, per_page=4)
     out = tmp_path / "shards"
     out.mkdir()
-    assert tfrecord.write_shards(tmp_path / "tiles", out, 300, False, 0)[1] > 2
-    assert tfrecord.write_shards(tmp_path / "tiles", out, 10 ** 6, False, 0)[1] == 1
+    assert write_shards(tmp_path / "tiles", out, 300, False, 0)[1] > 2
+    assert write_shards(tmp_path / "tiles", out, 10 ** 6, False, 0)[1] == 1
     assert sorted(p.name for p in out.iterdir()) == ["0.tfrecord"]
     assert json.loads((tmp_path / "shards.json").read_text())["shards"] == 1
     assert len(read_records(out)) == 8
@@ -158,16 +158,16 @@ def test_a_flat_folder_works_too(tmp_path):
         write_png(tmp_path / "flat" / f"{number}.png", np.full((4, 4, 3), number, np.uint8))
     out = tmp_path / "shards"
     out.mkdir()
-    assert tfrecord.write_shards(tmp_path / "flat", out, 10 ** 6, False, 0)[:2] == (4, 1)
+    assert write_shards(tmp_path / "flat", out, 10 ** 6, False, 0)[:2] == (4, 1)
     assert [pixels[0, 0, 0] for _, pixels in read_records(out)] == [0, 1, 2, 3]
 
 
 def test_compare_names_missing_tiles_and_surplus_records():
-    tfrecord_reverse.compare(["a", "b"], np.array([1, 2], np.uint64), np.array([2, 1], np.uint64))
+    compare(["a", "b"], np.array([1, 2], np.uint64), np.array([2, 1], np.uint64))
     with pytest.raises(UserError, match=r"1 of 2 source tiles are not in the shards \(b\)"):
-        tfrecord_reverse.compare(["a", "b"], np.array([1, 2], np.uint64), np.array([1, 1], np.uint64))
+        compare(["a", "b"], np.array([1, 2], np.uint64), np.array([1, 1], np.uint64))
     with pytest.raises(UserError, match="shards hold 1 images that are not among"):
-        tfrecord_reverse.compare(["a"], np.array([1], np.uint64), np.array([1, 3], np.uint64))
+        compare(["a"], np.array([1], np.uint64), np.array([1, 3], np.uint64))
 
 
 def test_the_blob_data_stage_from_its_folder(tmp_path):
@@ -189,7 +189,7 @@ def test_the_blob_data_stage_from_its_folder(tmp_path):
     tile_count = len(list(tiles.rglob("*.png")))
     assert f"all {tile_count} tiles" in completed.stdout
     assert len(list(back.rglob("*.png"))) == tile_count and (back / "0" / "0.png").exists()
-    tfrecord_reverse.remove_stale_pngs(back, {"0": 1})
+    remove_stale_pngs(back, {"0": 1})
     assert [p.relative_to(back).as_posix() for p in back.rglob("*.png")] == ["0/0.png"]
 
     # A tile that did not go into the shards makes --verify fail, naming it.
@@ -238,7 +238,7 @@ def test_tfrecord_reverse_names_a_damaged_shard(tmp_path):
     make_tiles(tmp_path / "tiles", pages=1, per_page=4)
     out = tmp_path / "shards"
     out.mkdir()
-    tfrecord.write_shards(tmp_path / "tiles", out, 10 ** 6, False, 0)
+    write_shards(tmp_path / "tiles", out, 10 ** 6, False, 0)
     shard = out / "0.tfrecord"
     shard.write_bytes(shard.read_bytes()[:-50])
     completed = run_script("data", "tfrecord_reverse.py", out, f"--dir_out={tmp_path / 'png'}", check=False)

@@ -6,6 +6,8 @@
   It also returns each specimen's bounding box, so tests know the answer.
 - `blob_page`: one continuous, asymmetric mass of closed cells with dark outlines (the Third Study),
   covering most of the paper with a margin of blank paper around it.
+- `page_seed` and `write_sample_pages`: a folder of such pages as data/sample_scans.py writes it, each page
+  from its own seed, saved with its DPI.
 - `break_lines` cuts breaks into a drawing's lines, and `cells_kept_whole` scores how a fill of the
   broken drawing kept the unbroken drawing's cells (fill/'s --close-gaps is measured with them).
 
@@ -18,6 +20,10 @@ Example:
 """
 import cv2
 import numpy as np
+from PIL import Image
+
+from drawing.images import PNG_COMPRESSION, save_image
+from drawing.parallel import parallel_map
 
 PAPER_RGB = (244, 241, 232)
 BED_RGB = (30, 31, 34)
@@ -303,3 +309,35 @@ def cells_kept_whole(cells, filled, cell_area=100):
     cells_covered = np.bincount(region[covers], minlength=stride)
     whole = covers & (overlap >= 0.95 * sizes[cell]) & (cells_covered[region] == 1)
     return whole.sum() / is_cell.sum(), int((cells_covered > 1).sum())
+
+
+# --- a folder of sample scans ---
+
+def page_seed(seed, page_number):
+    """An independent seed for each page, derived from the run's seed and the page's number."""
+    return int(np.random.SeedSequence([seed, page_number]).generate_state(1)[0])
+
+
+def sample_page(style, dpi, seed, width_in, height_in):
+    """One page's pixels, uint8 RGB: a spec page (letter size whatever the width and height) or a blob page."""
+    if style == "spec":
+        return spec_page(dpi=dpi, seed=seed)[0]
+    return blob_page(dpi=dpi, width_in=width_in, height_in=height_in, seed=seed)
+
+
+def write_sample_page(path, style, dpi, seed, width_in, height_in):
+    """Generate a page and write it as PNG, with its DPI recorded in the file."""
+    page = sample_page(style, dpi, seed, width_in, height_in)
+    save_image(path, Image.fromarray(page), dpi=(dpi,) * 2, compress_level=PNG_COMPRESSION)
+    return path
+
+
+def _write_job(job):
+    return write_sample_page(*job)
+
+
+def write_sample_pages(dir_out, pages, style, dpi, seed, width_in, height_in):
+    """Write pages `<dir_out>/0.png`, `1.png`, ... on every core, page n from `page_seed(seed, n)`."""
+    jobs = [(dir_out / f"{number}.png", style, dpi, page_seed(seed, number), width_in, height_in)
+            for number in range(pages)]
+    parallel_map(_write_job, jobs, desc=f"{style} pages", unit="page", describe=lambda job: str(job[0]))
