@@ -15,7 +15,7 @@ from PIL import Image
 from drawing import parallel
 from drawing.console import NOTE
 from drawing.errors import UserError
-from drawing.files import atomic_path, list_images, natural_sorted, prepare_output_dir
+from drawing.files import atomic_path, list_images, natural_sorted
 from drawing.images import decode_png, encode_png, read_image, read_scan, write_png
 from drawing.parallel import Failure, parallel_map, report_failures
 
@@ -137,14 +137,6 @@ def test_list_images_errors_name_the_folder(tmp_path):
         list_images(tmp_path / "nope")
     with pytest.raises(UserError, match="no PNG images"):
         list_images(tmp_path)
-
-
-def test_prepare_output_dir_refuses_foreign_files(tmp_path):
-    (tmp_path / "mine.png").write_bytes(b"")
-    (tmp_path / "thesis.docx").write_bytes(b"")
-    with pytest.raises(UserError, match="thesis.docx"):
-        prepare_output_dir(tmp_path, owns=lambda relative: relative.suffix == ".png")
-    assert (tmp_path / "thesis.docx").exists()
 
 
 def _square(x):
