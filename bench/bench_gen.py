@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from stage_scripts import load_stage_script
 
 from drawing.gen import latent_paths
 from drawing.gen.frames import brightness_to_alpha, frame_name
+from drawing.gen.render import render_frames
 from drawing.images import decode_png, encode_png, read_image
 
 RESOLUTION = 256
@@ -59,7 +59,6 @@ def grey_level_difference(folder, reference):
 def bench_frames(frame_count, batches, int8_batches, with_original):
     from drawing.gan import load_generator, save_untrained_checkpoint
     from drawing.gan.int8 import Int8Generator
-    path_script = load_stage_script("gen/path.py")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         checkpoint = save_untrained_checkpoint(scratch / "full.checkpoint", resolution=RESOLUTION,
@@ -79,7 +78,7 @@ def bench_frames(frame_count, batches, int8_batches, with_original):
             folder = scratch / f"ours_b{batch}"
             folder.mkdir()
             timed(f"path.py --batch={batch}", len(latents),
-                  lambda: path_script.render_frames(generator, latents, folder, batch))
+                  lambda: render_frames(generator, latents, folder, batch))
         for batch in int8_batches:
             started = time.perf_counter()
             int8_generator = Int8Generator(generator, batch)
@@ -89,7 +88,7 @@ def bench_frames(frame_count, batches, int8_batches, with_original):
             folder = scratch / f"int8_b{batch}"
             folder.mkdir()
             timed(f"path.py --int8 --batch={batch}", len(latents),
-                  lambda: path_script.render_frames(int8_generator, latents, folder, batch))
+                  lambda: render_frames(int8_generator, latents, folder, batch))
             mean, largest = grey_level_difference(folder, scratch / f"ours_b{batches[0]}")
             print(f"  int8 frames against float32: {mean:.2f} grey levels apart on average, {largest} at most")
         if with_original:

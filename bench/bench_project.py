@@ -21,12 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np  # noqa: E402
-from stage_scripts import load_stage_script  # noqa: E402
+import numpy as np
 
-from drawing.gan import load_generator, save_untrained_checkpoint  # noqa: E402
-from drawing.gan.projection import Projector, Settings, feature_network  # noqa: E402
-from drawing.plotter.network import load_network  # noqa: E402
+from drawing.gan import load_generator, save_untrained_checkpoint
+from drawing.gan.projection import Projector, Settings, feature_network
+from drawing.gen.project_run import STARTS_STREAM, as_target, list_inputs, read_drawings
+from drawing.plotter.network import load_network
 
 RESOLUTION = 256
 LATENT_SIZE = 64
@@ -76,25 +76,23 @@ def mean_grey_error(images, targets):
 
 def quality(args):
     """Project generated images and tiles with project.py's defaults; print the errors."""
-    project = load_stage_script("gen/project.py")
-
     projector = projector_for(args.model, args.starts, args.steps)
     generator = projector.generator
     true_latents = np.random.default_rng(TRUE_LATENTS_SEED).standard_normal(
         (args.count, generator.latent_size)).astype(np.float32)
     sets = {"generated": generator(true_latents).numpy()}
     if args.tiles:
-        drawings = project.read_drawings(project.list_inputs([args.tiles]))
-        sets["tiles"] = np.stack([project.as_target(drawing, generator.resolution)
+        drawings = read_drawings(list_inputs([args.tiles]))
+        sets["tiles"] = np.stack([as_target(drawing, generator.resolution)
                                   for drawing in list(drawings.values())[:args.count]])
     for name, targets in sets.items():
         started = time.perf_counter()
         found, random_errors, cosines = [], [], []
         for index, target in enumerate(targets):
-            rng = np.random.default_rng([0, project.STARTS_STREAM, index])
+            rng = np.random.default_rng([0, STARTS_STREAM, index])
             starts = rng.standard_normal((args.starts, generator.latent_size)).astype(np.float32)
             random_errors.append(mean_grey_error(projector.images(starts).numpy(), target[None]))
-            latent, _, _, _ = projector.project(target, np.random.default_rng([0, project.STARTS_STREAM, index]))
+            latent, _, _, _ = projector.project(target, np.random.default_rng([0, STARTS_STREAM, index]))
             found.append(latent)
             if name == "generated":
                 truth = true_latents[index]

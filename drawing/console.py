@@ -3,9 +3,16 @@
 The package never prints: it logs (`logging.getLogger(__name__)`). A script shows those records as its
 own lines (`show_messages`, called by `drawing.cli.run`); imported elsewhere the package says nothing
 unless its caller sets up logging. Worker processes show them too where their parent does.
+
+Three kinds of line: a result (INFO) on stdout; a remark on how the work goes (NOTE: an option that is
+ignored, a tip, a slow step about to start, an interrupted run being finished) on stderr as it is,
+beside the progress bars; a problem that does not stop the job (WARNING) on stderr as `warning: ...`.
 """
 import logging
 import sys
+
+NOTE = 25   # between INFO and WARNING: `log.log(NOTE, "note: ...")`
+logging.addLevelName(NOTE, "NOTE")
 
 
 def warn(message):
@@ -14,8 +21,9 @@ def warn(message):
 
 
 class ConsoleMessages(logging.Handler):
-    """The `drawing` package's log records as lines of the script: INFO as the bare line on stdout, WARNING
-    as `warning: ...` on stderr (as `warn` says it), ERROR (a worker's traceback) as it is on stderr.
+    """The `drawing` package's log records as lines of the script: INFO as the bare line on stdout, NOTE as
+    the bare line on stderr, WARNING as `warning: ...` on stderr (as `warn` says it), ERROR (a worker's
+    traceback) as it is on stderr.
 
     The streams are looked up for every record, so whatever stands in for them at that moment (the
     trainer's copy to log.txt, pytest's capture) gets the line. A stream that fails (a closed pipe) fails
@@ -28,6 +36,8 @@ class ConsoleMessages(logging.Handler):
             print(message, file=sys.stderr, flush=True)
         elif record.levelno >= logging.WARNING:
             warn(message)
+        elif record.levelno >= NOTE:
+            print(message, file=sys.stderr, flush=True)
         else:
             print(message, file=sys.stdout, flush=True)
 

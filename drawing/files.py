@@ -76,25 +76,6 @@ def list_page_folders(folder, what="tiles folder"):
     return [folder]
 
 
-def prepare_output_dir(path, owns=None):
-    """Create the output folder; refuse one that holds files this stage would not have written.
-
-    `owns(relative_path)` says whether an existing file is one of this stage's outputs (kept, so an
-    interrupted run can be completed); anything else means the folder belongs to something else.
-    """
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise UserError(f"{path}: output path exists and is not a folder")
-    path.mkdir(parents=True, exist_ok=True)
-    for existing in path.rglob("*"):
-        if existing.is_file() and not existing.name.startswith("."):
-            relative = existing.relative_to(path)
-            if owns is None or not owns(relative):
-                raise UserError(f"{path}: output folder already holds other files ({relative}); "
-                                "choose an empty folder or move them away")
-    return path
-
-
 @contextlib.contextmanager
 def _renamed_into_place(temporary, path):
     """Rename `temporary` to `path` if the block succeeds; remove it if the block fails."""

@@ -16,6 +16,11 @@ another input or other settings it is refused, naming the command that made the 
 never mixes two runs while its record describes one.
 A folder holding none of the earlier run's outputs (a run that failed before writing any) is simply
 reused with the new settings.
+
+Run folders: a stage that makes a new folder for every run (path.py, svg.py) keeps them under a parent
+the user names, each with its record beside it (`start_run`, `finish_run`); the stage chooses the names
+(path.py the clock and the seed, svg.py a number and what it draws). A rerun of path.py finishes the
+newest run of its settings that did not complete (`unfinished_run`) rather than starting another.
 """
 import json
 import shlex
@@ -23,7 +28,7 @@ import sys
 from pathlib import Path
 
 from drawing.errors import UserError
-from drawing.files import write_text_atomic
+from drawing.files import natural_sorted, write_text_atomic
 
 
 def record_path(folder, suffix=".json"):
@@ -166,3 +171,47 @@ def require_complete(folder, what="input folder"):
                         f"finish it by rerunning: {command}")
     return record
 
+
+
+def start_run(parent, names, record):
+    """Create a fresh run folder under `parent` and write `record` beside it, not yet complete; the folder.
+
+    `names` are the stage's names for it in order of preference (path.py: the clock and seed, then with
+    `_2`, `_3`, ...; svg.py: the next number): the first that is neither a folder nor a record yet is
+    taken, so that two runs never share a folder. `finish_run` marks the run complete at its end.
+    """
+    parent = Path(parent)
+    for name in names:
+        folder = parent / name
+        if folder.exists() or record_path(folder).exists():
+            continue
+        try:
+            folder.mkdir(parents=True)
+        except FileExistsError:   # another run took the name meanwhile
+            continue
+        write_record(folder, record, complete=False)
+        return folder
+    raise UserError(f"{parent}: cannot find a free run folder name")
+
+
+def finish_run(folder, record):
+    """Mark a run complete, the last thing it does: its record beside it says `"complete": true`."""
+    write_record(folder, record, complete=True)
+
+
+def unfinished_run(parent, stage, settings):
+    """The newest run folder under `parent` that `stage` started with `settings` (record keys and their
+    values) and did not finish, or None."""
+    parent = Path(parent)
+    if not parent.is_dir():
+        return None
+    wanted = _as_recorded(settings)
+    for record_file in reversed(natural_sorted(parent.glob("*.json"))):
+        folder = record_file.with_suffix("")
+        if not folder.is_dir():
+            continue
+        record = read_record(folder)
+        if (record.get("stage") == stage and record.get("complete") is False
+                and all(record.get(key) == value for key, value in wanted.items())):
+            return folder
+    return None

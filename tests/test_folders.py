@@ -7,10 +7,13 @@ from drawing.errors import UserError
 from drawing.folders import (
     check_not_overlapping,
     command_line,
+    finish_run,
     open_output_folder,
     read_record,
     record_path,
     require_complete,
+    start_run,
+    unfinished_run,
     write_record,
 )
 
@@ -99,3 +102,35 @@ def test_the_rerun_rule_same_settings_reopen_others_are_refused_unless_nothing_w
     # Values compare as the record holds them (a tuple is a list there).
     write_record(folder, {"stage": "spec_tile.py", "corner": [1, 2]}, complete=True)
     assert open_output_folder(folder, "spec_tile.py", settings={"corner": (1, 2)})["corner"] == [1, 2]
+
+
+def test_a_run_folder_takes_the_first_free_name_and_is_complete_only_when_finished(tmp_path):
+    (tmp_path / "run_1").mkdir()                                    # a folder of that name
+    (tmp_path / "run_2.json").write_text('{"stage": "x.py"}')      # a record without its folder
+    record = {"stage": "x.py", "seed": 3}
+    folder = start_run(tmp_path, (f"run_{number}" for number in range(1, 9)), record)
+    assert folder == tmp_path / "run_3" and folder.is_dir() and not any(folder.iterdir())
+    assert read_record(folder) == {**record, "complete": False}
+    with pytest.raises(UserError, match="incomplete"):
+        require_complete(folder)
+    finish_run(folder, record)
+    assert read_record(folder) == {**record, "complete": True}
+    with pytest.raises(UserError, match="cannot find a free run folder name"):
+        start_run(tmp_path, ["run_1", "run_2", "run_3"], record)
+
+
+def test_the_newest_unfinished_run_of_the_same_settings_is_found(tmp_path):
+    assert unfinished_run(tmp_path / "none yet", "x.py", {}) is None
+    runs = {}
+    for name, stage, fps, complete in [("run_8", "x.py", 30, False), ("run_10", "x.py", 30, False),
+                                       ("run_11", "x.py", 24, False), ("run_12", "x.py", 30, True),
+                                       ("run_13", "y.py", 30, False)]:
+        record = {"stage": stage, "fps": fps, "grid": (2, 1)}
+        runs[name] = start_run(tmp_path, [name], record)
+        if complete:
+            finish_run(runs[name], record)
+    (tmp_path / "run_14.json").write_text('{"stage": "x.py", "fps": 30, "complete": false}')   # no folder
+    # newest in natural order (run_10 after run_8); the settings compared as recorded (a tuple as a list)
+    assert unfinished_run(tmp_path, "x.py", {"fps": 30, "grid": (2, 1)}) == runs["run_10"]
+    assert unfinished_run(tmp_path, "x.py", {"fps": 24}) == runs["run_11"]
+    assert unfinished_run(tmp_path, "x.py", {"fps": 12}) is None

@@ -13,8 +13,9 @@ from conftest import run_script
 from PIL import Image
 
 from drawing import parallel
+from drawing.console import NOTE
 from drawing.errors import UserError
-from drawing.files import atomic_path, list_images, natural_sorted, prepare_output_dir
+from drawing.files import atomic_path, list_images, natural_sorted
 from drawing.images import decode_png, encode_png, read_image, read_scan, write_png
 from drawing.parallel import Failure, parallel_map, report_failures
 
@@ -98,10 +99,12 @@ def test_a_script_shows_a_library_warning_as_its_own_line(tmp_path):
 def test_shown_messages_go_where_a_script_prints(console_messages, capsys):
     log = logging.getLogger("drawing.test")
     log.info("10 drawings, seed 7")
+    log.log(NOTE, "note: bezier does not use --count; ignored")
     log.warning("a.png: all line; written unchanged")
     log.error("Traceback (most recent call last):\n  ...")
     log.debug("not for the user")
-    assert capsys.readouterr() == ("10 drawings, seed 7\n", "warning: a.png: all line; written unchanged\n"
+    assert capsys.readouterr() == ("10 drawings, seed 7\n", "note: bezier does not use --count; ignored\n"
+                                   "warning: a.png: all line; written unchanged\n"
                                    "Traceback (most recent call last):\n  ...\n")
 
 
@@ -134,14 +137,6 @@ def test_list_images_errors_name_the_folder(tmp_path):
         list_images(tmp_path / "nope")
     with pytest.raises(UserError, match="no PNG images"):
         list_images(tmp_path)
-
-
-def test_prepare_output_dir_refuses_foreign_files(tmp_path):
-    (tmp_path / "mine.png").write_bytes(b"")
-    (tmp_path / "thesis.docx").write_bytes(b"")
-    with pytest.raises(UserError, match="thesis.docx"):
-        prepare_output_dir(tmp_path, owns=lambda relative: relative.suffix == ".png")
-    assert (tmp_path / "thesis.docx").exists()
 
 
 def _square(x):

@@ -16,6 +16,7 @@ from drawing.gan.checkpoint import Checkpoint, write_checkpoint
 from drawing.gan.legacy import export_checkpoint, read_checkpoint
 from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
 from drawing.gan.options import TrainingOptions
+from drawing.gen.generator import load_model
 
 
 @pytest.fixture(scope="module")
@@ -253,7 +254,7 @@ def test_a_generator_only_seed_checkpoint_loads_in_gen(seed_networks, tmp_path):
     path = write_generator_only_seed_checkpoint(tmp_path / "gen.checkpoint", generator)
     checkpoint = read_checkpoint(path)
     assert (checkpoint.source, checkpoint.epoch, checkpoint.discriminator) == ("legacy", 7, None)
-    loaded = load_script("gen/path.py").load_model(path)
+    loaded = load_model(path)
     assert (loaded.resolution, loaded.latent_size) == (16, 8)
     assert all(np.array_equal(a, b) for a, b in zip(loaded.model.get_weights(), generator.get_weights()))
 

@@ -4,16 +4,15 @@ import json
 import imageio_ffmpeg
 import numpy as np
 import pytest
-from conftest import load_script, run_script
+from conftest import run_script
 from PIL import Image
 
 from drawing.errors import UserError
 from drawing.folders import write_record
 from drawing.gen.frames import brightness_to_alpha, composite_over, cover, frame_name, list_frames, pad_to_even
+from drawing.gen.transparency import make_rgba
+from drawing.gen.video import make_video
 from drawing.images import read_image, write_png
-
-rgba_script = load_script("gen/rgba.py")
-mp4_script = load_script("gen/mp4.py")
 
 
 def write_frames(folder, count, height=24, width=32, channels=3, seed=0):
@@ -132,13 +131,13 @@ def test_rgba_refuses_a_bad_colour_and_an_empty_folder(tmp_path):
     assert bad_colour.returncode == 1 and "blurple" in bad_colour.stderr
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="no PNG"):
-        rgba_script.make_rgba(tmp_path / "empty", tmp_path / "out", "black")
+        make_rgba(tmp_path / "empty", tmp_path / "out", "black")
 
 
 @pytest.mark.parametrize("size", [(32, 24), (33, 25)])
 def test_mp4_of_opaque_frames_has_every_frame_at_even_size(tmp_path, size):
     frames = write_frames(tmp_path / "frames", 7, height=size[1], width=size[0])
-    count, fps = mp4_script.make_video(frames, tmp_path / "frames.mp4")
+    count, fps = make_video(frames, tmp_path / "frames.mp4")
     assert (count, fps) == (7, 30)
     frame_count, video_size, _ = video_facts(tmp_path / "frames.mp4")
     assert frame_count == 7 and video_size == (size[0] + size[0] % 2, size[1] + size[1] % 2)
@@ -166,7 +165,7 @@ def test_mp4_lays_transparent_frames_over_the_background(tmp_path, background):
         argument, expected = "blue", (0, 0, 255)
     else:
         argument, expected = None, (255, 255, 255)
-    mp4_script.make_video(frames, tmp_path / "clear.mp4", argument, fps=24)
+    make_video(frames, tmp_path / "clear.mp4", argument, fps=24)
     frame_count, video_size, mean_colour = video_facts(tmp_path / "clear.mp4")
     assert frame_count == 12 and video_size == (32, 24)
     # 3/4 of the frame is background, 1/4 the black square (H.264 blurs colours a little)
@@ -176,7 +175,8 @@ def test_mp4_lays_transparent_frames_over_the_background(tmp_path, background):
 @pytest.mark.parametrize("background, note", [
     ("image 90x50", "note: {} is 90x50 and the frames 32x24"), ("video 40x30", "note: {} is 40x30 and the frames 32x24"),
     ("image 32x24", None), ("colour", None)])
-def test_a_background_of_another_size_than_the_frames_is_said(tmp_path, capsys, background, note):
+def test_a_background_of_another_size_than_the_frames_is_said(tmp_path, capsys, console_messages, background,
+                                                               note):
     """The original's video took the background's size with the frames at its top-left corner; ours is the
     frames' size, the background scaled to cover them: a note says so whenever the sizes differ."""
     frames = transparent_frames(tmp_path / "clear", 2)
@@ -189,7 +189,7 @@ def test_a_background_of_another_size_than_the_frames_is_said(tmp_path, capsys, 
         argument = str(write_video(tmp_path / "blue.mp4", 3))
     else:
         argument = "blue"
-    mp4_script.make_video(frames, tmp_path / "clear.mp4", argument, fps=24)
+    make_video(frames, tmp_path / "clear.mp4", argument, fps=24)
     assert video_facts(tmp_path / "clear.mp4")[1] == (32, 24)
     said = capsys.readouterr().err
     if note is None:
@@ -211,7 +211,7 @@ def test_mp4_script_from_its_folder_uses_the_recorded_fps(tmp_path):
 def test_mp4_refuses_bad_input(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="no PNG"):
-        mp4_script.make_video(tmp_path / "empty", tmp_path / "empty.mp4")
+        make_video(tmp_path / "empty", tmp_path / "empty.mp4")
     mixed = write_frames(tmp_path / "mixed", 2)
     write_png(mixed / "2.png", np.zeros((10, 10, 3), dtype=np.uint8))
     with pytest.raises(UserError, match="2.png.*one size"):
@@ -222,7 +222,7 @@ def test_mp4_refuses_bad_input(tmp_path):
     for background, problem in [("notes.png", "not an image"), ("notes.mp4", "cannot be read"),
                                 ("missing.png", "not found")]:
         with pytest.raises(UserError, match=problem):
-            mp4_script.make_video(clear, tmp_path / "clear.mp4", str(tmp_path / background))
+            make_video(clear, tmp_path / "clear.mp4", str(tmp_path / background))
     assert not (tmp_path / "clear.mp4").exists()
     script_error = run_script("gen", "mp4.py", tmp_path / "mixed", check=False)
     assert script_error.returncode == 1 and script_error.stderr.startswith("error: ")

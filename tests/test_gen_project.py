@@ -1,4 +1,5 @@
-"""gen/project.py and drawing/gan/projection.py: images the model made are found again; bad input is one line."""
+"""gen/project.py (drawing.gen.project_run) and drawing/gan/projection.py: images the model made are found
+again; bad input is one line."""
 import hashlib
 import json
 
@@ -6,8 +7,10 @@ import numpy as np
 import pytest
 from conftest import run_script
 
+from drawing.errors import UserError
 from drawing.gan import load_generator, save_untrained_checkpoint
 from drawing.gan.projection import Projector, Settings, feature_network, multiscale_pixel_distance, pixel_scales
+from drawing.gen.project_run import check_options, project_drawings
 from drawing.images import read_image, write_png
 from drawing.plotter.network import load_network
 
@@ -127,6 +130,12 @@ def test_project_py_writes_reconstructions_latents_and_record(checkpoint, drawin
     np.testing.assert_array_equal(read_image(sorted(frames.glob("*.png"))[0]), read_image(dir_out / "0000_a.png"))
 
 
+def project(checkpoint, images, dir_out, steps=1):
+    """project.py's job in this process, with its defaults but for the steps."""
+    return project_drawings(str(checkpoint), [str(images)], str(dir_out), Settings(steps=steps), "discriminator",
+                            None, 0)
+
+
 def one_line_error(completed):
     assert "Traceback" not in completed.stderr, completed.stderr
     return completed.stderr.strip().splitlines()[-1]
@@ -155,37 +164,36 @@ def test_an_image_that_is_not_a_drawing_is_refused_in_one_line(checkpoint, tmp_p
     assert not (tmp_path / "out").exists()
 
 
-def test_a_blank_tile_in_a_folder_is_skipped_with_a_warning(checkpoint, drawings, tmp_path):
+def test_a_blank_tile_in_a_folder_is_skipped_with_a_warning(checkpoint, drawings, tmp_path, capsys,
+                                                            console_messages):
     blank_png(drawings / "c.png")
-    completed = run_script("gen", "project.py", checkpoint, drawings, f"--dir_out={tmp_path / 'out'}", "--steps=2")
-    assert f"warning: {drawings / 'c.png'}: all one colour, not a drawing; skipped" in completed.stderr
+    project(checkpoint, drawings, tmp_path / "out", steps=2)
+    assert f"warning: {drawings / 'c.png'}: all one colour, not a drawing; skipped" in capsys.readouterr().err
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["0000_a.png", "0001_b.png"]
     assert np.load(tmp_path / "out.npy").shape == (2, LATENT_SIZE)
 
 
 def test_a_rerun_replaces_its_own_earlier_output(checkpoint, drawings, tmp_path):
     dir_out = tmp_path / "out"
-    run_script("gen", "project.py", checkpoint, drawings, f"--dir_out={dir_out}", "--steps=1")
-    run_script("gen", "project.py", checkpoint, drawings / "b.png", f"--dir_out={dir_out}", "--steps=1")
+    project(checkpoint, drawings, dir_out)
+    project(checkpoint, drawings / "b.png", dir_out)
     assert [path.name for path in dir_out.iterdir()] == ["0000_b.png"]
     assert np.load(tmp_path / "out.npy").shape == (1, LATENT_SIZE)
     assert json.loads((tmp_path / "out.json").read_text())["images"] == [str(drawings / "b.png")]
 
 
-def test_a_wrong_model_path_is_refused_in_one_line(drawings, tmp_path):
+def test_a_wrong_model_path_is_refused(drawings, tmp_path):
     missing = tmp_path / "no_such_run" / "7.checkpoint"
-    completed = run_script("gen", "project.py", missing, drawings, f"--dir_out={tmp_path / 'out'}", check=False)
-    assert completed.returncode == 1
-    assert one_line_error(completed) == f"error: {missing}: checkpoint not found"
+    with pytest.raises(UserError) as error:
+        project(missing, drawings, tmp_path / "out")
+    assert str(error.value) == f"{missing}: checkpoint not found"
     assert not (tmp_path / "out").exists()
 
 
 def test_an_output_folder_inside_the_input_is_refused(checkpoint, drawings, tmp_path):
     before = checksums(drawings)
-    completed = run_script("gen", "project.py", checkpoint, drawings, f"--dir_out={drawings / 'out'}",
-                           "--steps=1", check=False)
-    assert completed.returncode == 1
-    assert "lies inside the input" in one_line_error(completed)
+    with pytest.raises(UserError, match="lies inside the input"):
+        project(checkpoint, drawings, drawings / "out")
     assert checksums(drawings) == before
 
 
@@ -199,7 +207,20 @@ def test_a_negative_seed_is_refused(checkpoint, drawings, tmp_path):
 def test_an_interrupted_images_folder_is_refused(checkpoint, drawings, tmp_path):
     (drawings.parent / f"{drawings.name}.json").write_text(json.dumps(
         {"stage": "path.py", "command": "python path.py finish-me", "complete": False}))
-    completed = run_script("gen", "project.py", checkpoint, drawings, f"--dir_out={tmp_path / 'out'}", check=False)
-    assert one_line_error(completed) == (f"error: {drawings}: images folder is incomplete (path.py was "
-                                         "interrupted); finish it by rerunning: python path.py finish-me")
+    with pytest.raises(UserError) as error:
+        project(checkpoint, drawings, tmp_path / "out")
+    assert str(error.value) == (f"{drawings}: images folder is incomplete (path.py was interrupted); finish it "
+                                "by rerunning: python path.py finish-me")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("network, weights, options, message", [
+    ("vgg16", None, {}, "--network vgg16 needs --weights"),
+    ("discriminator", "vgg16.h5", {}, "--weights is for --network vgg16"),
+    ("none", None, {"pixel_weight": 0.0}, "--pixel-weight 0 with no features leaves nothing to compare"),
+    ("discriminator", None, {"pixel_weight": 0.0, "feature_weight": 0.0}, "--pixel-weight 0 with no features"),
+    ("discriminator", None, {"learning_rate": float("inf")}, "weights and --lr must be finite numbers"),
+])
+def test_options_that_cannot_project_are_refused(network, weights, options, message):
+    with pytest.raises(UserError, match=message):
+        check_options(Settings(**options), network, weights)

@@ -5,13 +5,12 @@ import subprocess
 import imageio_ffmpeg
 import numpy as np
 import pytest
-from conftest import load_script, run_script
+from conftest import run_script
 
 from drawing.errors import UserError
 from drawing.gen.frames import frame_name
+from drawing.gen.video import make_video
 from drawing.images import write_png
-
-mp4_script = load_script("gen/mp4.py")
 
 WIDTH, HEIGHT, COUNT = 33, 25, 6   # odd sides on purpose
 
@@ -48,7 +47,7 @@ ALPHA_FORMATS = [(".webm", "libvpx-vp9", 4, 4), (".mov", None, 2, 2), (".png", N
 def test_transparent_frames_keep_their_alpha(tmp_path, suffix, decoder, tolerance, band_tolerance):
     folder, frames = moving_frames(tmp_path / "frames")
     out = tmp_path / f"loop{suffix}"
-    assert mp4_script.make_video(folder, out, fps=12) == (COUNT, 12)
+    assert make_video(folder, out, fps=12) == (COUNT, 12)
     decoded = decode(out, decoder)
     assert decoded.shape == (COUNT, HEIGHT, WIDTH, 4)
     alpha_error = np.abs(decoded[..., 3].astype(int) - frames[..., 3])
@@ -65,7 +64,7 @@ def test_transparent_frames_keep_their_alpha(tmp_path, suffix, decoder, toleranc
 def test_background_flattens_in_every_format(tmp_path, suffix, decoder):
     folder, frames = moving_frames(tmp_path / "frames")
     out = tmp_path / f"flat{suffix}"
-    mp4_script.make_video(folder, out, background="white", fps=10)
+    make_video(folder, out, background="white", fps=10)
     if suffix == ".mp4":   # H.264 pads odd sides to even ones
         count, _ = imageio_ffmpeg.count_frames_and_secs(str(out))
         assert count == COUNT
@@ -76,15 +75,15 @@ def test_background_flattens_in_every_format(tmp_path, suffix, decoder):
     assert decoded[..., :3][clear].mean() > 240   # the white background shows where the frames were clear
 
 
-def test_mp4_lays_transparent_frames_over_white_and_says_so(tmp_path, capsys):
+def test_mp4_lays_transparent_frames_over_white_and_says_so(tmp_path, capsys, console_messages):
     folder, _ = moving_frames(tmp_path / "frames")
-    mp4_script.make_video(folder, tmp_path / "loop.mp4")
+    make_video(folder, tmp_path / "loop.mp4")
     assert "laying them over white" in capsys.readouterr().err
 
 
 def test_opaque_frames_make_an_opaque_webm(tmp_path):
     folder, frames = moving_frames(tmp_path / "frames", alpha=False)
-    mp4_script.make_video(folder, tmp_path / "opaque.webm")
+    make_video(folder, tmp_path / "opaque.webm")
     decoded = decode(tmp_path / "opaque.webm", "libvpx-vp9")
     assert decoded.shape[0] == COUNT and (decoded[..., 3] == 255).all()
     assert np.abs(decoded[..., :3].astype(int) - frames).mean() < 4
@@ -105,12 +104,12 @@ def test_the_script_chooses_the_format_by_extension(tmp_path):
 def test_rerun_replaces_its_own_video_but_not_another_file(tmp_path):
     folder, _ = moving_frames(tmp_path / "frames")
     out = tmp_path / "loop.png"
-    mp4_script.make_video(folder, out)
-    mp4_script.make_video(folder, out, fps=5)   # its own earlier output: replaced
+    make_video(folder, out)
+    make_video(folder, out, fps=5)   # its own earlier output: replaced
     other = tmp_path / "holiday.gif"
     other.write_bytes(b"GIF89a someone else's")
     with pytest.raises(UserError, match="not written by mp4.py.*--overwrite"):
-        mp4_script.make_video(folder, other)
+        make_video(folder, other)
     assert other.read_bytes() == b"GIF89a someone else's"
-    mp4_script.make_video(folder, other, overwrite=True)
+    make_video(folder, other, overwrite=True)
     assert decode(other).shape[0] == COUNT

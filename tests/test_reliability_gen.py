@@ -14,14 +14,15 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import REPO, load_script, run_script
+from conftest import REPO, run_script
 
 from drawing.errors import UserError
 from drawing.folders import write_record
 from drawing.gen.frames import frame_name
+from drawing.gen.generator import load_model
+from drawing.gen.path_run import PathSettings, generate_path
 from drawing.images import write_png
 
-path_script = load_script("gen/path.py")
 LATENT_SIZE = 8
 
 
@@ -94,9 +95,8 @@ def test_path_killed_at_a_random_moment_is_refused_by_readers_and_finished_by_a_
     assert json.loads(run_dir.with_name(run_dir.name + ".json").read_text())["complete"] is True
     assert not list(run_dir.glob(".*"))   # the killed run's temporary files are gone
 
-    whole = path_script.generate_path(
-        path_script.build_parser().parse_args(arguments[:-1] + [f"--dir_out={tmp_path / 'whole'}"]),
-        ["path.py"], generator_loader=path_script.load_model)
+    whole = generate_path(PathSettings(str(run_folder), "bezier", dir_out=str(tmp_path / "whole"), segments=4,
+                                       frames=600, batch=8, seed=11)).folder
     names = sorted(path.name for path in whole.glob("*.png"))
     assert sorted(path.name for path in run_dir.glob("*.png")) == names
     assert all((run_dir / name).read_bytes() == (whole / name).read_bytes() for name in names)
@@ -254,7 +254,7 @@ def test_a_checkpoint_whose_meta_json_is_malformed_is_named_not_a_traceback(run_
         for name, data in {**entries, "meta.json": json.dumps(meta).encode()}.items():
             archive.writestr(name, data)
     with pytest.raises(UserError) as error:
-        path_script.load_model(model)
+        load_model(model)
     assert str(error.value) == f"{model}: checkpoint is damaged (meta.json's {problem}); use another checkpoint"
 
 
@@ -267,10 +267,10 @@ def test_a_run_folder_whose_newest_checkpoint_is_damaged_names_an_older_one(run_
         (folder / "0.checkpoint").write_bytes(good)
     (folder / "1.checkpoint").write_bytes(good[:len(good) // 2])
     with pytest.raises(UserError) as error:
-        path_script.load_model(folder)
+        load_model(folder)
     message = str(error.value)
     assert message.startswith(f"{folder / '1.checkpoint'}: checkpoint is damaged or truncated")
     hint = f"; it is the run folder's newest checkpoint: give an older one instead, e.g. {folder / '0.checkpoint'}"
     assert message.endswith(hint) if older else "give an older one" not in message
     if older:
-        path_script.load_model(folder / "0.checkpoint")   # as the message says
+        load_model(folder / "0.checkpoint")   # as the message says

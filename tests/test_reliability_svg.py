@@ -1,5 +1,6 @@
 """gen/svg.py as a careless or unlucky user runs it: bad options and unwritable outputs are one-line errors."""
 import hashlib
+import json
 import os
 import resource
 import signal
@@ -72,3 +73,5 @@ def test_a_full_disk_while_writing_is_one_line_and_leaves_no_half_file(run_folde
                                                                    "command again")
     assert checksums(run_folder) == before
     assert not [path for path in dir_out.rglob("*") if path.is_file() and path.name == "drawing.svg"]
+    # the run folder's record says it did not finish
+    assert [json.loads(record.read_text())["complete"] for record in dir_out.glob("*.json")] == [False]

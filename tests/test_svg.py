@@ -1,4 +1,4 @@
-"""gen/svg.py end to end from its folder, and its refusals of bad input."""
+"""gen/svg.py end to end from its folder, and its refusals of bad input (drawing.plotter.run in this process)."""
 import dataclasses
 import json
 import re
@@ -7,14 +7,23 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 import svgelements
-from conftest import load_script, run_script
+from conftest import run_script
 
 from drawing.errors import UserError
+from drawing.folders import read_record
 from drawing.gan import save_untrained_checkpoint
 from drawing.gan.checkpoint import write_checkpoint
 from drawing.gan.legacy import read_checkpoint
 from drawing.images import read_image
 from drawing.plotter import svgfile
+from drawing.plotter.run import (
+    DrawingSettings,
+    check_settings,
+    layer_listing,
+    make_drawing,
+    start_drawing_run,
+    write_progress_plot,
+)
 
 QUICK = ["--size=32", "--strokes=12", "--segments=2", "--steps=4", "--large=2", "--large-steps=2", "--views=2"]
 
@@ -24,11 +33,6 @@ def run_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("run")
     save_untrained_checkpoint(folder / "0.checkpoint", resolution=16, latent_size=8, channel_scale=1 / 16, seed=0)
     return folder
-
-
-@pytest.fixture(scope="module")
-def svg_script():
-    return load_script("gen/svg.py")
 
 
 def test_svg_py_draws_from_its_folder(run_folder, tmp_path, monkeypatch):
@@ -42,6 +46,10 @@ def test_svg_py_draws_from_its_folder(run_folder, tmp_path, monkeypatch):
     run_dir = dir_out / "00000-conv_8x8_1-c1-seed5"
     assert sorted(path.name for path in run_dir.iterdir()) == ["drawing.svg", "preview.png", "progress.png",
                                                                "stats.json"]
+    record = read_record(run_dir)   # beside the folder: 00000-conv_8x8_1-c1-seed5.json
+    assert record["stage"] == "svg.py" and record["complete"] is True and record["seed"] == 5
+    assert record["command"] == "python " + " ".join(map(str, arguments))
+    assert (record["layer"], record["channel"]) == ("conv_8x8_1", 1)
     stats = json.loads((run_dir / "stats.json").read_text())
     assert stats["strokes"] == 4 * 12 and stats["seed"] == 5 and stats["canvas_px"] == 64
     assert stats["pen_up_mm_after_ordering"] <= stats["pen_up_mm_before_ordering"]
@@ -56,11 +64,8 @@ def test_svg_py_draws_from_its_folder(run_folder, tmp_path, monkeypatch):
     assert read_image(run_dir / "progress.png").shape[2] == 3
 
 
-def test_list_layers(svg_script, run_folder, tmp_path, capsys):
-    svg_script.list_layers(svg_script.build_parser().parse_args([str(run_folder), "--list-layers",
-                                                                 f"--dir_out={tmp_path}"]))
-    listing = capsys.readouterr().out
-    assert not any(tmp_path.iterdir())
+def test_list_layers(run_folder):
+    listing = layer_listing(DrawingSettings(model=str(run_folder)))
     assert "conv_16x16_1" in listing and "conv_4x4_2" in listing and "to_classification" in listing
 
 
@@ -80,50 +85,55 @@ def checkpoint_without_discriminator(run_folder, tmp_path):
     return path
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["--channel=99"], "--channel 99: layer to_classification .* 1 channel, numbered 0 to 0"),
-    (["--layer=conv_8x8_1", "--channel=99"], "--channel 99: layer conv_8x8_1 .* 32 channels, numbered 0 to 31"),
-    (["--page=20x20mm", "--margin=10"], "--margin 10: leaves no room"),
-    (["--page=B5"], "--page B5: not a page size"),
-    (["--segments=4"], "--segments 4"),
-    (["--weights=vgg16.h5"], "--weights is for --network vgg16"),
-    (["--network=vgg16", "--weights=vgg16.h5"], "takes no checkpoint"),
-    (["--views=6"], "--views 6: the discriminator's minibatch layer"),
+@pytest.mark.parametrize("options, message", [
+    ({"channel": 99}, "--channel 99: layer to_classification .* 1 channel, numbered 0 to 0"),
+    ({"layer": "conv_8x8_1", "channel": 99}, "--channel 99: layer conv_8x8_1 .* 32 channels, numbered 0 to 31"),
+    ({"page": "20x20mm", "margin": 10.0}, "--margin 10: leaves no room"),
+    ({"page": "B5"}, "--page B5: not a page size"),
+    ({"segments": 4}, "--segments 4"),
+    ({"weights": "vgg16.h5"}, "--weights is for --network vgg16"),
+    ({"network": "vgg16", "weights": "vgg16.h5"}, "takes no checkpoint"),
+    ({"views": 6}, "--views 6: the discriminator's minibatch layer"),
 ])
-def test_bad_options_are_refused(svg_script, run_folder, tmp_path, arguments, message):
-    args = svg_script.build_parser().parse_args([str(run_folder), f"--dir_out={tmp_path}", *arguments])
+def test_bad_options_are_refused(run_folder, tmp_path, options, message):
     with pytest.raises(UserError, match=message):
-        svg_script.check_arguments(args)
-        svg_script.make_drawing(args)
+        settings = check_settings(DrawingSettings(model=str(run_folder), **options))
+        make_drawing(settings, tmp_path, arguments={})
     assert not any(tmp_path.iterdir())
 
 
-def test_a_checkpoint_without_discriminator_is_refused(svg_script, checkpoint_without_discriminator, tmp_path):
-    args = svg_script.build_parser().parse_args([str(checkpoint_without_discriminator), f"--dir_out={tmp_path}"])
+def test_a_checkpoint_without_discriminator_is_refused(checkpoint_without_discriminator, tmp_path):
+    settings = check_settings(DrawingSettings(model=str(checkpoint_without_discriminator)))
     with pytest.raises(UserError, match="discriminator"):
-        svg_script.make_drawing(args)
+        make_drawing(settings, tmp_path, arguments={})
 
 
-def test_vgg16_from_a_local_weights_file_draws_too(svg_script, tmp_path):
+def test_vgg16_from_a_local_weights_file_draws_too(tmp_path):
     from drawing.backend import keras
     weights = tmp_path / "vgg16.h5"
     keras.applications.VGG16(weights=None, include_top=False).save_weights(weights)
-    args = svg_script.build_parser().parse_args([
-        "--network=vgg16", f"--weights={weights}", "--layer=block1_conv2", "--channel=3",
-        f"--dir_out={tmp_path / 'drawings'}", "--size=32", "--strokes=5", "--steps=2", "--large=1", "--views=1"])
-    svg_script.check_arguments(args)
-    run_dir = svg_script.make_drawing(args)
+    settings = check_settings(DrawingSettings(network="vgg16", weights=str(weights), layer="block1_conv2", channel=3,
+                                              size=32, strokes=5, steps=2, large=1, views=1))
+    assert settings.colour == "black"   # one pen, the default colour
+    run_dir, stats = make_drawing(settings, tmp_path / "drawings", arguments={"as": "given"}, command="python svg.py")
     assert run_dir.name == "00000-block1_conv2-c3-seed0"
-    stats = json.loads((run_dir / "stats.json").read_text())
+    assert json.loads((run_dir / "stats.json").read_text()) == stats
     assert stats["network"] == f"VGG16 ({weights})" and stats["strokes"] == 5 and stats["canvas_px"] == 32
+    assert stats["arguments"] == {"as": "given"}
+    assert read_record(run_dir) == {"stage": "svg.py", "command": "python svg.py", "network": f"VGG16 ({weights})",
+                                    "layer": "block1_conv2", "channel": 3, "seed": 0,
+                                    "created": read_record(run_dir)["created"], "complete": True}
 
 
-def test_progress_plot_and_run_numbering(svg_script, tmp_path):
+def test_progress_plot_and_run_numbering(tmp_path):
     (tmp_path / "00007-conv_8x8_1-seed0").mkdir()
-    run_dir = svg_script.new_run_dir(tmp_path, "conv_8x8_1", None, 0)
+    run_dir = start_drawing_run(tmp_path, "conv_8x8_1", None, 0, {"stage": "svg.py"})
     assert run_dir.name == "00008-conv_8x8_1-seed0"
-    svg_script.write_progress_plot(run_dir / "progress.png",
-                                   {"small_pass": np.linspace(0, 1, 50), "large_pass": np.array([])}, "title")
+    assert read_record(run_dir) == {"stage": "svg.py", "complete": False}   # until every file is written
+    (tmp_path / "00009-conv_8x8_1-c2-seed1.json").write_text("{}")   # a record counts as a run too
+    assert start_drawing_run(tmp_path, "conv_8x8_1", 2, 1, {}).name == "00010-conv_8x8_1-c2-seed1"
+    write_progress_plot(run_dir / "progress.png",
+                        {"small_pass": np.linspace(0, 1, 50), "large_pass": np.array([])}, "title")
     assert read_image(run_dir / "progress.png").shape == (400, 800, 3)
 
 
@@ -159,17 +169,15 @@ def test_pens_draw_one_layer_each_and_a_colour_preview(run_folder, tmp_path):
     assert blue.sum() > 20 and black.sum() > 20
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["--pens=black,#1a2b8c", "--colour=navy"], "--colour and --pens: give one"),
-    (["--pens=black,bleu"], "--pens black,bleu: 'bleu' is not a colour"),
-    (["--pens=" + ",".join(["red"] * 9)], "9 pens; a drawing takes 1 to 8"),
-    (["--pens=red,green,blue", "--strokes=2"], "3 pens need at least as many --strokes"),
+@pytest.mark.parametrize("options, message", [
+    ({"pens": "black,#1a2b8c", "colour": "navy"}, "--colour and --pens: give one"),
+    ({"pens": "black,bleu"}, "--pens black,bleu: 'bleu' is not a colour"),
+    ({"pens": ",".join(["red"] * 9)}, "9 pens; a drawing takes 1 to 8"),
+    ({"pens": "red,green,blue", "strokes": 2}, "3 pens need at least as many --strokes"),
 ])
-def test_bad_pens_are_refused(svg_script, run_folder, tmp_path, arguments, message):
-    args = svg_script.build_parser().parse_args([str(run_folder), f"--dir_out={tmp_path}", *arguments])
+def test_bad_pens_are_refused(run_folder, options, message):
     with pytest.raises(UserError, match=re.escape(message)):
-        svg_script.check_arguments(args)
-    assert not any(tmp_path.iterdir())
+        check_settings(DrawingSettings(model=str(run_folder), **options))
 
 
 def test_a_bad_pen_colour_is_one_line_naming_it(run_folder, tmp_path):

@@ -12,6 +12,7 @@ SVG a pen plotter draws as is. One module per concern:
 - `ordering`: the order the plotter draws strokes in, to shorten pen-up travel.
 - `svgfile`: page sizes, pens, and the SVG with one path per stroke in an AxiDraw/Inkscape layer (one
   layer per pen).
+- `run`: a run of svg.py (`DrawingSettings`, `make_drawing`): the two passes, the run folder and its files.
 
 A stroke is an array of `3 * segments + 1` control points `(x, y)` in canvas pixels: point 0 starts
 the path and every following triple is one cubic segment (two handles, then its end point), exactly
