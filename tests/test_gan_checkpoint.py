@@ -8,7 +8,7 @@ import types
 
 import numpy as np
 import pytest
-from conftest import load_script, run_script
+from conftest import run_script
 
 from drawing.errors import UserError
 from drawing.gan import load_discriminator, load_generator, save_untrained_checkpoint
