@@ -1,43 +1,12 @@
-"""Helpers every test uses: the repository's folders, loading a stage script as a module, running one."""
-import importlib.util
+"""Fixtures every test may use: the package's messages on the console, a cache folder of its own, and one
+untrained model. The helpers (running a script, checksums, ...) are in tests/helpers.py."""
 import logging
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from helpers import REPO, run_script  # noqa: F401  (where tests used to find them)
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def load_script(relative_path):
-    """Import a stage script (e.g. 'data/spec_tile.py') as a module, to test its functions directly."""
-    path = REPO / relative_path
-    name = "script_" + "_".join(path.with_suffix("").parts[-2:])
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def run_script(folder, *args, check=True, timeout=600):
-    """Run `python <script> <args>` from the stage's own folder, as a user types it."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    completed = subprocess.run([sys.executable, *map(str, args)], cwd=REPO / folder, env=env,
-                               capture_output=True, text=True, timeout=timeout)
-    if check and completed.returncode != 0:
-        raise AssertionError(f"{folder}/{args[0]} failed ({completed.returncode}):\n"
-                             f"{completed.stdout}\n{completed.stderr}")
-    return completed
-
-
-@pytest.fixture
-def script():
-    return load_script
+LATENT_SIZE = 8
 
 
 @pytest.fixture
@@ -58,3 +27,22 @@ def console_messages():
 def cache_outside_home(tmp_path_factory):
     """Caches (gen/path.py --int8's converted models) go to a temporary folder, never the user's home."""
     os.environ["DRAWING_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def untrained_run(tmp_path_factory):
+    """A training run folder holding one checkpoint, 0.checkpoint, of untrained 16 px networks with 8 latent
+    dimensions (channel scale 1/16, seed 0), written once per test process. Tests only read it: one that
+    changes a run folder copies it first."""
+    from drawing.gan import save_untrained_checkpoint
+    folder = tmp_path_factory.mktemp("untrained_run")
+    save_untrained_checkpoint(folder / "0.checkpoint", resolution=16, latent_size=LATENT_SIZE,
+                              channel_scale=1 / 16, seed=0)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def untrained_generator(untrained_run):
+    """The generator of `untrained_run`, loaded once per test process."""
+    from drawing.gan import load_generator
+    return load_generator(untrained_run)
