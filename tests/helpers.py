@@ -21,10 +21,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 # ---- scripts as a user runs them ------------------------------------------------------------------------
 
-def run_script(folder, *args, check=True, timeout=600, **options):
-    """Run `python <script> <args>` from the stage's own folder, as a user types it; `options` go to
-    subprocess.run (e.g. preexec_fn=limit_file_size(...))."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+def run_script(folder, *args, check=True, timeout=600, env=None, **options):
+    """Run `python <script> <args>` from the stage's own folder, as a user types it, in this process's
+    environment or `env`; `options` go to subprocess.run (e.g. preexec_fn=limit_file_size(...))."""
+    env = dict(os.environ if env is None else env, PYTHONUNBUFFERED="1")
     completed = subprocess.run([sys.executable, *map(str, args)], cwd=REPO / folder, env=env,
                                capture_output=True, text=True, timeout=timeout, **options)
     if check and completed.returncode != 0:
