@@ -1,28 +1,33 @@
 """Checkpoints: the public loading API, our format, the original's pickles (read, and written by train/export.py),
 and refusing anything unsafe."""
-import contextlib
 import io
 import pickle
-import sys
-import types
 
 import numpy as np
 import pytest
-from conftest import run_script
+from helpers import (
+    GEN_SIDE_STATE,
+    TRAIN_SIDE_STATE,
+    original_networks,
+    original_train_module,
+    run_script,
+    write_generator_only_legacy_checkpoint,
+    write_legacy_checkpoint,
+)
 
 from drawing.errors import UserError
 from drawing.gan import load_discriminator, load_generator, save_untrained_checkpoint
 from drawing.gan.checkpoint import Checkpoint, write_checkpoint
 from drawing.gan.legacy import export_checkpoint, read_checkpoint
-from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
+from drawing.gan.networks import build_generator
 from drawing.gan.options import TrainingOptions
 from drawing.gen.generator import load_model
 
 
 @pytest.fixture(scope="module")
-def untrained(tmp_path_factory):
-    return save_untrained_checkpoint(tmp_path_factory.mktemp("run") / "3.checkpoint", resolution=16,
-                                     latent_size=8, channel_scale=1 / 16, seed=0)
+def untrained(untrained_run):
+    """The untrained 16 px checkpoint of conftest (channel scale 1/16, latent size 8)."""
+    return untrained_run / "0.checkpoint"
 
 
 def test_load_generator_gives_images_in_unit_range(untrained):
@@ -106,89 +111,14 @@ def test_a_folder_without_checkpoints_is_an_error(tmp_path):
 
 # ---- the original's pickles -------------------------------------------------------------------------
 
-# The original's pickle layouts (facts of its train/train.py and gen/train.py): the attributes of its
-# `train.TrainingState`, in the order its constructor sets them.
-TRAIN_SIDE_STATE = ("options", "epoch_i", "generator", "discriminator")
-GEN_SIDE_STATE = ("options", "generator", "epoch_i")
 SEED_TRAINING_KEYS = ("real_images_file_pattern", "resolution", "replica_batch_size", "epoch_sample_count",
                       "total_sample_count", "learning_rate", "latent_size", "beta_1", "beta_2")
-
-
-def _decode_network(serialized):
-    """What the original's deserialize_model sets into its model: the arrays of model_weights, in order."""
-    return [np.load(io.BytesIO(item)) for item in pickle.loads(serialized)["model_weights"]]
-
-
-@contextlib.contextmanager
-def _seed_module(side="train", decode_networks=False):
-    """A stand-in for the original's `train` module (of its train/ or, with side="gen", its gen/ folder),
-    importable as `train` inside the block, so pickle records and finds `train.TrainingState` as it did
-    for the original. With `decode_networks`, unpickled networks become weight lists, as the original's do."""
-    module = types.ModuleType("train")
-    attributes = TRAIN_SIDE_STATE if side == "train" else GEN_SIDE_STATE
-
-    class TrainingOptions:
-        def __init__(self, **options):
-            self.__dict__.update(options)
-
-    class TrainingState:
-        def __init__(self, *values):
-            self.__dict__.update(zip(attributes, values))
-
-        if decode_networks:
-            def __setstate__(self, state):
-                self.__dict__ = dict(state)
-                for network in (name for name in ("generator", "discriminator") if name in attributes):
-                    setattr(self, network, _decode_network(state[network]))
-
-    for cls in (TrainingOptions, TrainingState):
-        cls.__module__, cls.__qualname__ = "train", cls.__name__
-        setattr(module, cls.__name__, cls)
-    sys.modules["train"] = module
-    try:
-        yield module
-    finally:
-        del sys.modules["train"]
-
-
-def _serialize_model(weights):
-    """The original's network serialisation: a pickled dict of `np.save` bytes in get_weights() order."""
-    def save(array):
-        buffer = io.BytesIO()
-        np.save(buffer, array)
-        return buffer.getvalue()
-    return pickle.dumps({"model_weights": [save(w) for w in weights]})
-
-
-def write_legacy_checkpoint(path, generator, discriminator, epoch_i=4, resolution=16, latent_size=8):
-    with _seed_module() as module:
-        options = module.TrainingOptions(real_images_file_pattern="/data/*.tfrecord", resolution=resolution,
-                                          replica_batch_size=4, epoch_sample_count=64,
-                                          total_sample_count=256, learning_rate=0.002,
-                                          latent_size=latent_size, beta_1=0.0, beta_2=0.99)
-        state = module.TrainingState(options, epoch_i, _serialize_model(generator.get_weights()),
-                                     _serialize_model(discriminator.get_weights()))
-        path.write_bytes(pickle.dumps(state))
-    return path
-
-
-def write_generator_only_seed_checkpoint(path, generator, epoch_i=7, resolution=16, latent_size=8):
-    """What someone sharing just the generator has: a pickle of the original's gen-side TrainingState."""
-    with _seed_module(side="gen") as module:
-        options = module.TrainingOptions(resolution=resolution, latent_size=latent_size)
-        state = module.TrainingState(options, _serialize_model(generator.get_weights()), epoch_i)
-        path.write_bytes(pickle.dumps(state))
-    return path
 
 
 @pytest.fixture(scope="module")
 def seed_networks():
     # The original's full-width networks, as its checkpoints hold them (R = 16 keeps this fast).
-    generator, discriminator = build_generator(16, 8), build_discriminator(16)
-    rng = np.random.default_rng(3)
-    initialise_weights(generator, rng)
-    initialise_weights(discriminator, rng)
-    return generator, discriminator
+    return original_networks(16, seed=3)
 
 
 def test_seed_checkpoint_imports_with_identical_weights(seed_networks, tmp_path):
@@ -223,7 +153,7 @@ def test_foreign_pickles_are_refused(tmp_path, payload, capsys):
 
 def _replace_generator_weights(path, model_weights):
     """Rewrite a legacy checkpoint with another list in its generator's `model_weights`."""
-    with _seed_module():
+    with original_train_module():
         state = pickle.loads(path.read_bytes())
         state.generator = pickle.dumps({"model_weights": model_weights})
         path.write_bytes(pickle.dumps(state))
@@ -251,7 +181,7 @@ def test_seed_weights_with_object_arrays_are_refused(seed_networks, tmp_path):
 
 def test_a_generator_only_seed_checkpoint_loads_in_gen(seed_networks, tmp_path):
     generator, _ = seed_networks
-    path = write_generator_only_seed_checkpoint(tmp_path / "gen.checkpoint", generator)
+    path = write_generator_only_legacy_checkpoint(tmp_path / "gen.checkpoint", generator)
     checkpoint = read_checkpoint(path)
     assert (checkpoint.source, checkpoint.epoch, checkpoint.discriminator) == ("legacy", 7, None)
     loaded = load_model(path)
@@ -261,7 +191,7 @@ def test_a_generator_only_seed_checkpoint_loads_in_gen(seed_networks, tmp_path):
 
 def test_svg_says_a_generator_only_checkpoint_has_no_discriminator(seed_networks, tmp_path):
     from drawing.plotter.network import load_network
-    path = write_generator_only_seed_checkpoint(tmp_path / "gen.checkpoint", seed_networks[0])
+    path = write_generator_only_legacy_checkpoint(tmp_path / "gen.checkpoint", seed_networks[0])
     with pytest.raises(UserError, match="generator-only checkpoint: it holds no discriminator") as error:
         load_network("discriminator", path, None)
     assert str(path) in str(error.value) and "--network vgg16" in str(error.value)
@@ -272,10 +202,7 @@ def test_svg_says_a_generator_only_checkpoint_has_no_discriminator(seed_networks
 
 def _our_full_width_run(folder, discriminator=True):
     """A run folder with one checkpoint of this project's format at the original's widths (8 px)."""
-    generator, critic = build_generator(8, 8), build_discriminator(8)
-    rng = np.random.default_rng(5)
-    initialise_weights(generator, rng)
-    initialise_weights(critic, rng)
+    generator, critic = original_networks(8, seed=5)
     average = [w * 0.5 for w in generator.get_weights()]
     options = TrainingOptions(dataset_file_pattern="../data/tfrecord/*.tfrecord", resolution=8,
                               replica_batch_size=4, latent_size=8, beta_2=0.9).to_dict()
@@ -293,7 +220,7 @@ def our_run(tmp_path_factory):
 
 
 def _unpickle_as_the_seed(path, side="train"):
-    with _seed_module(side=side, decode_networks=True):
+    with original_train_module(side=side, decode_networks=True):
         return pickle.loads(path.read_bytes())
 
 
