@@ -1,19 +1,21 @@
 """Quality metrics: SWD's behaviour on image sets, FID and KID on features, metrics during a tiny run and
 from train/metrics.py, and one-line errors for InceptionV3 weights that cannot be had."""
+import contextlib
+import io
 import json
 
 import numpy as np
 import pytest
 import scipy.linalg
 import tensorflow as tf
-from conftest import run_script
-from test_gan_checkpoint import write_legacy_checkpoint
-from test_gan_training import make_run, seed_networks, write_shards
+from helpers import original_networks, run_script, write_legacy_checkpoint
+from test_gan_training import make_run, write_shards
 
 from drawing.backend import keras
 from drawing.errors import UserError
 from drawing.gan.evaluation import evaluate_run
 from drawing.gan.metrics import (
+    INCEPTION_SIZE,
     Metrics,
     frechet_distance,
     inception_model,
@@ -26,6 +28,9 @@ from drawing.gan.metrics import (
 )
 from drawing.gan.options import parse_options
 from drawing.gan.training import train_run
+
+# One test process runs this module (--dist loadgroup), so its fixtures (a measured training run) are made once.
+pytestmark = pytest.mark.xdist_group("test_gan_metrics")
 
 
 def line_drawings(count, size=32, seed=0):
@@ -104,6 +109,24 @@ def test_tone_shares_count_coloured_and_dark_pixels():
     assert tone_shares(images) == (0.5, 0.5)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def inception_built_once():
+    """InceptionV3 without its top, as inception_model builds it, built once for this module (a build takes
+    seconds): Keras' constructor gives this one model where inception_model asks for random weights, and a
+    weights file is loaded into it as into a new one. ImageNet weights are asked of Keras itself."""
+    build = keras.applications.InceptionV3
+    as_inception_model_asks = {"include_top": False, "weights": None, "pooling": "avg",
+                               "input_shape": (INCEPTION_SIZE, INCEPTION_SIZE, 3)}
+    model = build(**as_inception_model_asks)
+
+    def built_once(**options):
+        return model if options == as_inception_model_asks else build(**options)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(keras.applications, "InceptionV3", built_once)
+        yield
+
+
 @pytest.fixture(scope="module")
 def random_inception_weights(tmp_path_factory):
     """A RANDOMLY INITIALISED InceptionV3 (no download on this offline machine): the code path of kid and
@@ -160,27 +183,30 @@ def test_metrics_options_are_checked():
 
 @pytest.fixture(scope="module")
 def measured_run(tmp_path_factory, random_inception_weights):
+    """Four epochs of main.py's work in this process, measured every second epoch; what it printed."""
     root = tmp_path_factory.mktemp("metrics_run")
     run_dir = make_run(root / "run", write_shards(root / "shards", 8), metrics=["swd", "kid", "fid"],
                        metrics_interval=2, metrics_images=8, inception_weights=str(random_inception_weights),
                        total_sample_count=32)
-    completed = run_script("train", "main.py", run_dir)
-    return run_dir, completed
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        train_run(run_dir)
+    return run_dir, printed.getvalue()
 
 
 def test_metrics_are_written_to_stats_tensorboard_and_the_progress_line(measured_run):
-    run_dir, completed = measured_run
+    run_dir, printed = measured_run
     lines = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()]
     assert ["swd" in line for line in lines] == [False, True, False, True]   # every 2nd epoch
     assert all(np.isfinite(lines[1][name]) and lines[1][name] > 0 for name in ("swd", "fid"))
     assert np.isfinite(lines[1]["kid"]) and lines[1]["metrics_seconds"] > 0
-    assert "swd: " in completed.stdout and "fid: " in (run_dir / "log.txt").read_text()
+    assert "swd: " in printed and "fid: " in (run_dir / "log.txt").read_text()
     tags = {value.tag for event_file in (run_dir / "logs").glob("events.out.tfevents.*")
             for event in tf.compat.v1.train.summary_iterator(str(event_file)) for value in event.summary.value}
     assert {"swd", "kid", "fid", "d_loss"} <= tags
 
 
-def test_metrics_script_measures_every_checkpoint_and_plots(measured_run):
+def test_metrics_script_measures_every_checkpoint_and_plots(measured_run, console_messages, capsys):
     run_dir, _ = measured_run
     run_script("train", "metrics.py", run_dir, "--metrics", "swd,kid")
     lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
@@ -191,13 +217,14 @@ def test_metrics_script_measures_every_checkpoint_and_plots(measured_run):
     stats = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()]
     assert lines[3]["swd"] == pytest.approx(stats[3]["swd"], rel=1e-4)
     assert (run_dir / "metrics.png").stat().st_size > 1000
-    again = run_script("train", "metrics.py", run_dir, "--metrics", "swd,kid", "--newest")
-    assert "1 checkpoints already measured" in again.stdout
+    capsys.readouterr()
+    evaluate_run(run_dir, newest=True, metrics=["swd", "kid"])   # metrics.py --metrics swd,kid --newest
+    assert "1 checkpoints already measured" in capsys.readouterr().out
     assert len((run_dir / "metrics.jsonl").read_text().splitlines()) == 4
 
 
 def test_metrics_script_judges_the_originals_checkpoints(tmp_path):
-    generator, discriminator = seed_networks()
+    generator, discriminator = original_networks(4)
     run_dir = tmp_path / "seed_run"
     run_dir.mkdir()
     for epoch in (1, 2):
