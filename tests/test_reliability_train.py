@@ -2,19 +2,13 @@
 left as it was. An options.json that is a folder, `[` in a shard path, a shard folder whose tfrecord.py
 run was killed, a truncated or bit-flipped shard (named with the record), and other errors left alone; and a
 run killed midway resumes to the uninterrupted result."""
-import hashlib
 import json
-import os
-import resource
-import signal
-import subprocess
-import sys
-import time
+import shutil
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import REPO, run_script
+from helpers import checksums, error_line, kill_when, limit_file_size, run_script, start_script
 
 from drawing.data.tfrecord import RECORD_FRAMING_BYTES, ShardWriter, serialize_example
 from drawing.errors import UserError
@@ -25,6 +19,9 @@ from drawing.gan.legacy import read_checkpoint
 from drawing.gan.options import dataset_files, parse_options
 from drawing.gan.training import train_run
 from drawing.images import encode_png
+
+# One test process runs this module (--dist loadgroup), so its fixtures (a trained run) are made once.
+pytestmark = pytest.mark.xdist_group("test_reliability_train")
 
 RESOLUTION = 8
 RECORDS_PER_SHARD = 8
@@ -55,12 +52,6 @@ def make_run(folder, pattern, **changes):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "options.json").write_text(json.dumps({**TINY, "dataset_file_pattern": str(pattern), **changes}))
     return folder
-
-
-def checksums(folder):
-    """sha256 of a folder's files (a run folder's log.txt aside: each run appends to it)."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
-            if p.is_file() and p.name != "log.txt"}
 
 
 def train(run_dir):
@@ -154,17 +145,10 @@ def test_a_training_run_killed_midway_resumes_to_the_uninterrupted_result(tmp_pa
     options = {"total_sample_count": 24, "epoch_sample_count": 8}
     whole = make_run(tmp_path / "whole", str(tmp_path / "shards" / "*.tfrecord"), **options)
     killed = make_run(tmp_path / "killed", str(tmp_path / "shards" / "*.tfrecord"), **options)
-    run_script("train", "main.py", whole)
-    process = subprocess.Popen([sys.executable, "main.py", str(killed)], cwd=REPO / "train",
-                               env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while not (killed / "1.checkpoint").exists():
-        assert process.poll() is None and time.monotonic() < deadline, "the run ended before it was killed"
-        time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_when(start_script("train", "main.py", killed), lambda: (killed / "1.checkpoint").exists())
     assert not (killed / "3.checkpoint").exists()
-    run_script("train", "main.py", killed)
+    train(whole)      # main.py's work in this process: the uninterrupted run,
+    train(killed)     # and the same command again
     assert not list(killed.glob(".*.tmp"))
     original, again = read_checkpoint(whole / "3.checkpoint"), read_checkpoint(killed / "3.checkpoint")
     for group in ARRAY_GROUPS:
@@ -174,19 +158,13 @@ def test_a_training_run_killed_midway_resumes_to_the_uninterrupted_result(tmp_pa
 
 def test_a_full_disk_while_training_is_one_line_naming_the_checkpoint(tmp_path):
     """A file-size limit stands in for a full disk; the checkpoint is the first file larger than it."""
-    def limit_file_size():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
-
     write_shards(tmp_path / "shards")
     run_dir = make_run(tmp_path / "run", tmp_path / "shards" / "*.tfrecord")
-    completed = subprocess.run([sys.executable, "main.py", str(run_dir)], cwd=REPO / "train", capture_output=True,
-                               text=True, preexec_fn=limit_file_size, timeout=600)
-    assert completed.returncode == 1
-    assert completed.stderr.strip().splitlines()[-1] == (
+    completed = run_script("train", "main.py", run_dir, check=False, preexec_fn=limit_file_size(30_000))
+    assert error_line(completed) == (
         f"error: {run_dir}/1.checkpoint: cannot write: the file is larger than this system allows (a file-size "
         "limit); raise the limit or write elsewhere, then run the same command again")
-    assert "Traceback" not in completed.stderr and not list(run_dir.glob(".*.tmp"))
+    assert not list(run_dir.glob(".*.tmp"))
 
 
 def _cut_in_half(path):
@@ -198,26 +176,35 @@ def _random_bytes(path):
     path.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
 
 
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A run folder trained for its one epoch: 1.checkpoint, a good one."""
+    root = tmp_path_factory.mktemp("trained")
+    shards = write_shards(root / "tfrecord")
+    run_dir = make_run(root / "run", shards / "*.tfrecord")
+    train(run_dir)
+    return run_dir
+
+
 @pytest.mark.parametrize("damage, problem", [(_cut_in_half, "checkpoint is damaged or truncated"),
                                              (_random_bytes, "not a checkpoint")])
 @pytest.mark.parametrize("older", [False, True])
-def test_a_damaged_newest_checkpoint_says_how_to_resume_without_it(tmp_path, damage, problem, older):
-    shards = write_shards(tmp_path / "tfrecord")
-    run_dir = make_run(tmp_path / "run", shards / "*.tfrecord")
-    train(run_dir)   # 1.checkpoint, a good one
+def test_a_damaged_newest_checkpoint_says_how_to_resume_without_it(trained_run, tmp_path, damage, problem, older):
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained_run, run_dir)
     newest = run_dir / "1.checkpoint"
     if older:
         newest = run_dir / "2.checkpoint"
         newest.write_bytes((run_dir / "1.checkpoint").read_bytes())
     damage(newest)
-    before = checksums(run_dir)
+    before = checksums(run_dir, leave_out=["log.txt"])   # each run appends to its log
     with pytest.raises(UserError) as error:
         train(run_dir)
     then = "resume from 1.checkpoint" if older else "start the run afresh"
     assert str(error.value).startswith(f"{newest}: {problem}")
     assert str(error.value).endswith(f"; it is this run folder's newest checkpoint: move it out of the folder to "
                                      f"{then}, then run the same command again")
-    assert checksums(run_dir) == before
+    assert checksums(run_dir, leave_out=["log.txt"]) == before
     newest.rename(tmp_path / newest.name)   # as the message says
     train(run_dir)
     assert (run_dir / "1.checkpoint").exists()
