@@ -1,15 +1,14 @@
 """gen/project.py (drawing.gen.project_run) and drawing/gan/projection.py: images the model made are found
 again; bad input is one line."""
-import hashlib
 import json
 
 import numpy as np
 import pytest
-from conftest import run_script
+from helpers import checksums, error_line, run_script
 
 from drawing.errors import UserError
-from drawing.gan import load_generator, save_untrained_checkpoint
 from drawing.gan.projection import Projector, Settings, feature_network, multiscale_pixel_distance, pixel_scales
+from drawing.gen.path_run import PathSettings, generate_path
 from drawing.gen.project_run import check_options, project_drawings
 from drawing.images import read_image, write_png
 from drawing.plotter.network import load_network
@@ -18,15 +17,10 @@ LATENT_SIZE = 8
 TRUE_LATENTS_SEED = 5
 
 
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    return save_untrained_checkpoint(tmp_path_factory.mktemp("run") / "0.checkpoint", resolution=16,
-                                     latent_size=LATENT_SIZE, channel_scale=1 / 16, seed=0)
-
-
-@pytest.fixture(scope="module")
-def generator(checkpoint):
-    return load_generator(checkpoint)
+@pytest.fixture
+def checkpoint(untrained_run):
+    """conftest's untrained checkpoint: 16 px, 8 latent dimensions."""
+    return untrained_run / "0.checkpoint"
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +44,11 @@ def test_a_one_pixel_shift_costs_less_at_coarser_scales():
     assert float(multiscale_pixel_distance(line, shifted, 2)[0]) < fine
 
 
-def test_projection_recovers_images_the_model_made(checkpoint, generator, true_latents):
+def test_projection_recovers_images_the_model_made(checkpoint, untrained_generator, true_latents):
     features = feature_network(load_network("discriminator", checkpoint, None))
     assert features.layers == ("conv_16x16_1", "conv_8x8_1")
-    projector = Projector(generator, features, Settings(steps=200, starts=4))
-    targets = generator(true_latents).numpy()
+    projector = Projector(untrained_generator, features, Settings(steps=200, starts=4))
+    targets = untrained_generator(true_latents).numpy()
     for index, (target, truth) in enumerate(zip(targets, true_latents)):
         latent, distance, pixel_distance, random_distance = projector.project(target, np.random.default_rng(index))
         assert latent.dtype == np.float32 and latent.shape == (LATENT_SIZE,)
@@ -66,42 +60,38 @@ def test_projection_recovers_images_the_model_made(checkpoint, generator, true_l
         assert pixel_distance < 1e-5
 
 
-def test_vgg16_features_from_a_local_file_drive_the_projection(generator, true_latents, tmp_path):
+def test_vgg16_features_from_a_local_file_drive_the_projection(untrained_generator, true_latents, tmp_path):
     from drawing.backend import keras
     weights = tmp_path / "vgg16.h5"
     keras.applications.VGG16(weights=None, include_top=False).save_weights(weights)
     features = feature_network(load_network("vgg16", None, str(weights)))
     assert features.layers == ("block1_conv2", "block2_conv2", "block3_conv3") and features.resolution == 224
-    projector = Projector(generator, features, Settings(steps=2, starts=2))
-    target = generator(true_latents[:1]).numpy()[0]
+    projector = Projector(untrained_generator, features, Settings(steps=2, starts=2))
+    target = untrained_generator(true_latents[:1]).numpy()[0]
     _, distance, pixel_distance, _ = projector.project(target, np.random.default_rng(0))
     assert np.isfinite(distance) and distance > pixel_distance
 
 
 @pytest.mark.parametrize("explore, going", [(0.25, 1), (1.0, 3)])
-def test_after_exploring_only_the_closest_start_goes_on(generator, true_latents, explore, going):
-    projector = Projector(generator, None, Settings(steps=8, starts=3, explore=explore))
-    target = generator(true_latents[:1]).numpy()[0]
+def test_after_exploring_only_the_closest_start_goes_on(untrained_generator, true_latents, explore, going):
+    projector = Projector(untrained_generator, None, Settings(steps=8, starts=3, explore=explore))
+    target = untrained_generator(true_latents[:1]).numpy()[0]
     latent, distance, _, _ = projector.project(target, np.random.default_rng(0))
     assert len(projector.latents.numpy()) == going
     assert distance == pytest.approx(float(projector.distances(latent[None], target)[0][0]), rel=1e-5)
 
 
 @pytest.fixture
-def drawings(tmp_path, generator, true_latents):
+def drawings(tmp_path, untrained_generator, true_latents):
     """Two PNGs the model made: one at its resolution, one 4x larger (resized back by project.py)."""
     folder = tmp_path / "drawings"
-    images = np.round(generator(true_latents[:2]).numpy() * 255).astype(np.uint8)
+    images = np.round(untrained_generator(true_latents[:2]).numpy() * 255).astype(np.uint8)
     write_png(folder / "a.png", images[0])
     write_png(folder / "b.png", np.repeat(np.repeat(images[1], 4, axis=0), 4, axis=1))
     return folder
 
 
-def checksums(folder):
-    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.rglob("*"))}
-
-
-def test_project_py_writes_reconstructions_latents_and_record(checkpoint, drawings, generator, true_latents,
+def test_project_py_writes_reconstructions_latents_and_record(checkpoint, drawings, untrained_generator, true_latents,
                                                               tmp_path):
     before = checksums(drawings)
     dir_out = tmp_path / "projected"
@@ -119,12 +109,13 @@ def test_project_py_writes_reconstructions_latents_and_record(checkpoint, drawin
         assert entry["distance"] < 0.1 * entry["random_latent_distance"]
     reconstruction = read_image(dir_out / "0000_a.png").astype(float)
     assert np.abs(reconstruction - read_image(drawings / "a.png")).mean() < 3
-    np.testing.assert_allclose(reconstruction / 255, generator(latents[:1]).numpy()[0], atol=1 / 255)
+    np.testing.assert_allclose(reconstruction / 255, untrained_generator(latents[:1]).numpy()[0], atol=1 / 255)
     assert checksums(drawings) == before
 
-    # The hand-off: path.py loops through the projected drawings, passing through each of them.
-    run_script("gen", "path.py", checkpoint, "keyframes", f"--keyframes={tmp_path / 'projected.npy'}",
-               "--frames=3", "--interpolation=linear", f"--dir_out={tmp_path / 'loops'}", "--seed=1")
+    # The hand-off: path.py loops through the projected drawings, passing through each of them (path.py
+    # <checkpoint> keyframes --keyframes=<projected.npy> --frames=3 --interpolation=linear --seed=1, in this process).
+    generate_path(PathSettings(str(checkpoint), "keyframes", keyframes=str(tmp_path / "projected.npy"), frames=3,
+                               interpolation="linear", dir_out=str(tmp_path / "loops"), seed=1), untrained_generator)
     (frames,) = [p for p in (tmp_path / "loops").glob("*/*") if p.is_dir()]
     assert len(list(frames.glob("*.png"))) == 6
     np.testing.assert_array_equal(read_image(sorted(frames.glob("*.png"))[0]), read_image(dir_out / "0000_a.png"))
@@ -134,11 +125,6 @@ def project(checkpoint, images, dir_out, steps=1):
     """project.py's job in this process, with its defaults but for the steps."""
     return project_drawings(str(checkpoint), [str(images)], str(dir_out), Settings(steps=steps), "discriminator",
                             None, 0)
-
-
-def one_line_error(completed):
-    assert "Traceback" not in completed.stderr, completed.stderr
-    return completed.stderr.strip().splitlines()[-1]
 
 
 def blank_png(path):
@@ -157,9 +143,9 @@ def text_file(path):
 ])
 def test_an_image_that_is_not_a_drawing_is_refused_in_one_line(checkpoint, tmp_path, make_input, message):
     bad = make_input(tmp_path / "bad.png")
-    completed = run_script("gen", "project.py", checkpoint, bad, f"--dir_out={tmp_path / 'out'}", check=False)
-    assert completed.returncode == 1
-    assert one_line_error(completed) == f"error: {bad}: {message}" + (
+    with pytest.raises(UserError) as error:   # project.py <checkpoint> <bad> --dir_out=<out>
+        project_drawings(str(checkpoint), [str(bad)], str(tmp_path / "out"), Settings(), "discriminator", None, 0)
+    assert str(error.value) == f"{bad}: {message}" + (
         "; give images with lines on them" if make_input is blank_png else "")
     assert not (tmp_path / "out").exists()
 
@@ -200,8 +186,7 @@ def test_an_output_folder_inside_the_input_is_refused(checkpoint, drawings, tmp_
 def test_a_negative_seed_is_refused(checkpoint, drawings, tmp_path):
     completed = run_script("gen", "project.py", checkpoint, drawings, f"--dir_out={tmp_path / 'out'}",
                            "--seed=-2", check=False)
-    assert completed.returncode == 2
-    assert "--seed: -2 is not a whole number of at least 0" in one_line_error(completed)
+    assert "--seed: -2 is not a whole number of at least 0" in error_line(completed, code=2)
 
 
 def test_an_interrupted_images_folder_is_refused(checkpoint, drawings, tmp_path):
