@@ -7,11 +7,10 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 import svgelements
-from conftest import run_script
+from helpers import error_line, run_script
 
 from drawing.errors import UserError
 from drawing.folders import read_record
-from drawing.gan import save_untrained_checkpoint
 from drawing.gan.checkpoint import write_checkpoint
 from drawing.gan.legacy import read_checkpoint
 from drawing.images import read_image
@@ -28,18 +27,15 @@ from drawing.plotter.run import (
 QUICK = ["--size=32", "--strokes=12", "--segments=2", "--steps=4", "--large=2", "--large-steps=2", "--views=2"]
 
 
-@pytest.fixture(scope="module")
-def run_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("run")
-    save_untrained_checkpoint(folder / "0.checkpoint", resolution=16, latent_size=8, channel_scale=1 / 16, seed=0)
-    return folder
+# svg.py's QUICK options as settings
+QUICK_SETTINGS = {"size": 32, "strokes": 12, "segments": 2, "steps": 4, "large": 2, "large_steps": 2, "views": 2}
 
 
-def test_svg_py_draws_from_its_folder(run_folder, tmp_path, monkeypatch):
+def test_svg_py_draws_from_its_folder(untrained_run, tmp_path, monkeypatch):
     # Fusion is on (svg.py once switched Grappler's remapper off); a remapper failure is only a log line.
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
     dir_out = tmp_path / "drawings"
-    arguments = ["svg.py", run_folder, f"--dir_out={dir_out}", "--layer=conv_8x8_1", "--channel=1",
+    arguments = ["svg.py", untrained_run, f"--dir_out={dir_out}", "--layer=conv_8x8_1", "--channel=1",
                  "--page=A3", "--margin=20", "--pen-width=0.3", "--seed=5", *QUICK]
     completed = run_script("gen", *arguments)
     assert "remapper failed" not in completed.stderr, completed.stderr[-2000:]
@@ -64,22 +60,21 @@ def test_svg_py_draws_from_its_folder(run_folder, tmp_path, monkeypatch):
     assert read_image(run_dir / "progress.png").shape[2] == 3
 
 
-def test_list_layers(run_folder):
-    listing = layer_listing(DrawingSettings(model=str(run_folder)))
+def test_list_layers(untrained_run):
+    listing = layer_listing(DrawingSettings(model=str(untrained_run)))
     assert "conv_16x16_1" in listing and "conv_4x4_2" in listing and "to_classification" in listing
 
 
-def test_a_missing_layer_fails_in_one_line_listing_the_valid_ones(run_folder, tmp_path):
-    completed = run_script("gen", "svg.py", run_folder, "--layer=conv_99", f"--dir_out={tmp_path}", check=False)
-    assert completed.returncode == 1
-    error = completed.stderr.strip().splitlines()[-1]
-    assert error.startswith("error: --layer conv_99:") and "conv_8x8_1" in error
-    assert not any(tmp_path.iterdir())
+def test_a_missing_layer_fails_in_one_line_listing_the_valid_ones(untrained_run, tmp_path):
+    with pytest.raises(UserError) as error:   # svg.py <run> --layer=conv_99 --dir_out=<tmp>
+        make_drawing(check_settings(DrawingSettings(model=str(untrained_run), layer="conv_99")), tmp_path, arguments={})
+    assert str(error.value).startswith("--layer conv_99:") and "conv_8x8_1" in str(error.value)
+    assert "\n" not in str(error.value) and not any(tmp_path.iterdir())
 
 
 @pytest.fixture
-def checkpoint_without_discriminator(run_folder, tmp_path):
-    checkpoint = read_checkpoint(run_folder / "0.checkpoint")
+def checkpoint_without_discriminator(untrained_run, tmp_path):
+    checkpoint = read_checkpoint(untrained_run / "0.checkpoint")
     path = tmp_path / "3.checkpoint"
     write_checkpoint(path, dataclasses.replace(checkpoint, discriminator=None))
     return path
@@ -95,9 +90,9 @@ def checkpoint_without_discriminator(run_folder, tmp_path):
     ({"network": "vgg16", "weights": "vgg16.h5"}, "takes no checkpoint"),
     ({"views": 6}, "--views 6: the discriminator's minibatch layer"),
 ])
-def test_bad_options_are_refused(run_folder, tmp_path, options, message):
+def test_bad_options_are_refused(untrained_run, tmp_path, options, message):
     with pytest.raises(UserError, match=message):
-        settings = check_settings(DrawingSettings(model=str(run_folder), **options))
+        settings = check_settings(DrawingSettings(model=str(untrained_run), **options))
         make_drawing(settings, tmp_path, arguments={})
     assert not any(tmp_path.iterdir())
 
@@ -145,11 +140,13 @@ def svg_layers(path):
             if group.get(f"{inkscape}groupmode") == "layer"]
 
 
-def test_pens_draw_one_layer_each_and_a_colour_preview(run_folder, tmp_path):
+def test_pens_draw_one_layer_each_and_a_colour_preview(untrained_run, tmp_path):
     dir_out = tmp_path / "drawings"
-    run_script("gen", "svg.py", run_folder, f"--dir_out={dir_out}", "--layer=conv_8x8_1", "--seed=2",
-               "--pens=black, #1a2b8c", *QUICK)
-    run_dir = dir_out / "00000-conv_8x8_1-seed2"
+    # svg.py <run> --dir_out=<dir_out> --layer=conv_8x8_1 --seed=2 "--pens=black, #1a2b8c" <QUICK>, in this process
+    settings = check_settings(DrawingSettings(model=str(untrained_run), layer="conv_8x8_1", seed=2,
+                                              pens="black, #1a2b8c", **QUICK_SETTINGS))
+    run_dir, _ = make_drawing(settings, dir_out, arguments={})
+    assert run_dir == dir_out / "00000-conv_8x8_1-seed2"
     stats = json.loads((run_dir / "stats.json").read_text())
     assigned = np.array(stats["pen_of_stroke"])
     assert len(assigned) == 12 and sorted(np.bincount(assigned)[1:]) == [6, 6]
@@ -175,15 +172,14 @@ def test_pens_draw_one_layer_each_and_a_colour_preview(run_folder, tmp_path):
     ({"pens": ",".join(["red"] * 9)}, "9 pens; a drawing takes 1 to 8"),
     ({"pens": "red,green,blue", "strokes": 2}, "3 pens need at least as many --strokes"),
 ])
-def test_bad_pens_are_refused(run_folder, options, message):
+def test_bad_pens_are_refused(untrained_run, options, message):
     with pytest.raises(UserError, match=re.escape(message)):
-        check_settings(DrawingSettings(model=str(run_folder), **options))
+        check_settings(DrawingSettings(model=str(untrained_run), **options))
 
 
-def test_a_bad_pen_colour_is_one_line_naming_it(run_folder, tmp_path):
-    completed = run_script("gen", "svg.py", run_folder, f"--dir_out={tmp_path}", "--pens=black,#12345", check=False)
-    assert completed.returncode == 1 and "Traceback" not in completed.stderr
-    assert completed.stderr.strip().splitlines()[-1] == (
+def test_a_bad_pen_colour_is_one_line_naming_it(untrained_run, tmp_path):
+    completed = run_script("gen", "svg.py", untrained_run, f"--dir_out={tmp_path}", "--pens=black,#12345", check=False)
+    assert error_line(completed) == (
         "error: --pens black,#12345: '#12345' is not a colour; use names or hex codes separated by commas, "
         "e.g. black,#1a2b8c,#c03020")
     assert not any(tmp_path.iterdir())
