@@ -2,37 +2,29 @@
 
 Every case checks the one-line message, the exit status, and that the input is exactly as it was.
 """
-import hashlib
 import json
 import os
 import re
-import resource
-import signal
 import struct
 import subprocess
 import sys
 import time
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, run_script
+from helpers import REPO, checksums, error_line, kill_when, limit_file_size, run_script, start_script
 from PIL import Image
 
 from drawing.data.samples import blob_page
+from drawing.data.shards import write_shards
+from drawing.errors import UserError
 from drawing.images import write_png
 
+# One test process runs this module (--dist loadgroup), so its fixtures (scans, tiles and shards) are made once.
+pytestmark = pytest.mark.xdist_group("test_reliability_data")
+
 BLOB = ["--rows=2", "--cols=3"]
-
-
-def checksums(folder):
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
-
-
-def last_line(completed):
-    return completed.stderr.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +43,15 @@ def tiles(blob_scans):
     return out
 
 
+@pytest.fixture(scope="module")
+def shards(tiles):
+    """The tiles' shards, as tfrecord.py <tiles> --dir_out=shards writes them (in this process)."""
+    out = tiles.parent / "shards"
+    out.mkdir()
+    write_shards(tiles, out, 300 * 10 ** 6, False, 0)
+    return out
+
+
 # --- 1. outputs never overwrite inputs ---
 
 @pytest.mark.parametrize("arguments, message", [
@@ -63,34 +64,15 @@ def tiles(blob_scans):
     (["tfrecord_reverse.py", "{shards}", "--dir_out={tiles}"], "output folder already holds the output of blob_tile.py"),
     (["sample_scans.py", "{scans}"], "already holds files this stage did not write"),
 ])
-def test_an_output_aimed_at_an_input_is_refused(blob_scans, tiles, tmp_path, arguments, message):
-    shards = tmp_path / "shards"
-    run_script("data", "tfrecord.py", tiles, f"--dir_out={shards}")
+def test_an_output_aimed_at_an_input_is_refused(blob_scans, tiles, shards, tmp_path, arguments, message):
     before = {"scans": checksums(blob_scans), "tiles": checksums(tiles)}
     arguments = [a.format(scans=blob_scans, tiles=tiles, shards=shards, tmp=tmp_path) for a in arguments]
     completed = run_script("data", *arguments, check=False)
-    assert completed.returncode == 1 and message in last_line(completed), completed.stderr
+    assert message in error_line(completed)
     assert {"scans": checksums(blob_scans), "tiles": checksums(tiles)} == before
 
 
 # --- 2. interrupted work never looks finished ---
-
-def start(arguments, cwd):
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, *map(str, arguments)], cwd=cwd, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def kill_when(process, ready, timeout=120):
-    """SIGKILL the process as soon as `ready()` holds (it is then midway), or fail if it ends first."""
-    deadline = time.monotonic() + timeout
-    while not ready():
-        assert process.poll() is None, "the run ended before it could be interrupted"
-        assert time.monotonic() < deadline
-        time.sleep(0.005)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-
 
 def running(marker):
     """Processes whose command line holds `marker` (orphaned workers would)."""
@@ -98,17 +80,25 @@ def running(marker):
     return [pid for pid in found if int(pid) != os.getpid()]
 
 
+def gone(marker, timeout=0.3):
+    """Whether the processes whose command line holds `marker` are gone within `timeout` seconds (the kernel
+    kills a killed script's workers, but not at once)."""
+    deadline = time.monotonic() + timeout
+    while running(marker):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_a_killed_blob_tile_is_refused_downstream_then_finished_by_the_same_command(blob_scans, tiles, tmp_path):
     out = tmp_path / "killed_tile"
     command = ["blob_tile.py", blob_scans, 300, 32, *BLOB, f"--dir_out={out}", "--adjustment=none.json"]
-    process = start(command, REPO / "data")
-    kill_when(process, lambda: out.is_dir() and len(list(out.glob("*/*.png"))) >= 5)
-    time.sleep(0.3)
-    assert not running(str(out)), "workers outlived the killed script"
+    kill_when(start_script("data", *command), lambda: out.is_dir() and len(list(out.glob("*/*.png"))) >= 5)
+    assert gone(str(out)), "workers outlived the killed script"
     refused = run_script("data", "tfrecord.py", out, f"--dir_out={tmp_path / 'shards'}", check=False)
-    assert refused.returncode == 1
     assert "tile folder is incomplete (blob_tile.py was interrupted); finish it by rerunning: python blob_tile.py" \
-        in last_line(refused)
+        in error_line(refused)
     run_script("data", *command)
     assert checksums(out) == checksums(tiles)
     assert not list(tmp_path.rglob(".*.tmp"))
@@ -116,13 +106,13 @@ def test_a_killed_blob_tile_is_refused_downstream_then_finished_by_the_same_comm
 
 def test_a_killed_tfrecord_is_refused_by_readers_then_finished_by_the_same_command(tiles, tmp_path):
     whole = tmp_path / "whole"
-    run_script("data", "tfrecord.py", tiles, f"--dir_out={whole}", "--size=4000")
+    whole.mkdir()
+    write_shards(tiles, whole, 4000, False, 0)   # tfrecord.py <tiles> --dir_out=whole --size=4000, in this process
     out = tmp_path / "killed"
     command = ["tfrecord.py", tiles, f"--dir_out={out}", "--size=4000"]
-    process = start(command, REPO / "data")
-    kill_when(process, lambda: (tmp_path / "killed.json").exists())
+    kill_when(start_script("data", *command), lambda: (tmp_path / "killed.json").exists())
     refused = run_script("data", "tfrecord_reverse.py", out, f"--dir_out={tmp_path / 'png'}", check=False)
-    assert refused.returncode == 1 and "shards folder is incomplete (tfrecord.py was interrupted)" in last_line(refused)
+    assert "shards folder is incomplete (tfrecord.py was interrupted)" in error_line(refused)
     run_script("data", *command)
     assert checksums(out) == checksums(whole)
     assert not list(tmp_path.rglob(".*.tmp"))
@@ -159,8 +149,10 @@ def test_tfrecord_leaves_a_bomb_out_and_says_so(tmp_path):
     (tmp_path / "tile" / "0").mkdir(parents=True)
     write_png(tmp_path / "tile" / "0" / "0.png", np.zeros((8, 8, 3), np.uint8))
     (tmp_path / "tile" / "0" / "1.png").write_bytes(png_declaring(50000, 50000))
-    completed = run_script("data", "tfrecord.py", tmp_path / "tile", f"--dir_out={tmp_path / 'out'}", check=False)
-    assert completed.returncode == 1 and "1.png: declares 50000 x 50000 pixels" in completed.stderr
+    (tmp_path / "out").mkdir()
+    # tfrecord.py tile --dir_out=out, in this process: the script fails naming what the shards left out
+    written, _, problems = write_shards(tmp_path / "tile", tmp_path / "out", 300 * 10 ** 6, False, 0)
+    assert written == 1 and len(problems) == 1 and "1.png: declares 50000 x 50000 pixels" in problems[0]
 
 
 # --- 4. bad data never reaches training ---
@@ -168,19 +160,15 @@ def test_tfrecord_leaves_a_bomb_out_and_says_so(tmp_path):
 def test_tfrecord_refuses_tiles_of_mixed_sizes_naming_one_of_each(tmp_path):
     for name, size in (("0.png", 8), ("1.png", 8), ("2.png", 16)):
         write_png(tmp_path / "tile" / "0" / name, np.zeros((size, size, 3), np.uint8))
-    completed = run_script("data", "tfrecord.py", tmp_path / "tile", f"--dir_out={tmp_path / 'out'}", check=False)
-    assert completed.returncode == 1
-    assert last_line(completed).endswith("2.png: is 16 x 16 px but " + str(tmp_path / "tile" / "0" / "0.png")
+    (tmp_path / "out").mkdir()
+    with pytest.raises(UserError) as error:   # tfrecord.py tile --dir_out=out, in this process
+        write_shards(tmp_path / "tile", tmp_path / "out", 300 * 10 ** 6, False, 0)
+    assert str(error.value).endswith("2.png: is 16 x 16 px but " + str(tmp_path / "tile" / "0" / "0.png")
                                          + " is 8 x 8 px; the tiles of one dataset must all have one size")
     assert json.loads((tmp_path / "out.json").read_text())["complete"] is False
 
 
 # --- 5. messages instead of tracebacks ---
-
-def limit_file_size():
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
-
 
 @pytest.mark.parametrize("script, arguments, written", [
     ("blob_grid.py", ["{scans}", "300", *BLOB], r"out/[01]\.png"),
@@ -193,15 +181,14 @@ def test_a_full_disk_is_one_line_naming_the_file_being_written(blob_scans, tiles
     out = tmp_path / "out"
     arguments = [a.format(scans=blob_scans, tiles=tiles) for a in arguments]
     extra = [f"--dir_out_grid={tmp_path / 'grid'}"] if script == "spec_tile.py" else []
-    completed = subprocess.run([sys.executable, script, *arguments, f"--dir_out={out}", *extra,
-                                f"--adjustment={tmp_path / 'a.json'}"][:None if script.startswith("blob") else -1],
-                               cwd=REPO / "data", capture_output=True, text=True, preexec_fn=limit_file_size)
-    assert completed.returncode == 1, completed.stderr
-    line = last_line(completed)
+    completed = run_script("data", *[script, *arguments, f"--dir_out={out}", *extra,
+                                      f"--adjustment={tmp_path / 'a.json'}"][:None if script.startswith("blob") else -1],
+                           check=False, preexec_fn=limit_file_size(20_000))
+    line = error_line(completed)
     assert re.fullmatch(f"error: {re.escape(str(tmp_path))}/{written}: cannot write: the file is larger than this "
                         r"system allows \(a file-size limit\); raise the limit or write elsewhere, then run the "
                         "same command again", line), line
-    assert "Traceback" not in completed.stderr and str(blob_scans) not in line
+    assert str(blob_scans) not in line
     assert checksums(blob_scans) == before
     assert not list(tmp_path.rglob(".*.tmp"))
 
@@ -215,8 +202,7 @@ def test_a_negative_seed_is_refused_by_argparse(blob_scans, tiles, tmp_path, scr
     arguments = [a.format(scans=blob_scans, tiles=tiles) for a in arguments]
     target = [tmp_path / "out"] if script == "sample_scans.py" else [f"--dir_out={tmp_path / 'out'}"]
     completed = run_script("data", script, *arguments, *target, "--seed=-1", check=False)
-    assert completed.returncode == 2 and "argument --seed: -1 is not a whole number of at least 0" in completed.stderr
-    assert "Traceback" not in completed.stderr
+    assert "argument --seed: -1 is not a whole number of at least 0" in error_line(completed, code=2)
 
 
 @pytest.mark.parametrize("value", ["1e308", "NaN", "-Infinity"])
@@ -226,8 +212,8 @@ def test_an_absurd_adjustment_is_one_line(blob_scans, tmp_path, value):
     for script, arguments in (("blob_grid.py", ["300"]), ("blob_tile.py", ["300", "32"])):
         completed = run_script("data", script, blob_scans, *arguments, *BLOB, f"--dir_out={tmp_path / 'out'}",
                                f"--adjustment={adjustment}", check=False)
-        assert completed.returncode == 1 and "adjustment.json: entry 0 (index 0) has x=" in last_line(completed)
-        assert "expected a number of grid units from -1000 to 1000" in last_line(completed)
+        assert "adjustment.json: entry 0 (index 0) has x=" in error_line(completed)
+        assert "expected a number of grid units from -1000 to 1000" in error_line(completed)
 
 
 # --- 6. smaller things said, not swallowed ---
@@ -279,8 +265,7 @@ def test_an_interrupted_scans_folder_is_refused(blob_scans, tmp_path, arguments,
     scans = copy_marked_incomplete(blob_scans, tmp_path, "sample_scans.py")
     filled = [argument.format(folder=scans, tmp=tmp_path) for argument in arguments]
     refused = run_script("data", *filled, check=False)
-    assert refused.returncode == 1
-    assert last_line(refused) == (f"error: {scans}: {what} is incomplete (sample_scans.py was interrupted); "
+    assert error_line(refused) == (f"error: {scans}: {what} is incomplete (sample_scans.py was interrupted); "
                                   "finish it by rerunning: python sample_scans.py finish-me")
     assert not (tmp_path / "tile").exists() and not (tmp_path / "grid").exists()
 
@@ -291,7 +276,7 @@ def test_an_interrupted_tile_folder_is_refused_by_spec_rotateflip(tiles, tmp_pat
     before = checksums(interrupted)
     options = [] if in_place else [f"--dir_out={tmp_path / 'turned'}"]
     refused = run_script("data", "spec_rotateflip.py", interrupted, *options, check=False)
-    assert refused.returncode == 1 and "tile folder is incomplete (spec_tile.py was interrupted)" in last_line(refused)
+    assert "tile folder is incomplete (spec_tile.py was interrupted)" in error_line(refused)
     assert checksums(interrupted) == before and not (tmp_path / "turned").exists()
 
 
