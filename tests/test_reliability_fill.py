@@ -2,42 +2,21 @@
 
 Each test runs the scripts as a user does and checks the input folder's checksums afterwards.
 """
-import hashlib
 import json
 import os
-import random
-import resource
 import shutil
-import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, run_script
+from helpers import REPO, checksums, error_line, kill_when, limit_file_size, run_script, start_script
 from PIL import Image
 
 from drawing.data.samples import blob_page
 from drawing.folders import record_path
 
 FILL_SCRIPTS = ["blob_fill.py", "spec_fill.py"]
-
-
-def checksums(folder):
-    """sha256 of every file under `folder`, by relative path: any change to the folder changes it."""
-    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
-
-
-def one_line_error(completed, code=1):
-    """The error line of a failed run, after checking it failed with `code`, in one line, no traceback."""
-    assert completed.returncode == code, completed.stderr
-    assert "Traceback" not in completed.stderr
-    last = completed.stderr.strip().splitlines()[-1]
-    assert "error: " in last
-    return last
 
 
 def write_drawings(folder, count, size=128):
@@ -73,7 +52,7 @@ def test_a_negative_seed_is_one_line(script, drawings, palette, tmp_path):
     script_name, *rest = fill_args(script, palette)
     completed = run_script("fill", script_name, drawings, *rest, f"--dir_out={tmp_path / 'out'}", "--seed=-3",
                            check=False)
-    assert "argument --seed: -3 is not a whole number of at least 0" in one_line_error(completed, code=2)
+    assert "argument --seed: -3 is not a whole number of at least 0" in error_line(completed, code=2)
     assert checksums(drawings) == before and not (tmp_path / "out").exists()
 
 
@@ -82,7 +61,7 @@ def test_a_fully_transparent_palette_is_one_line(drawings, tmp_path):
     Image.new("RGBA", (8, 8), (200, 40, 40, 0)).save(clear)
     before = checksums(drawings)
     completed = run_script("fill", "blob_fill.py", drawings, clear, f"--dir_out={tmp_path / 'out'}", check=False)
-    assert "clear.png: the palette is fully transparent" in one_line_error(completed)
+    assert "clear.png: the palette is fully transparent" in error_line(completed)
     assert checksums(drawings) == before and not (tmp_path / "out").exists()
 
 
@@ -93,7 +72,7 @@ def test_with_input_dot_nothing_is_written_inside_the_input(script, drawings, pa
     for dir_out in ([], ["--dir_out=coloured"]):
         completed = subprocess.run([sys.executable, str(REPO / "fill" / script_name), ".", *map(str, rest), *dir_out],
                                    cwd=drawings, capture_output=True, text=True, timeout=120)
-        assert "lies inside the input ." in one_line_error(completed)
+        assert "lies inside the input ." in error_line(completed)
         assert checksums(drawings) == before and sorted(os.listdir(drawings)) == ["0.png", "1.png", "2.png"]
 
 
@@ -120,16 +99,10 @@ def test_an_unwritable_output_folder_is_one_line(script, drawings, palette, tmp_
             completed = subprocess.run(
                 [*prefix, sys.executable, str(REPO / "fill" / script), drawings, *script_args, f"--dir_out={dir_out}"],
                 cwd=REPO / "fill", capture_output=True, text=True, timeout=120)
-            assert expected in one_line_error(completed)
+            assert expected in error_line(completed)
     finally:
         locked.chmod(0o755)
     assert checksums(drawings) == before and not any(locked.iterdir())
-
-
-def limit_file_size():
-    """In the child: files may not grow past 4 KB, and hitting that is an error (EFBIG), not a signal."""
-    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 def test_a_full_disk_is_one_line_and_leaves_the_output_incomplete(palette, tmp_path):
@@ -138,42 +111,37 @@ def test_a_full_disk_is_one_line_and_leaves_the_output_incomplete(palette, tmp_p
     out = tmp_path / "out"
     completed = subprocess.run([sys.executable, str(REPO / "fill" / "blob_fill.py"), drawings, palette,
                                 f"--dir_out={out}"], cwd=REPO / "fill", capture_output=True, text=True,
-                               timeout=120, preexec_fn=limit_file_size)
-    message = one_line_error(completed)
+                               timeout=120, preexec_fn=limit_file_size(4096))
+    message = error_line(completed)
     assert "3 of 3 drawings failed" in message and "cannot write: the file is larger than this system allows" in message
     assert json.loads(record_path(out).read_text())["complete"] is False
     assert checksums(drawings) == before and not list(out.iterdir())
+
+
+# drawings the killed run has written when it is killed (of 48)
+KILL_AFTER_DRAWINGS = 12
 
 
 def test_a_killed_blob_fill_is_marked_incomplete_and_its_rerun_finishes_it(tmp_path, palette):
     drawings = write_drawings(tmp_path / "drawings", 48, size=192)
     before = checksums(drawings)
     out = tmp_path / "out"
-    command = [sys.executable, str(REPO / "fill" / "blob_fill.py"), str(drawings), str(palette), f"--dir_out={out}",
-               "--blend", "--close-gaps=3"]
-    # A random moment once drawings are being written (before that, nothing of the run is on disk).
-    moment = random.Random().uniform(0.0, 0.5)
-    process = subprocess.Popen(command, cwd=REPO / "fill", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while process.poll() is None and not any(out.glob("*.png")) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(moment)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    if record_path(out).exists():
-        record = json.loads(record_path(out).read_text())
-        if not record["complete"]:
-            refused = run_script("fill", "blend.py", out, f"--dir_out={tmp_path / 'blended'}", "--cpu", check=False)
-            message = one_line_error(refused)
-            assert "incomplete" in message and "blob_fill.py" in message and "--close-gaps=3" in message
-            assert len(list(out.glob("*.png"))) < 48
-
-    subprocess.run(command, cwd=REPO / "fill", check=True, capture_output=True, timeout=300)
+    command = ["blob_fill.py", drawings, palette, f"--dir_out={out}", "--blend", "--close-gaps=3"]
+    kill_when(start_script("fill", *command), lambda: len(list(out.glob("*.png"))) >= KILL_AFTER_DRAWINGS,
+              timeout=60)
     record = json.loads(record_path(out).read_text())
-    assert record["complete"] is True, f"killed {moment:.2f} s into writing"
+    assert record["complete"] is False
+    refused = run_script("fill", "blend.py", out, f"--dir_out={tmp_path / 'blended'}", "--cpu", check=False)
+    message = error_line(refused)
+    assert "incomplete" in message and "blob_fill.py" in message and "--close-gaps=3" in message
+    assert len(list(out.glob("*.png"))) < 48
+
+    run_script("fill", *command, timeout=300)
+    record = json.loads(record_path(out).read_text())
+    assert record["complete"] is True
     uninterrupted = tmp_path / "uninterrupted"
     run_script("fill", "blob_fill.py", drawings, palette, f"--dir_out={uninterrupted}", "--blend", "--close-gaps=3",
                f"--seed={record['seed']}")
-    assert checksums(out) == checksums(uninterrupted), f"killed {moment:.2f} s into writing"
+    assert checksums(out) == checksums(uninterrupted)
     assert checksums(drawings) == before
     run_script("fill", "blend.py", out, f"--dir_out={tmp_path / 'blended'}", "--cpu")
