@@ -2,25 +2,24 @@
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import run_script
+from helpers import original_networks, run_script, write_legacy_checkpoint
 from PIL import Image
-from test_gan_checkpoint import write_legacy_checkpoint
 
 from drawing.data.tfrecord import serialize_example, shard_path
 from drawing.errors import UserError
 from drawing.gan.checkpoint import ARRAY_GROUPS, holds_optimizer_state
 from drawing.gan.devices import plan_devices
 from drawing.gan.legacy import read_checkpoint
-from drawing.gan.networks import build_discriminator, build_generator, initialise_weights
 from drawing.gan.options import parse_options
 from drawing.gan.training import Run, Trainer, batches_in_epoch, train_run
 from drawing.images import encode_png
+
+# One test process runs this module (--dist loadgroup), so its fixtures (a training run) are made once.
+pytestmark = pytest.mark.xdist_group("test_gan_training")
 
 TINY = {"resolution": 8, "replica_batch_size": 4, "epoch_sample_count": 8, "total_sample_count": 16,
         "latent_size": 8, "channel_scale": 1 / 32, "d_reg_interval": 3, "seed": 5,
@@ -51,14 +50,15 @@ def make_run(folder, pattern, **changes):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """Two epochs of main.py, run from train/ as a user runs it (grayscale and RGBA shards included)."""
+    """Two epochs of main.py, run from train/ as a user runs it (grayscale and RGBA shards included), with
+    all of TensorFlow's log lines."""
     root = tmp_path_factory.mktemp("training")
     pattern = write_shards(root / "shards", 8)
     for index, mode in ((2, "L"), (3, "RGBA")):
         write_shards(root / mode, 8, shards=1, mode=mode)
         shutil.copy(root / mode / "0.tfrecord", root / "shards" / f"{index}.tfrecord")
     run_dir = make_run(root / "run", pattern)
-    completed = run_script("train", "main.py", run_dir)
+    completed = run_script("train", "main.py", run_dir, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0"))
     return run_dir, completed
 
 
@@ -81,7 +81,7 @@ def test_main_writes_a_run_folder_that_explains_itself(trained):
     assert "g_loss" in log and log.rstrip().endswith(f"done: checkpoints and fakes grids are in {run_dir}")
 
 
-def test_only_the_newest_checkpoint_keeps_adams_state(trained, tmp_path):
+def test_only_the_newest_checkpoint_keeps_adams_state(trained, tmp_path, console_messages, capsys):
     run_dir, _ = trained
     assert holds_optimizer_state(run_dir / "2.checkpoint") and not holds_optimizer_state(run_dir / "1.checkpoint")
     first = read_checkpoint(run_dir / "1.checkpoint")
@@ -91,22 +91,23 @@ def test_only_the_newest_checkpoint_keeps_adams_state(trained, tmp_path):
     from_first.mkdir()
     for name in ("options.json", "1.checkpoint"):
         shutil.copy(run_dir / name, from_first / name)
-    completed = run_script("train", "main.py", from_first)
+    train_run(from_first)
+    said = capsys.readouterr()
     warning = f"warning: {from_first / '1.checkpoint'}: holds no optimizer state (only the newest checkpoint"
     resuming = f"resuming from {from_first / '1.checkpoint'} (drawing format, epoch 1)\n"
-    assert warning in completed.stderr and resuming in completed.stdout and (from_first / "2.checkpoint").exists()
+    assert warning in said.err and resuming in said.out and (from_first / "2.checkpoint").exists()
     log = (from_first / "log.txt").read_text()
     assert warning in log and resuming in log   # the library's messages reach the log too
 
 
-def test_a_finished_run_says_so(trained, tmp_path):
+def test_a_finished_run_says_so(trained, tmp_path, console_messages, capsys):
     run_dir, _ = trained
     finished = tmp_path / "run"
     finished.mkdir()
     for name in ("options.json", "2.checkpoint"):
         shutil.copy(run_dir / name, finished / name)
-    completed = run_script("train", "main.py", finished)
-    assert completed.stdout.startswith(f"resuming from {finished / '2.checkpoint'} (drawing format, epoch 2)\n"
+    train_run(finished)
+    assert capsys.readouterr().out.startswith(f"resuming from {finished / '2.checkpoint'} (drawing format, epoch 2)\n"
                                        f"{finished}: training is already done (2 of 2 epochs); ")
 
 
@@ -154,17 +155,8 @@ def test_resume_after_a_kill_continues_exactly(trained, tmp_path):
     assert len((resumed / "stats.jsonl").read_text().splitlines()) == 2
 
 
-def seed_networks():
-    """Initialised networks of the original's full width (at 4 px they are still small), latent size 8."""
-    generator, discriminator = build_generator(4, 8), build_discriminator(4)
-    rng = np.random.default_rng(0)
-    initialise_weights(generator, rng)
-    initialise_weights(discriminator, rng)
-    return generator, discriminator
-
-
 def test_main_resumes_from_a_seed_checkpoint_and_leaves_it_alone(tmp_path):
-    generator, discriminator = seed_networks()
+    generator, discriminator = original_networks(4)   # the original's full width: at 4 px still small
     pattern = write_shards(tmp_path / "shards", 4, shards=1)
     run_dir = make_run(tmp_path / "run", pattern, resolution=4, channel_scale=1.0, epoch_sample_count=4,
                        total_sample_count=8, augment=[], keep_checkpoints=1)
@@ -208,30 +200,11 @@ def test_real_batches_per_epoch_count_the_regularisation_batches(epoch, expected
     assert batches_in_epoch(epoch, 4, 3) == expected
 
 
-REMAPPER_CHECK = """
-import tensorflow as tf
-from drawing.gan.devices import plan_devices
-from drawing.gan.options import parse_options
-from drawing.gan.training import Trainer
-options = parse_options({"dataset_file_pattern": "unused", "resolution": 16, "replica_batch_size": 4,
-                         "channel_scale": 1 / 32, "latent_size": 8, "d_reg_interval": 2,
-                         "augment": ["translation"], "augment_probability": 0.5})
-trainer = Trainer(options, plan_devices("cpu"))
-iterator = iter(tf.data.Dataset.from_tensors(tf.random.uniform([4, 16, 16, 3])).repeat())
-for batch in range(2):
-    trainer.train_step(iterator, batch == 0)
-print("trained", trainer.statistics()["g_loss"])
-"""
-
-
-def test_grapplers_remapper_handles_every_gradient_graph(tmp_path):
+def test_grapplers_remapper_handles_every_gradient_graph(trained):
     """Fusion stays on (it was switched off process-wide once, slowing every graph); the remapper must then
-    not fail on the discriminator's gradients, which it reports only as an error line in the log."""
-    (tmp_path / "remapper.py").write_text(REMAPPER_CHECK)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0")
-    completed = subprocess.run([sys.executable, str(tmp_path / "remapper.py")], env=env, capture_output=True,
-                               text=True, timeout=300)
-    assert completed.returncode == 0 and "trained" in completed.stdout, completed.stderr[-2000:]
+    not fail on the discriminator's gradients (the run's batches 0 and 3 take the R1 step, 1 and 2 do not),
+    which it reports only as an error line in TensorFlow's log."""
+    _, completed = trained
     assert "remapper failed" not in completed.stderr, completed.stderr[-2000:]
 
 
