@@ -40,26 +40,26 @@ def assert_one_line_error(result, *fragments):
         assert fragment in line
 
 
-# frames the killed run has written when it is killed (of 2,400; they come in batches of 8)
+# frames the killed run has written when it is killed (of 600; they come in batches of 8)
 KILL_AFTER_FRAMES = 100
 
 
 def test_path_killed_midway_is_refused_by_readers_and_finished_by_a_rerun(untrained_run, untrained_generator,
                                                                           tmp_path):
-    settings = PathSettings(str(untrained_run), "bezier", dir_out=str(tmp_path / "out"), segments=4, frames=600,
+    settings = PathSettings(str(untrained_run), "bezier", dir_out=str(tmp_path / "out"), segments=4, frames=150,
                             batch=8, seed=11)
-    style_dir = tmp_path / "out" / "bezier_s4_f600"
+    style_dir = tmp_path / "out" / "bezier_s4_f150"
 
     def frames_written():
         runs = [path for path in style_dir.glob("*_seed11") if path.is_dir()] if style_dir.exists() else []
         return runs and len(list(runs[0].glob("*.png"))) >= KILL_AFTER_FRAMES
 
-    kill_when(start_script("gen", "path.py", untrained_run, "bezier", "--segments=4", "--frames=600", "--batch=8",
+    kill_when(start_script("gen", "path.py", untrained_run, "bezier", "--segments=4", "--frames=150", "--batch=8",
                            "--seed=11", f"--dir_out={tmp_path / 'out'}"), frames_written, timeout=120)
     (run_dir,) = [path for path in style_dir.glob("*_seed11") if path.is_dir()]
     record = json.loads(run_dir.with_name(run_dir.name + ".json").read_text())
     written = len(list(run_dir.glob("*.png")))
-    assert record["complete"] is False and record["frames"] == 2400 and written < 2400, "killed too late"
+    assert record["complete"] is False and record["frames"] == 600 and written < 600, "killed too late"
 
     before = checksums(run_dir, beside=True)
     for reader in (("mp4.py", run_dir), ("rgba.py", run_dir)):
