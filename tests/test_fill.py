@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import REPO, run_script
+from helpers import REPO, checksums, error_line, run_script
 from PIL import Image
 
 from drawing.errors import UserError
@@ -232,16 +232,12 @@ def read_rgb(path):
     return np.asarray(Image.open(path).convert("RGB"))
 
 
-def snapshot(folder):
-    return {path.name: path.read_bytes() for path in folder.iterdir()}
-
-
 def test_blob_fill_script_end_to_end(drawings, palette_file, tmp_path):
-    before = snapshot(drawings)
+    before = checksums(drawings)
     out = tmp_path / "blob"
     completed = run_script("fill", "blob_fill.py", drawings, palette_file, f"--dir_out={out}", "--blend",
                            "--seed=4")
-    assert snapshot(drawings) == before
+    assert checksums(drawings) == before
     assert sorted(path.name for path in out.iterdir()) == ["1.png", "10.png", "2.png"]
     record = json.loads(record_path(out).read_text())
     assert record["seed"] == 4 and record["complete"] is True
@@ -281,11 +277,7 @@ def test_spec_fill_script_with_and_without_palette(drawings, palette_file, tmp_p
 @pytest.mark.parametrize("script", ["blob_fill.py", "spec_fill.py"])
 def test_fill_scripts_reject_bad_input_with_one_line(script, drawings, palette_file, tmp_path):
     def fails(*args):
-        completed = run_script("fill", script, *args, check=False)
-        assert completed.returncode == 1
-        lines = completed.stderr.strip().splitlines()
-        assert lines[-1].startswith("error: ")
-        return lines[-1]
+        return error_line(run_script("fill", script, *args, check=False))
 
     not_an_image = tmp_path / "palette.txt.png"
     not_an_image.write_text("not an image")
@@ -297,9 +289,9 @@ def test_fill_scripts_reject_bad_input_with_one_line(script, drawings, palette_f
     empty.mkdir()
     assert "no PNG images" in fails(empty, palette_file, f"--dir_out={out}")
 
-    before = snapshot(drawings)
+    before = checksums(drawings)
     assert "--dir_out is the input" in fails(drawings, palette_file, f"--dir_out={drawings}")
-    assert snapshot(drawings) == before
+    assert checksums(drawings) == before
 
     (drawings / "3.png").write_text("a note, not a drawing")
     message = fails(drawings, palette_file, f"--dir_out={out}")
@@ -347,15 +339,13 @@ def test_a_rerun_with_another_input_or_seed_into_a_folder_of_fills_is_refused(dr
     Image.fromarray(symmetric_specimen()).save(other / "5.png")
     mix = tmp_path / "mix"
     run_script("fill", "blob_fill.py", drawings, palette_file, f"--dir_out={mix}", "--seed=1")
-    before = snapshot(mix)
+    before = checksums(mix)
     for args in ([other, palette_file, "--seed=1"], [drawings, palette_file, "--seed=2"]):
-        completed = run_script("fill", "blob_fill.py", *args, f"--dir_out={mix}", check=False)
-        assert completed.returncode == 1
-        message = completed.stderr.strip().splitlines()[-1]
+        message = error_line(run_script("fill", "blob_fill.py", *args, f"--dir_out={mix}", check=False))
         assert "python blob_fill.py" in message and f"remove {mix} and mix.json yourself" in message
-        assert snapshot(mix) == before
+        assert checksums(mix) == before
     assert f"input {drawings} there, {other} now" in run_script(
         "fill", "blob_fill.py", other, palette_file, f"--dir_out={mix}", "--seed=1", check=False).stderr
     # The same input without --seed takes the recorded seed: the same fills again.
     run_script("fill", "blob_fill.py", drawings, palette_file, f"--dir_out={mix}")
-    assert snapshot(mix) == before and json.loads((tmp_path / "mix.json").read_text())["seed"] == 1
+    assert checksums(mix) == before and json.loads((tmp_path / "mix.json").read_text())["seed"] == 1
