@@ -111,13 +111,6 @@ def test_a_finished_run_says_so(trained, tmp_path, console_messages, capsys):
                                        f"{finished}: training is already done (2 of 2 epochs); ")
 
 
-def test_every_checkpoint_keeps_adams_state_when_asked(tmp_path):
-    run_dir = make_run(tmp_path / "run", write_shards(tmp_path / "shards", 8), optimizer_state_in="all",
-                       augment=[])
-    Run(run_dir, parse_options(json.loads((run_dir / "options.json").read_text())), plan_devices("cpu")).train()
-    assert holds_optimizer_state(run_dir / "1.checkpoint") and holds_optimizer_state(run_dir / "2.checkpoint")
-
-
 def test_training_changes_the_weights_and_keeps_them_finite(trained):
     run_dir, _ = trained
     first, second = read_checkpoint(run_dir / "1.checkpoint"), read_checkpoint(run_dir / "2.checkpoint")
@@ -132,20 +125,34 @@ def test_training_changes_the_weights_and_keeps_them_finite(trained):
     assert int(second.generator_optimizer[0]) == 4 and int(second.discriminator_optimizer[0]) == 6
 
 
-def test_resume_after_a_kill_continues_exactly(trained, tmp_path):
-    """Killed during epoch 2 (even while writing its checkpoint): the restart ends bit-identical."""
+@pytest.fixture(scope="module")
+def resumed(trained, tmp_path_factory):
+    """The trained run again, asked to keep Adam's state in every checkpoint, as it was when killed during
+    epoch 2 (even while writing its checkpoint), then restarted; whether 1.checkpoint had Adam's state."""
     run_dir, _ = trained
-    resumed = tmp_path / "run"
+    resumed = tmp_path_factory.mktemp("resumed") / "run"
     resumed.mkdir()
-    shutil.copy(run_dir / "options.json", resumed / "options.json")
-    values = json.loads((resumed / "options.json").read_text())
-    # The run as it was when killed: epoch 1 done (its checkpoint the newest, so still with Adam's state).
+    values = {**json.loads((run_dir / "options.json").read_text()), "optimizer_state_in": "all"}
+    (resumed / "options.json").write_text(json.dumps(values))
+    # The run as it was when killed: epoch 1 done (its checkpoint the newest, so with Adam's state either way).
     Run(resumed, parse_options({**values, "total_sample_count": values["epoch_sample_count"]}),
         plan_devices("cpu")).train()
-    assert holds_optimizer_state(resumed / "1.checkpoint")
+    first_holds_adams_state = holds_optimizer_state(resumed / "1.checkpoint")
     (resumed / ".2.checkpoint.x1y2.tmp").write_bytes(b"PK\x03\x04 half a checkpoint")
     Run(resumed, parse_options(values), plan_devices("cpu")).train()
+    return resumed, first_holds_adams_state
 
+
+def test_every_checkpoint_keeps_adams_state_when_asked(resumed):
+    run_dir, _ = resumed
+    assert holds_optimizer_state(run_dir / "1.checkpoint") and holds_optimizer_state(run_dir / "2.checkpoint")
+
+
+def test_resume_after_a_kill_continues_exactly(trained, resumed):
+    """Killed during epoch 2 (even while writing its checkpoint): the restart ends bit-identical."""
+    run_dir, _ = trained
+    resumed, first_holds_adams_state = resumed
+    assert first_holds_adams_state
     assert not list(resumed.glob(".*.tmp"))
     original, again = read_checkpoint(run_dir / "2.checkpoint"), read_checkpoint(resumed / "2.checkpoint")
     for group in ARRAY_GROUPS:
