@@ -206,9 +206,9 @@ def test_metrics_are_written_to_stats_tensorboard_and_the_progress_line(measured
     assert {"swd", "kid", "fid", "d_loss"} <= tags
 
 
-def test_metrics_script_measures_every_checkpoint_and_plots(measured_run, console_messages, capsys):
+def test_metrics_script_measures_every_checkpoint_and_plots(measured_run):
     run_dir, _ = measured_run
-    run_script("train", "metrics.py", run_dir, "--metrics", "swd,kid")
+    evaluate_run(run_dir, metrics=["swd", "kid"])   # metrics.py <run> --metrics swd,kid, in this process
     lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [line["epoch"] for line in lines] == [1, 2, 3, 4] and [line["samples"] for line in lines] == [8, 16, 24, 32]
     assert all(np.isfinite(line["swd"]) and np.isfinite(line["kid"]) and line["images"] == 8 for line in lines)
@@ -217,9 +217,8 @@ def test_metrics_script_measures_every_checkpoint_and_plots(measured_run, consol
     stats = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()]
     assert lines[3]["swd"] == pytest.approx(stats[3]["swd"], rel=1e-4)
     assert (run_dir / "metrics.png").stat().st_size > 1000
-    capsys.readouterr()
-    evaluate_run(run_dir, newest=True, metrics=["swd", "kid"])   # metrics.py --metrics swd,kid --newest
-    assert "1 checkpoints already measured" in capsys.readouterr().out
+    again = run_script("train", "metrics.py", run_dir, "--metrics", "swd,kid", "--newest")
+    assert "1 checkpoints already measured" in again.stdout
     assert len((run_dir / "metrics.jsonl").read_text().splitlines()) == 4
 
 
