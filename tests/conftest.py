@@ -1,12 +1,38 @@
 """Fixtures every test may use: the package's messages on the console, a cache folder of its own, and one
-untrained model. The helpers (running a script, checksums, ...) are in tests/helpers.py."""
+untrained model; and how `pytest -n 2` shares the tests out. The helpers (running a script, checksums, ...)
+are in tests/helpers.py."""
 import logging
 import os
+from pathlib import Path
 
 import pytest
 from helpers import REPO, run_script  # noqa: F401  (where tests used to find them)
 
 LATENT_SIZE = 8
+
+# Test files whose module fixtures take long to make (a training run, the original's pipelines, ...): under
+# pytest-xdist all tests of each go to one worker, so the fixtures are made once rather than in every worker.
+# The other tests are shared out one by one.
+WHOLE_FILES = {"test_demo_model.py", "test_gan_int8.py", "test_gan_metrics.py", "test_gan_networks.py",
+               "test_gan_training.py", "test_original_pipeline.py", "test_reliability_data.py",
+               "test_reliability_train.py"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """For the default distribution (-n without --dist): xdist's load scheduling by scope, a scope being a
+    whole file for WHOLE_FILES and a single test otherwise; scopes holding more tests are handed out first.
+    (xdist_group marks would say the same, but xdist 3.8's loadgroup cannot rename pytest 9's test ids.)"""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WholeFilesScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return path if Path(path).name in WHOLE_FILES else nodeid
+
+    return WholeFilesScheduling(config, log)
 
 
 @pytest.fixture

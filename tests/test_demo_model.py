@@ -9,9 +9,6 @@ from drawing.gan.models import load_generator
 from drawing.gan.run_folder import REALS_FILE, image_grid
 from drawing.images import read_image
 
-# One test process runs this module (--dist loadgroup), so its fixtures (the demo model's drawings) are made once.
-pytestmark = pytest.mark.xdist_group("test_demo_model")
-
 MODEL = REPO / "demo" / "model"
 FAKES = 256
 

@@ -11,9 +11,6 @@ from drawing.gan.int8 import Int8Generator, conversion_key, default_cache_dir
 from drawing.gan.models import Generator
 from drawing.gan.networks import build_generator, initialise_weights
 
-# One test process runs this module (--dist loadgroup), so its fixtures (the converted generator) are made once.
-pytestmark = pytest.mark.xdist_group("test_gan_int8")
-
 LATENT_SIZE = 16
 
 

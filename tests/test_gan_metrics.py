@@ -29,9 +29,6 @@ from drawing.gan.metrics import (
 from drawing.gan.options import parse_options
 from drawing.gan.training import train_run
 
-# One test process runs this module (--dist loadgroup), so its fixtures (a measured training run) are made once.
-pytestmark = pytest.mark.xdist_group("test_gan_metrics")
-
 
 def line_drawings(count, size=32, seed=0):
     """Black strokes on white paper, as the tiles look."""

@@ -18,9 +18,6 @@ from drawing.gan.options import parse_options
 from drawing.gan.training import Run, Trainer, batches_in_epoch, train_run
 from drawing.images import encode_png
 
-# One test process runs this module (--dist loadgroup), so its fixtures (a training run) are made once.
-pytestmark = pytest.mark.xdist_group("test_gan_training")
-
 TINY = {"resolution": 8, "replica_batch_size": 4, "epoch_sample_count": 8, "total_sample_count": 16,
         "latent_size": 8, "channel_scale": 1 / 32, "d_reg_interval": 3, "seed": 5,
         "augment": ["color", "translation", "cutout"], "augment_probability": "adaptive", "ada_kimg": 1}

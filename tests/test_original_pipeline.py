@@ -22,9 +22,6 @@ from PIL import Image
 
 from drawing.data.tfrecord import SHARD_NAME
 
-# One test process runs this module (--dist loadgroup), so its fixtures (the pipelines) are made once.
-pytestmark = pytest.mark.xdist_group("test_original_pipeline")
-
 IMAGE_FOLDERS_HOLD = {".png"}
 
 

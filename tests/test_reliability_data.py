@@ -21,9 +21,6 @@ from drawing.data.shards import write_shards
 from drawing.errors import UserError
 from drawing.images import write_png
 
-# One test process runs this module (--dist loadgroup), so its fixtures (scans, tiles and shards) are made once.
-pytestmark = pytest.mark.xdist_group("test_reliability_data")
-
 BLOB = ["--rows=2", "--cols=3"]
 
 

@@ -20,9 +20,6 @@ from drawing.gan.options import dataset_files, parse_options
 from drawing.gan.training import train_run
 from drawing.images import encode_png
 
-# One test process runs this module (--dist loadgroup), so its fixtures (a trained run) are made once.
-pytestmark = pytest.mark.xdist_group("test_reliability_train")
-
 RESOLUTION = 8
 RECORDS_PER_SHARD = 8
 TINY = {"resolution": RESOLUTION, "replica_batch_size": 4, "epoch_sample_count": 8, "total_sample_count": 8,
