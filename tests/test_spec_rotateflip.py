@@ -1,11 +1,10 @@
 """data/spec_rotateflip.py: the eight dihedral variants, never 64, and the input tiles kept as they are."""
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_script
+from helpers import checksums, run_script
 from PIL import Image
 
 from drawing.data.variants import dihedral_variants, is_variant
@@ -62,14 +61,9 @@ def make_tiles(root, pages=2, per_page=3):
     return tiles
 
 
-def digest(folder):
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def test_in_place_every_tile_ends_with_eight_images_and_no_file_is_changed(tmp_path):
     tiles = make_tiles(tmp_path / "tile")
-    before = digest(tmp_path / "tile")
+    before = checksums(tmp_path / "tile")
     completed = run_script("data", "spec_rotateflip.py", tmp_path / "tile")
     assert "48 images of 6 tiles (2 page folders) beside each tile" in completed.stdout
     out = tmp_path / "tile"
@@ -80,29 +74,29 @@ def test_in_place_every_tile_ends_with_eight_images_and_no_file_is_changed(tmp_p
         for flip, turns in [(0, 0), (0, 2), (1, 0), (1, 3)]:
             written = read_image(out / path.parent / f"{path.stem}_rf{flip}{turns}.png", mode_of(array))
             assert np.array_equal(written, np.rot90(np.fliplr(array) if flip else array, turns + 1))
-    after = digest(tmp_path / "tile")
+    after = checksums(tmp_path / "tile")
     assert {name: after[name] for name in before} == before
 
 
 def test_dir_out_gets_all_eight_and_the_input_is_only_read(tmp_path):
     tiles = make_tiles(tmp_path / "tile")
-    before = digest(tmp_path / "tile")
+    before = checksums(tmp_path / "tile")
     run_script("data", "spec_rotateflip.py", tmp_path / "tile", f"--dir_out={tmp_path / 'eight'}")
     out = tmp_path / "eight"
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == sorted(
         f"{path.parent}/{path.stem}_rf{f}{r}.png" for path in tiles for f in (0, 1) for r in range(4))
     for path, array in tiles.items():
         assert np.array_equal(read_image(out / path.parent / f"{path.stem}_rf03.png", mode_of(array)), array)
-    assert digest(tmp_path / "tile") == before
+    assert checksums(tmp_path / "tile") == before
     assert json.loads((tmp_path / "eight.json").read_text())["complete"] is True
 
 
 def test_running_twice_or_on_its_own_output_never_makes_64(tmp_path):
     make_tiles(tmp_path / "tile", pages=1, per_page=2)
     run_script("data", "spec_rotateflip.py", tmp_path / "tile")
-    once = digest(tmp_path / "tile")
+    once = checksums(tmp_path / "tile")
     run_script("data", "spec_rotateflip.py", tmp_path / "tile")
-    assert digest(tmp_path / "tile") == once and len(once) == 16
+    assert checksums(tmp_path / "tile") == once and len(once) == 16
     run_script("data", "spec_rotateflip.py", tmp_path / "tile", f"--dir_out={tmp_path / 'eight'}")
     completed = run_script("data", "spec_rotateflip.py", tmp_path / "eight", check=False)
     assert completed.returncode == 1 and "already a rotated/flipped variant" in completed.stderr
@@ -156,12 +150,12 @@ def foreign_file_in_output(root):
 ])
 def test_bad_input_gets_a_one_line_error(tmp_path, setup, args, message):
     setup(tmp_path)
-    before = digest(tmp_path)
+    before = checksums(tmp_path)
     completed = run_script("data", "spec_rotateflip.py", tmp_path / args[0],
                            *(arg.format(root=tmp_path) for arg in args[1:]), check=False)
     assert completed.returncode == 1
     assert message in completed.stderr and completed.stderr.strip().splitlines()[-1].startswith("error:")
-    after = digest(tmp_path)
+    after = checksums(tmp_path)
     assert {k: v for k, v in after.items() if k in before} == before  # nothing of the user's changed
 
 
@@ -177,7 +171,7 @@ def test_variants_follow_a_tile_that_changed_and_unchanged_ones_are_left_alone(t
     args = [tmp_path / "tile"] + ([f"--dir_out={tmp_path / dir_out}"] if dir_out else [])
     out = tmp_path / (dir_out or "tile")
     run_script("data", "spec_rotateflip.py", *args)
-    once = digest(out)
+    once = checksums(out)
     new = random_tile((8, 8, 3), seed=999)
     Image.fromarray(new).save(tmp_path / "tile" / "p1" / "p1_t01.png")
     (tmp_path / "tile" / "p1" / "p1_t02.png").unlink()
@@ -192,7 +186,7 @@ def test_variants_follow_a_tile_that_changed_and_unchanged_ones_are_left_alone(t
             assert np.array_equal(read_image(out / "p1" / name), turned(new, flip, turns))
     assert not list(out.rglob("p1_t02*"))
     unchanged = {name: value for name, value in once.items() if "p1_t03" in name}
-    assert {name: value for name, value in digest(out).items() if "p1_t03" in name} == unchanged
+    assert {name: value for name, value in checksums(out).items() if "p1_t03" in name} == unchanged
     # A run on unchanged tiles rewrites nothing.
     times = {path: path.stat().st_mtime_ns for path in out.rglob("*.png")}
     run_script("data", "spec_rotateflip.py", *args)

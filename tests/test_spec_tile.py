@@ -1,11 +1,10 @@
 """data/spec_tile.py: finding, centring and cutting the specimens of a spec page; its bad inputs; and
 one end-to-end run of the spec scripts from the data/ folder."""
-import hashlib
 
 import cv2
 import numpy as np
 import pytest
-from conftest import run_script
+from helpers import checksums, run_script
 from PIL import Image
 
 from drawing.data import spec
@@ -167,10 +166,6 @@ def test_blobs_are_grouped_by_cell_column_by_column():
 
 # --- the script, from the data/ folder ---
 
-def digest(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
-
-
 def tile_names(folder):
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.png"))
 
@@ -178,7 +173,7 @@ def tile_names(folder):
 def test_end_to_end_from_the_data_folder(tmp_path):
     scans, tiles, grid = tmp_path / "scans", tmp_path / "tile", tmp_path / "grid"
     run_script("data", "sample_scans.py", scans, "--style", "spec", "--dpi", "300", "--pages", "2", "--seed", "1")
-    before = digest(scans)
+    before = checksums(scans)
     completed = run_script("data", "spec_tile.py", scans, "256", f"--dir_out={tiles}", f"--dir_out_grid={grid}")
     assert "72 tiles" in completed.stdout
     assert tile_names(tiles) == [f"p{page}/p{page}_t{n:02d}.png" for page in (0, 1) for n in range(36)]
@@ -192,7 +187,7 @@ def test_end_to_end_from_the_data_folder(tmp_path):
     assert len(tile_names(tiles)) == 72  # a rerun replaces its own output
     completed = run_script("data", "spec_rotateflip.py", tiles)
     assert len(tile_names(tiles)) == 8 * 72  # in place, as in the original
-    assert digest(scans) == before
+    assert checksums(scans) == before
 
 
 def write_scans(folder, files):
@@ -222,7 +217,7 @@ def test_bad_pages_are_reported_and_the_rest_tiled(tmp_path, scan_png):
     jpeg = cv2.imencode(".jpg", read_image_bytes(scan_png)[:400, :400])[1].tobytes()
     write_scans(scans, {"1.png": scan_png, "2.png": scan_png[:len(scan_png) // 2], "3.png": jpeg,
                         "4.png": encode_png(blank), "notes.jpg": jpeg})
-    before = digest(scans)
+    before = checksums(scans)
     completed = run_script("data", "spec_tile.py", scans, "256", f"--dir_out={tmp_path / 'tile'}",
                            f"--dir_out_grid={tmp_path / 'grid'}", check=False)
     assert completed.returncode == 1
@@ -233,7 +228,7 @@ def test_bad_pages_are_reported_and_the_rest_tiled(tmp_path, scan_png):
     assert "notes.jpg: not a PNG, ignored" in error
     assert "error: 3 of 4 pages failed, the rest are done" in error
     assert tile_names(tmp_path / "tile") == [f"p1/p1_t{n:02d}.png" for n in range(36)]
-    assert digest(scans) == before
+    assert checksums(scans) == before
 
 
 @pytest.mark.parametrize("setup, args, message", [
