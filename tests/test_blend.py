@@ -5,7 +5,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import REPO, run_script
+from helpers import REPO, run_script
 from PIL import Image
 
 from drawing.fill.blend import (

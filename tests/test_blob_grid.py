@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import run_script
+from helpers import run_script
 from PIL import Image
 
 from drawing.data.blob import (

@@ -2,7 +2,7 @@
 colourless and about as dark as its training images (issue 12's targets, measured on fresh samples)."""
 import numpy as np
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 from drawing.gan.metrics import tone_shares
 from drawing.gan.models import load_generator

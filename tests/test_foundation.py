@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import run_script
+from helpers import run_script
 from PIL import Image
 
 from drawing import parallel

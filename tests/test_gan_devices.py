@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
-from conftest import REPO, run_script
+from helpers import REPO, run_script
 from test_gan_training import make_run, write_shards
 
 from drawing.gan.legacy import read_checkpoint

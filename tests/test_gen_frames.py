@@ -4,7 +4,7 @@ import json
 import imageio_ffmpeg
 import numpy as np
 import pytest
-from conftest import run_script
+from helpers import run_script
 from PIL import Image
 
 from drawing.errors import UserError

@@ -5,7 +5,7 @@ import subprocess
 import imageio_ffmpeg
 import numpy as np
 import pytest
-from conftest import run_script
+from helpers import run_script
 
 from drawing.errors import UserError
 from drawing.gen.frames import frame_name

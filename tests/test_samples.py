@@ -4,7 +4,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from conftest import run_script
+from helpers import run_script
 from PIL import Image
 
 from drawing.data.samples import blob_page, spec_page
