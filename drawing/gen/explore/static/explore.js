@@ -19,7 +19,7 @@ const state = {
   files: config.files.slice(),
 };
 // What tests and the bench read: timings in ms, and the preview's frames drawn.
-const explore = (window.explore = { state, timings: {}, draws: [] });
+const explore = (window.explore = { state, timings: {}, draws: [], gridLoads: 0 });
 
 // ---- talking to the server ----
 
@@ -167,6 +167,7 @@ async function loadGrid({ keepPages = false } = {}) {
   $("more").disabled = true;
   try {
     await loadPages(0, pages, generation);
+    if (generation === gridGeneration) explore.gridLoads += 1;
   } catch (error) {
     failed(error);
   } finally {
