@@ -66,7 +66,8 @@ def test_seeded_rows_are_path_py_random_frames(start, stop):
 
 
 def test_a_page_of_drawings_is_the_truncated_seeded_latents(api, generator):
-    answer = api.post("/api/drawings", {"source": "seed", "seed": SEED, "page": 1, "truncation": 0.5})
+    answer = api.post("/api/drawings", {"source": "seed", "seed": SEED, "start": 16, "count": 16,
+                                             "truncation": 0.5})
     assert answer.status_code == 200
     items = answer.json["items"]
     assert [item["ref"] for item in items] == [{"seed": SEED, "index": index} for index in range(16, 32)]
@@ -100,6 +101,12 @@ def test_a_loop_is_previewed_in_chunks_of_frames(api):
 def test_a_loop_of_bad_settings_is_refused_in_one_line(api, body, words):
     answer = api.post("/api/loop", body)
     assert answer.status_code == 400 and words in answer.json["error"] and "\n" not in answer.json["error"]
+
+
+@pytest.mark.parametrize("rate, grid, first", [(400, 16, 4), (20, 10, 1), (0.5, 1, 1)])
+def test_a_slow_model_is_asked_for_fewer_drawings_at_a_time(rate, grid, first):
+    assert render.batch_for(rate, render.GRID_SECONDS, 16) == grid
+    assert render.batch_for(rate, render.FIRST_FRAMES_SECONDS, render.FIRST_FRAMES) == first
 
 
 @pytest.mark.parametrize("total, fps, rate, resolution, step, side, note", [
@@ -175,7 +182,7 @@ def test_an_uploaded_npy_gives_drawings_and_keyframes(api):
     assert answer.status_code == 200
     source = answer.json["source"]
     assert (source["id"], source["name"], source["count"]) == ("u0", "mine one.npy", 20)
-    second = api.post("/api/drawings", {"source": "u0", "page": 1, "truncation": 1})
+    second = api.post("/api/drawings", {"source": "u0", "start": 16, "count": 16, "truncation": 1})
     assert [item["ref"]["row"] for item in second.json["items"]] == [16, 17, 18, 19] and not second.json["more"]
     saved = api.post("/api/save", {"name": "mine", **loop_body([{"file": "u0", "row": 19}, *SEEDED[:1]])})
     assert saved.status_code == 200
@@ -234,7 +241,7 @@ def test_an_unfit_latent_file_on_the_command_line_is_refused(model, generator, t
     ("/api/save", {"X-Explore-Token": ""}, "token"),
 ])
 def test_requests_from_other_sites_are_refused(api, tmp_path, path, headers, words):
-    answer = api.post(path, {"source": "seed", "seed": 1, "page": 0, "truncation": 1, "name": "x",
+    answer = api.post(path, {"source": "seed", "seed": 1, "start": 0, "count": 1, "truncation": 1, "name": "x",
                              **loop_body(SEEDED)}, headers=headers)
     assert answer.status_code == 403 and words in answer.json["error"]
     assert not (tmp_path / "out" / "x.npy").exists()

@@ -21,6 +21,9 @@ THUMBNAIL_MAX_SIDE = 256     # px: and its drawings in the grid and the keyframe
 MAX_PREVIEW_FRAMES = 2048    # frames the page holds at once; a longer loop is previewed every n-th frame
 MAX_CHUNK = 64               # frames in one request of the preview
 HEADROOM = 0.8               # the share of the measured rate the preview plans on: the grid shares the machine
+GRID_SECONDS = 0.5           # a request for drawings asks for what the machine makes in this time (16 at most)
+FIRST_FRAMES_SECONDS = 0.05  # and the preview's first request, so the first frame shows at once (4 at most)
+FIRST_FRAMES = 4
 FAST_PNG = 1                 # zlib level: the page decodes at once, small files matter less than speed
 
 
@@ -63,6 +66,12 @@ class Renderer:
             self.strip(latents, side)
             best = min(best, time.perf_counter() - started)
         return count / best
+
+
+def batch_for(rate, seconds, largest):
+    """Images a machine making `rate` a second makes in `seconds`, from 1 to `largest`: the size of a
+    request that keeps the page's first answer quick on a slow model."""
+    return max(1, min(largest, int(rate * seconds)))
 
 
 def thumbnail_side(resolution):

@@ -7,7 +7,7 @@ API request (which no other site's page can read or send without the browser ask
 only the files named on its command line and those uploaded through the page, which stay in memory.
 
 API (JSON in and out unless said; errors are `{"error": "<one line>"}` and the line goes to the log):
-  POST /api/drawings  {source, seed, page, truncation} -> {items: [{ref, label, title, image}], more}
+  POST /api/drawings  {source, seed, start, count, truncation} -> {items: [{ref, label, title, image}], more}
   POST /api/images    {refs, truncation}               -> {images}  (the keyframe strip, truncation changed)
   POST /api/upload    the bytes of a .npy, its name in X-File-Name -> {source}
   POST /api/loop      {keyframes, frames, interpolation, pace, fps, truncation} -> {loop, count, step, side, note}
@@ -192,6 +192,8 @@ class Explorer:
                 "truncation": settings.truncation, "frames": settings.frames, "fps": settings.fps,
                 "interpolation": settings.interpolation, "interpolations": list(loop.INTERPOLATIONS),
                 "paces": list(loop.PACES), "page_size": sources.PAGE_SIZE, "dir_out": self.commands.dir_out,
+                "grid_batch": render.batch_for(self.rate, render.GRID_SECONDS, sources.PAGE_SIZE),
+                "first_frames": render.batch_for(self.rate, render.FIRST_FRAMES_SECONDS, render.FIRST_FRAMES),
                 "max_seed": sources.MAX_SEED, "max_frames": loop.MAX_FRAMES,
                 "files": [file.described() for file in self.sources.files.values()]}
 
@@ -209,15 +211,11 @@ class Explorer:
 
     def on_drawings(self, request):
         body = self.body(request)
-        source = body.get("source")
-        refs, latents = self.sources.page(source, body.get("page"), body.get("seed"))
+        refs, latents, more = self.sources.drawings(body.get("source"), body.get("start"), body.get("count"),
+                                                    body.get("seed"))
         images = self.renderer.data_uris(loop.truncated(latents, truncation_of(body)),
                                          render.thumbnail_side(self.renderer.resolution)) if len(latents) else []
         items = [{"ref": ref, **self.label(ref), "image": image} for ref, image in zip(refs, images)]
-        if source == "seed":
-            more = refs[-1]["index"] < sources.MAX_INDEX - sources.PAGE_SIZE
-        else:
-            more = bool(refs) and refs[-1]["row"] + 1 < len(self.sources.file(source).latents)
         return self.json({"items": items, "more": more})
 
     def label(self, ref):

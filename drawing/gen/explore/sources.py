@@ -139,15 +139,19 @@ class Sources:
         self.files[file_id] = latent_file
         return latent_file
 
-    def page(self, source, page, seed=None):
-        """(references, latents) of page `page` of `source`: "seed" (with `seed`) or a file's id."""
-        start = check_int(page, "page", MAX_INDEX // PAGE_SIZE) * PAGE_SIZE
+    def drawings(self, source, start, count, seed=None):
+        """(references, latents) of up to `count` drawings of `source` from `start`: "seed" (with `seed`)
+        or a file's id; (references, latents, whether there are more)."""
+        start = check_int(start, "start", MAX_INDEX - PAGE_SIZE)
+        count = check_int(count, "count", PAGE_SIZE)
         if source == "seed":
             seed = check_int(seed, "seed", MAX_SEED)
-            refs = [{"seed": seed, "index": index} for index in range(start, start + PAGE_SIZE)]
-            return refs, seeded_latents(seed, start, start + PAGE_SIZE, self.latent_size)
-        latents = self.file(source).latents[start:start + PAGE_SIZE]
-        return [{"file": source, "row": start + row} for row in range(len(latents))], latents
+            refs = [{"seed": seed, "index": index} for index in range(start, start + count)]
+            return refs, seeded_latents(seed, start, start + count, self.latent_size), True
+        every = self.file(source).latents
+        latents = every[start:start + count]
+        refs = [{"file": source, "row": start + row} for row in range(len(latents))]
+        return refs, latents, start + count < len(every)
 
     def file(self, file_id):
         if file_id not in self.files:

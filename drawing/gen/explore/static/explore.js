@@ -143,20 +143,28 @@ function drawingButton(item) {
   return button;
 }
 
+// Pages of drawings, each asked for in requests of `grid_batch` (all 16 at once but on a slow model),
+// shown as they come.
 async function loadPages(first, last, generation) {
-  for (let page = first; page < last; page++) {
+  let more = true;
+  for (let page = first; page < last && more; page++) {
     const started = performance.now();
-    const body = { source: state.source, seed: state.seed, page, truncation: state.truncation };
-    const answer = await (await api("/api/drawings", body)).json();
-    if (generation !== gridGeneration) return;
-    const buttons = answer.items.map(drawingButton);
-    $("grid").append(...buttons);
-    await Promise.all(buttons.map((button) => button.firstChild.decode().catch(() => null)));
+    const end = (page + 1) * config.page_size;
+    for (let start = page * config.page_size; start < end && more; start += config.grid_batch) {
+      const body = { source: state.source, seed: state.seed, start, count: Math.min(config.grid_batch, end - start),
+        truncation: state.truncation };
+      const answer = await (await api("/api/drawings", body)).json();
+      if (generation !== gridGeneration) return;
+      const buttons = answer.items.map(drawingButton);
+      $("grid").append(...buttons);
+      await Promise.all(buttons.map((button) => button.firstChild.decode().catch(() => null)));
+      more = answer.more;
+      markChosen();
+    }
     explore.timings.grid = explore.timings.grid || { request: performance.now() - started, sinceLoad: performance.now() };
     state.pages = page + 1;
-    $("more").hidden = !answer.more;
   }
-  markChosen();
+  $("more").hidden = !more;
 }
 
 // The grid from its first page, as many pages as were shown (a new truncation keeps the pages).
@@ -348,7 +356,7 @@ async function startPreview() {
 
 // Frames in chunks, small first so the first frame shows at once, larger later.
 async function fetchFrames(loop, signal) {
-  let count = 4;
+  let count = config.first_frames;
   while (loop.loaded < loop.count && !signal.aborted) {
     const response = await api(`/api/loop/${loop.loop}/frames?start=${loop.loaded}&count=${count}`,
       undefined, { signal });
