@@ -135,7 +135,7 @@ def test_save_writes_the_keyframes_before_truncation_and_a_record(api, started, 
     command = answer.json["path_command"]
     assert f"--keyframes={tmp_path / 'out' / 'loop1.npy'}" in command and "--truncation=0.8" in command
     assert "--frames=4 --interpolation=spline" in command
-    assert answer.json["mp4_command"].endswith(f"{tmp_path / 'out' / 'keyframes_spline_k3_f4'}/<run id>")
+    assert f"$(ls -td {tmp_path / 'out' / 'keyframes_spline_k3_f4'}/*/ | head -n 1)" in answer.json["mp4_command"]
 
 
 def test_a_second_save_of_a_name_asks_before_replacing(api, tmp_path):
@@ -299,3 +299,15 @@ def test_the_script_serves_and_stops_cleanly_on_ctrl_c(model, tmp_path):
     finally:
         process.kill()
     assert process.returncode in (0, 130) and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("host, local", [("127.0.0.1", True), ("localhost", True), ("::1", True), ("[::1]", True),
+                                         ("127.0.0.2", True), ("0.0.0.0", False), ("192.168.1.5", False)])
+def test_only_loopback_addresses_count_as_local(host, local):
+    assert app.is_local(host) == local
+
+
+def test_another_address_is_answered_by_its_own_name_too():
+    names = app.host_names("192.168.1.5")
+    assert "192.168.1.5" in names and "127.0.0.1" in names and "evil.example" not in names
+    assert app.url_of("::1", 8001) == "http://[::1]:8001/" and app.url_of("0.0.0.0", 8001) == "http://127.0.0.1:8001/"

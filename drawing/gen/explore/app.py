@@ -10,7 +10,7 @@ from drawing.files import check_writable_folder
 from drawing.gen.explore import render
 from drawing.gen.explore.save import Commands, Saver
 from drawing.gen.explore.server import LOCAL_NAMES, Explorer, Settings, bind, server_on
-from drawing.gen.explore.sources import Sources
+from drawing.gen.explore.sources import Sources, latents_path
 
 LOCAL_HOST = "127.0.0.1"
 
@@ -65,6 +65,8 @@ class Started:
 def start(model, settings, commands, latent_files=(), host=LOCAL_HOST, port=8000, generator_loader=load_model):
     """A server ready to serve the explorer of `model` (call `started.server.serve_forever()`)."""
     check_writable_folder(commands.dir_out)
+    for source in latent_files:     # the files named are checked before the model takes seconds to load
+        latents_path(source)
     listening = bind(host, port)
     try:
         generator = generator_loader(model)

@@ -73,8 +73,11 @@ class Commands:
                                                           settings["interpolation"], settings["pace"]))
 
     def mp4_command(self, keyframe_count, settings):
+        """mp4.py on the newest run folder in path.py's style folder: the one the path.py command just wrote
+        (its name is the time it started, so the shell finds it)."""
         folder = self.frames_folder(keyframe_count, settings)
-        return f"{shlex.join(['python', self.script('mp4.py')])} {shlex.quote(folder + '/')}<run id>"
+        return (f"{shlex.join(['python', self.script('mp4.py')])} "
+                f"\"$(ls -td {shlex.quote(folder)}/*/ | head -n 1)\"")
 
 
 def existing_owner(dir_out, name):

@@ -18,6 +18,7 @@ import errno
 import hmac
 import json
 import logging
+import os
 import secrets
 import socket
 import threading
@@ -319,7 +320,8 @@ def bind(host, port):
             raise UserError(f"port {port} on {host} is in use (another explorer, or another program); "
                             f"give another with --port, e.g. --port={port + 1}") from None
         if error.errno == errno.EADDRNOTAVAIL or isinstance(error, socket.gaierror):
-            raise UserError(f"--host {host}: not an address of this machine ({error.strerror})") from None
+            raise UserError(f"--host {host}: not an address of this machine "
+                            f"({os.strerror(error.errno) if error.errno else error})") from None
         if error.errno == errno.EACCES:
             raise UserError(f"port {port}: not allowed to listen there; give a port above 1023") from None
         raise

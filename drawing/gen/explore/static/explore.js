@@ -412,6 +412,13 @@ function togglePlay() {
 
 // ---- saving ----
 
+// A command line as a shell takes it, an option a line (each line but the last ends in a backslash);
+// copy takes it on one line.
+function showCommand(id, command) {
+  $(id).textContent = command.split(" --").join(" \\\n  --");
+  $(id).dataset.command = command;
+}
+
 async function save(replace = false) {
   const name = $("save-name").value.trim();
   const body = { name, keyframes: state.keyframes.map((keyframe) => keyframe.ref), ...loopSettings(), replace };
@@ -420,8 +427,8 @@ async function save(replace = false) {
     $("saved-npy").textContent = answer.npy;
     $("saved-json").textContent = answer.json.split("/").pop();
     $("saved-cwd").textContent = answer.cwd;
-    $("path-command").textContent = answer.path_command;
-    $("mp4-command").textContent = answer.mp4_command;
+    showCommand("path-command", answer.path_command);
+    showCommand("mp4-command", answer.mp4_command);
     $("saved").hidden = false;
     say(`saved ${answer.npy}`);
   } catch (error) {
@@ -485,7 +492,7 @@ function setUp() {
   $("save-form").onsubmit = (event) => { event.preventDefault(); save(); };
   $("message-close").onclick = () => { $("message").hidden = true; };
   for (const button of document.querySelectorAll(".copy")) {
-    button.onclick = () => navigator.clipboard.writeText($(button.dataset.copy).textContent)
+    button.onclick = () => navigator.clipboard.writeText($(button.dataset.copy).dataset.command)
       .then(() => say("copied"), () => say("select the text and copy it", { error: true }));
   }
   renderTabs();
