@@ -334,6 +334,7 @@ async function startPreview() {
   player.due = 0;
   const enough = state.keyframes.length >= 2;
   $("preview-empty").hidden = enough;
+  $("play").hidden = !enough;
   $("preview-note").textContent = "";
   if (!enough) {
     context.clearRect(0, 0, canvas.width, canvas.height);
