@@ -22,7 +22,7 @@ from drawing.cli import non_negative_int, positive_float, positive_int, run
 from drawing.console import warn
 from drawing.errors import UserError
 from drawing.folders import command_line
-from drawing.gen.explore import app, loop
+from drawing.gen.explore import app, loop, sources
 
 GEN = Path(__file__).resolve().parent
 
@@ -69,6 +69,8 @@ def main():
     if not app.is_local(args.host):
         warn(f"--host {args.host}: other machines that reach this address can open the explorer and save "
              f"loops into {args.dir_out}; use it only on a network you trust")
+    if args.seed is not None and args.seed > sources.MAX_SEED:
+        raise UserError(f"--seed {args.seed}: at most {sources.MAX_SEED} (the largest the page holds exactly)")
     seed = args.seed if args.seed is not None else secrets.randbelow(2 ** 31)
     settings = app.Settings(model=args.model, seed=seed, truncation=args.truncation,
                             frames=args.frames, fps=args.fps,

@@ -24,6 +24,7 @@ HEADROOM = 0.8               # the share of the measured rate the preview plans 
 GRID_SECONDS = 0.5           # a request for drawings asks for what the machine makes in this time (16 at most)
 FIRST_FRAMES_SECONDS = 0.05  # and the preview's first request, so the first frame shows at once (4 at most)
 FIRST_FRAMES = 4
+CHUNK_SECONDS = 0.5          # later requests ask for what the machine makes in this time: a change waits for no more
 FAST_PNG = 1                 # zlib level: the page decodes at once, small files matter less than speed
 
 

@@ -195,6 +195,7 @@ class Explorer:
                 "paces": list(loop.PACES), "page_size": sources.PAGE_SIZE, "dir_out": self.commands.dir_out,
                 "grid_batch": render.batch_for(self.rate, render.GRID_SECONDS, sources.PAGE_SIZE),
                 "first_frames": render.batch_for(self.rate, render.FIRST_FRAMES_SECONDS, render.FIRST_FRAMES),
+                "frames_batch": render.batch_for(self.rate, render.CHUNK_SECONDS, render.MAX_CHUNK // 2),
                 "max_seed": sources.MAX_SEED, "max_frames": loop.MAX_FRAMES,
                 "files": [file.described() for file in self.sources.files.values()]}
 

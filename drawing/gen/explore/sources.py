@@ -10,6 +10,7 @@ its own --truncation, as path.py's --keyframes reads them).
 """
 import hashlib
 import io
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from drawing.gen import latent_paths
 
 PAGE_SIZE = 16
 MAX_INDEX = 2 ** 20           # drawings past this index of a seed take long to draw (the stream is sequential)
-MAX_SEED = 2 ** 63 - 1
+MAX_SEED = 2 ** 53 - 1        # the largest whole number the page's JavaScript holds exactly
 SKIP_BLOCK = 2 ** 16          # normal values drawn at a time while skipping to a page
 NPY_MAGIC = b"\x93NUMPY"      # how every .npy file starts
 
@@ -117,6 +118,7 @@ class Sources:
     def __init__(self, latent_size):
         self.latent_size = latent_size
         self.files = {}
+        self.lock = threading.Lock()     # two uploads at once get ids of their own
 
     def add_file(self, source):
         """A file named on the command line; a UserError for a missing, interrupted or unfit one."""
@@ -124,19 +126,19 @@ class Sources:
         if not Path(path).is_file():
             raise UserError(f"{path}: not found; the folder {source} has no latents beside it")
         data = Path(path).read_bytes()
-        return self._add(f"f{self._count(uploaded=False)}", str(source), data, record_note(record), uploaded=False)
+        return self._add("f", str(source), data, record_note(record), uploaded=False)
 
     def add_upload(self, name, data):
         """A file sent by the page; kept in memory only."""
-        return self._add(f"u{self._count(uploaded=True)}", name, data, "uploaded", uploaded=True)
+        return self._add("u", name, data, "uploaded", uploaded=True)
 
-    def _count(self, uploaded):
-        return sum(file.uploaded == uploaded for file in self.files.values())
-
-    def _add(self, file_id, name, data, note, uploaded):
+    def _add(self, prefix, name, data, note, uploaded):
+        """Check and keep a file's latents under the next id of `prefix`: f0, f1, ... or u0, u1, ..."""
         latents = check_latents(parse_npy(data, name), self.latent_size, name)
-        latent_file = LatentFile(file_id, name, latents, hashlib.sha256(data).hexdigest(), uploaded, note)
-        self.files[file_id] = latent_file
+        with self.lock:
+            file_id = f"{prefix}{sum(file.uploaded == uploaded for file in self.files.values())}"
+            latent_file = LatentFile(file_id, name, latents, hashlib.sha256(data).hexdigest(), uploaded, note)
+            self.files[file_id] = latent_file
         return latent_file
 
     def drawings(self, source, start, count, seed=None):

@@ -355,7 +355,8 @@ async function startPreview() {
   }
 }
 
-// Frames in chunks, small first so the first frame shows at once, larger later.
+// Frames in chunks, small first so the first frame shows at once, then as many as the machine makes in
+// half a second (a change waits for the chunk being made).
 async function fetchFrames(loop, signal) {
   let count = config.first_frames;
   while (loop.loaded < loop.count && !signal.aborted) {
@@ -365,7 +366,7 @@ async function fetchFrames(loop, signal) {
     const bitmap = await createImageBitmap(await response.blob());
     for (let offset = 0; offset < got; offset++) loop.frames[loop.loaded + offset] = { bitmap, top: offset * loop.side };
     loop.loaded += got;
-    count = Math.min(count * 2, 32);
+    count = Math.min(count * 2, config.frames_batch);
   }
 }
 
