@@ -208,7 +208,8 @@ def test_latents_named_on_the_command_line_from_a_run_folder(model, generator, t
     np.save(tmp_path / "random_c5" / "run1.npy", latents)
     (tmp_path / "random_c5" / "run1.json").write_text(json.dumps({"stage": "path.py", "style": "random",
                                                                   "truncation": 0.7, "complete": True}))
-    started = start_explorer(model, tmp_path / "out", tmp_path, latent_files=[run], generator_loader=lambda _: generator)
+    started = start_explorer(model, tmp_path / "out", tmp_path, latent_files=[run],
+                             generator_loader=lambda _: generator)
     try:
         (source,) = started.explorer.page_config()["files"]
         assert (source["id"], source["count"]) == ("f0", 5) and "truncation 0.7 already applied" in source["note"]

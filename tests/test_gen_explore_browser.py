@@ -101,7 +101,8 @@ def set_input(browser, element_id, value):
 
 def message(browser):
     wait_for(browser, "!document.getElementById('message').hidden")
-    return browser.find_element("id", "message").text, "error" in browser.find_element("id", "message").get_attribute("class")
+    shown = browser.find_element("id", "message")
+    return shown.text, "error" in shown.get_attribute("class")
 
 
 def run_in_shell(command, cwd):

@@ -291,7 +291,8 @@ class Explorer:
         path_command = self.commands.path_command(name, settings)
         mp4_command = self.commands.mp4_command(len(keyframes), settings)
         record = {"command": self.settings.command, "cwd": self.commands.cwd,
-                  "model": str(Path(self.settings.model).resolve()), "latent_size": self.renderer.latent_size, "resolution": self.renderer.resolution,
+                  "model": str(Path(self.settings.model).resolve()), "latent_size": self.renderer.latent_size,
+                  "resolution": self.renderer.resolution,
                   "seed": self.settings.seed, **settings,
                   "keyframes": [self.sources.recorded(ref) for ref in refs],
                   "sources": [file.described() for file in self.sources.files.values()],
