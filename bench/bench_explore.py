@@ -7,7 +7,7 @@ The explorer is started on a free port of 127.0.0.1 (through its library, as gen
 and its page opened in headless Chromium (Debian's chromium and chromium-driver, driven by Selenium);
 the numbers are the page's own clocks (performance.now()):
 - first grid: from the page's request for its first 16 drawings to all 16 decoded, and from the start
-  of the page's load to the same moment;
+  of the page's load to the same moment; and to the first of them (a slow model's come a few at a time);
 - preview's first frame: from a change (a third keyframe clicked; another interpolation chosen) to the
   first frame of the new loop drawn, the page's 120 ms wait for further changes included;
 - sustained: frames the preview draws per second, over --seconds of playing after a change, while the
@@ -75,7 +75,9 @@ def one_page_load(browser, url, seconds):
     first_change = wait_for(browser, "window.explore.timings.previewFirstFrame")
     fps = sustained_fps(browser, seconds)
     plan = browser.execute_script("return document.getElementById('preview-note').textContent")
-    return {"grid request": grid["request"], "grid since load": grid["sinceLoad"],
+    first_drawing = browser.execute_script("return window.explore.timings.firstDrawing")
+    return {"first drawing, request": first_drawing, "grid request": grid["request"],
+            "grid since load": grid["sinceLoad"],
             "first frame, keyframe added": first_add, "first frame, interpolation": first_change,
             "preview fps": fps}, plan
 
@@ -110,8 +112,9 @@ def bench(model, repeats, seconds, scratch):
     for key in runs[0]:
         values = [run[key] for run in runs]
         unit = "frames/s" if key == "preview fps" else "ms"
-        print(f"  {key:<30s} {statistics.median(values):7.0f} {unit:<8s} (of {len(values)}: "
-              + ", ".join(f"{value:.0f}" for value in values) + ")")
+        digits = 1 if unit == "frames/s" else 0
+        print(f"  {key:<30s} {statistics.median(values):7.{digits}f} {unit:<8s} (of {len(values)}: "
+              + ", ".join(f"{value:.{digits}f}" for value in values) + ")")
     print(f"  preview plan: {plan or 'every frame, at the model’s size'}")
 
 

@@ -109,12 +109,12 @@ def truncation_of(body):
 class Explorer:
     """The explorer as a WSGI application: its renderer, sources, saver and the previews being played."""
 
-    def __init__(self, renderer, sources_, saver, commands, settings, rate, token=None, hosts=LOCAL_NAMES, port=None):
-        self.renderer, self.sources, self.saver, self.commands = renderer, sources_, saver, commands
+    def __init__(self, renderer, latent_sources, saver, commands, settings, rate, hosts=LOCAL_NAMES, port=None):
+        self.renderer, self.sources, self.saver, self.commands = renderer, latent_sources, saver, commands
         self.settings, self.rate = settings, rate
-        self.token = token or secrets.token_urlsafe(24)
-        self.allowed_hosts = set()
-        self.set_address(hosts, port)
+        self.token = secrets.token_urlsafe(24)
+        # The Host values this server answers to: its names with the port it listens on.
+        self.allowed_hosts = {f"{host}:{port}" for host in hosts} if port else set(hosts)
         self.loops = OrderedDict()
         self.loops_lock = threading.Lock()
         self.next_loop = 0
@@ -128,10 +128,6 @@ class Explorer:
             Rule("/api/loop/<int:loop_id>/frames", endpoint="frames", methods=["GET"]),
             Rule("/api/save", endpoint="save", methods=["POST"]),
         ])
-
-    def set_address(self, hosts, port):
-        """The Host values this server answers to: its names with the port it listens on."""
-        self.allowed_hosts = {f"{host}:{port}" for host in hosts} if port else set(hosts)
 
     # ---- the WSGI entry and its checks ----
 

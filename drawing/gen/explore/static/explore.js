@@ -159,6 +159,7 @@ async function loadPages(first, last, generation) {
       $("grid").append(...buttons);
       await Promise.all(buttons.map((button) => button.firstChild.decode().catch(() => null)));
       more = answer.more;
+      explore.timings.firstDrawing = explore.timings.firstDrawing || performance.now() - started;
       markChosen();
     }
     explore.timings.grid = explore.timings.grid || { request: performance.now() - started, sinceLoad: performance.now() };
