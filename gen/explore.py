@@ -25,6 +25,7 @@ from drawing.folders import command_line
 from drawing.gen.explore import app, loop, sources
 
 GEN = Path(__file__).resolve().parent
+EXIT_INTERRUPTED = 130    # as every script of this project stopped by Ctrl-C
 
 
 def build_parser():
@@ -79,8 +80,9 @@ def main():
     started = app.start(args.model, settings, commands, latent_files=args.latents, host=args.host, port=args.port)
     print(f"explore: open {started.url} in a browser (seed {seed}; loops are saved in {args.dir_out}); "
           "Ctrl-C stops it", flush=True)
-    started.server.serve_forever()
+    started.server.serve_forever()   # until Ctrl-C, which Werkzeug's server takes as its signal to stop
     print("explore: stopped", flush=True)
+    return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
