@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -145,6 +146,28 @@ def test_a_second_save_of_a_name_asks_before_replacing(api, tmp_path):
     assert len(np.load(tmp_path / "out" / "loop1.npy")) == 3
     replaced = api.post("/api/save", {"name": "loop1", **loop_body(SEEDED[:2]), "replace": True})
     assert replaced.status_code == 200 and len(np.load(tmp_path / "out" / "loop1.npy")) == 2
+
+
+def test_saves_at_once_do_not_mix_their_files(started, tmp_path):
+    """Two pages saving one name over and over: the .npy always holds the keyframes its record names."""
+    loops = [SEEDED, [{"seed": SEED, "index": index} for index in (9, 8)]]
+
+    def save_often(keyframes):
+        api = Api(started)
+        for _ in range(6):
+            assert api.post("/api/save", {"name": "both", **loop_body(keyframes), "replace": True}).status_code == 200
+
+    threads = [threading.Thread(target=save_often, args=(keyframes,)) for keyframes in loops]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    record = json.loads((tmp_path / "out" / "both.json").read_text())
+    saved = np.load(tmp_path / "out" / "both.npy")
+    expected = np.stack([sources.seeded_latents(SEED, ref["index"], ref["index"] + 1, LATENT_SIZE)[0]
+                         for ref in record["keyframes"]])
+    np.testing.assert_array_equal(saved, expected)
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["both.json", "both.npy"]
 
 
 @pytest.mark.parametrize("name", ["a/b", "../loop", "/tmp/loop", "sub\\loop", ".hidden", "", "  ", "..", "a" * 101])
