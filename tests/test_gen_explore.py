@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from explore_support import LATENT_SIZE, SEED, Api, start_explorer, tiny_model
 
 from drawing.errors import UserError
 from drawing.gen import latent_paths
-from drawing.gen.explore import app, render, server, sources
+from drawing.gen.explore import app, render, save, server, sources
 from drawing.gen.explore.save import check_name
 from drawing.images import decode_png
 
@@ -148,25 +149,33 @@ def test_a_second_save_of_a_name_asks_before_replacing(api, tmp_path):
     assert replaced.status_code == 200 and len(np.load(tmp_path / "out" / "loop1.npy")) == 2
 
 
-def test_saves_at_once_do_not_mix_their_files(started, tmp_path):
-    """Two pages saving one name over and over: the .npy always holds the keyframes its record names."""
+def test_saves_at_once_do_not_mix_their_files(started, tmp_path, monkeypatch):
+    """A second page saving the same name while the first is between its .npy and its record's verdict
+    waits for it: the .npy always holds the keyframes its record names."""
+    write_record = save.write_record
+
+    def slow_verdict(folder, record, complete):
+        if complete and len(record["keyframes"]) == 3:
+            time.sleep(0.3)     # the first save, with its .npy written: the second starts meanwhile
+        write_record(folder, record, complete)
+
+    monkeypatch.setattr(save, "write_record", slow_verdict)
     loops = [SEEDED, [{"seed": SEED, "index": index} for index in (9, 8)]]
 
-    def save_often(keyframes):
-        api = Api(started)
-        for _ in range(6):
-            assert api.post("/api/save", {"name": "both", **loop_body(keyframes), "replace": True}).status_code == 200
+    def save_loop(keyframes):
+        answer = Api(started).post("/api/save", {"name": "both", **loop_body(keyframes), "replace": True})
+        assert answer.status_code == 200
 
-    threads = [threading.Thread(target=save_often, args=(keyframes,)) for keyframes in loops]
+    threads = [threading.Thread(target=save_loop, args=(keyframes,)) for keyframes in loops]
     for thread in threads:
         thread.start()
+        time.sleep(0.1)
     for thread in threads:
         thread.join()
     record = json.loads((tmp_path / "out" / "both.json").read_text())
-    saved = np.load(tmp_path / "out" / "both.npy")
     expected = np.stack([sources.seeded_latents(SEED, ref["index"], ref["index"] + 1, LATENT_SIZE)[0]
                          for ref in record["keyframes"]])
-    np.testing.assert_array_equal(saved, expected)
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "both.npy"), expected)
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["both.json", "both.npy"]
 
 
