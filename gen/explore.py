@@ -65,8 +65,8 @@ def scripts_folder():
 
 def main():
     args = build_parser().parse_args()
-    if args.frames < loop.MIN_FRAMES:
-        raise UserError(f"--frames {args.frames}: a loop needs at least {loop.MIN_FRAMES} frames per step")
+    if not loop.MIN_FRAMES <= args.frames <= loop.MAX_FRAMES:
+        raise UserError(f"--frames {args.frames}: give {loop.MIN_FRAMES} to {loop.MAX_FRAMES} frames per step")
     if not app.is_local(args.host):
         warn(f"--host {args.host}: other machines that reach this address can open the explorer and save "
              f"loops into {args.dir_out}; use it only on a network you trust")

@@ -272,6 +272,7 @@ def test_an_unfit_latent_file_on_the_command_line_is_refused(model, generator, t
     ("/api/drawings", {"Sec-Fetch-Site": "cross-site"}, "another site"),
     ("/api/drawings", {"X-Explore-Token": "guessed"}, "token"),
     ("/api/save", {"X-Explore-Token": ""}, "token"),
+    ("/api/save", {"X-Explore-Token": "é"}, "token"),
 ])
 def test_requests_from_other_sites_are_refused(api, tmp_path, path, headers, words):
     answer = api.post(path, {"source": "seed", "seed": 1, "start": 0, "count": 1, "truncation": 1, "name": "x",

@@ -165,7 +165,7 @@ class Explorer:
             raise ApiError("refused a request from another site", 403)
 
     def check_token(self, request):
-        if not hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), self.token):
+        if not hmac.compare_digest(request.headers.get(TOKEN_HEADER, "").encode(), self.token.encode()):
             raise ApiError("refused a request without this explorer's token: reload the page", 403)
 
     @staticmethod

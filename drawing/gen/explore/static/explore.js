@@ -467,6 +467,7 @@ function fillSelect(id, values, chosen) {
 function setUp() {
   $("model-line").textContent = `${config.model} · ${config.resolution} px · ${config.latent_size} latent dimensions`;
   const truncation = $("truncation");
+  truncation.max = Math.max(Number(truncation.max), state.truncation);
   truncation.value = state.truncation;
   $("truncation-value").textContent = state.truncation.toFixed(2);
   truncation.addEventListener("input", () => { $("truncation-value").textContent = Number(truncation.value).toFixed(2); });
