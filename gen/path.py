@@ -85,7 +85,7 @@ def build_parser():
                                                             f"(default: {option_default('frames')})")
     parser.add_argument("--loop_frames", type=positive_int,
                         help=f"bitloop: frames in the loop, at least 2 (default: {option_default('loop_frames')}, "
-                             "as the seed's, which ignored --frames)")
+                             "as the original's, which ignored --frames)")
     parser.add_argument("--bitloop", help="bitloop: bits repeated over the dimensions, 1 moves and 0 holds, "
                                           f"e.g. 00110011 (default: {option_default('bitloop')})")
     parser.add_argument("--seconds", type=positive_float, help="period, phase: length of the loop in seconds at "
