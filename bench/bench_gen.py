@@ -29,7 +29,7 @@ LATENT_SIZE = 64
 ORIGINAL_BATCH = 16
 
 
-def seed_style_frames(model, latents, folder):
+def original_style_frames(model, latents, folder):
     """The original's generate(): eager model calls, TensorFlow PNG encoding, one frame after another."""
     from drawing.backend import tf
     for start in range(0, len(latents), ORIGINAL_BATCH):
@@ -95,7 +95,7 @@ def bench_frames(frame_count, batches, int8_batches, with_original):
             folder = scratch / "seed"
             folder.mkdir()
             timed(f"the original's way, batch {ORIGINAL_BATCH}", len(latents),
-                  lambda: seed_style_frames(generator.model, latents, folder))
+                  lambda: original_style_frames(generator.model, latents, folder))
 
 
 def bench_rgba(repeats=200):
