@@ -15,7 +15,8 @@ and the scan's index and corner written in its top-left corner, saved under the 
 import argparse
 from pathlib import Path
 
-from drawing.cli import positive_int, run
+
+from drawing.cli import ArgumentParser, positive_int, run
 from drawing.data.blob import ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, check_dpi, load_adjustment
 from drawing.data.blob_previews import preview_scans, select_scans, write_centred_adjustment
 from drawing.files import list_images
@@ -24,7 +25,7 @@ from drawing.parallel import report_failures
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", help="folder of blob scans (RGB PNG), e.g. scans")
     parser.add_argument("dpi", type=int, help="resolution the pages were scanned at: 300, 600 or 1200, e.g. 300")
     parser.add_argument("--dir_out", default="grid", help="folder for the previews, e.g. grid (default: %(default)s)")

@@ -31,7 +31,8 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from drawing.cli import non_negative_int, positive_int, run
+
+from drawing.cli import ArgumentParser, non_negative_int, positive_int, run
 from drawing.data.blob import ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, check_dpi, grid_unit, load_adjustment
 from drawing.data.blob_pages import check_same_pages, cut_pages, inspect_pages, page_entry
 from drawing.data.blob_tiles import Cutting, check_resolution, check_room
@@ -41,7 +42,7 @@ from drawing.folders import command_line, open_output_folder, require_complete, 
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", help="folder of blob scans (RGB PNG), e.g. scans")
     parser.add_argument("dpi", type=int, help="resolution the pages were scanned at: 300, 600 or 1200, e.g. 300")
     parser.add_argument("resolution", type=int,

@@ -32,7 +32,8 @@ Example:
 import argparse
 from pathlib import Path
 
-from drawing.cli import run
+
+from drawing.cli import ArgumentParser, run
 from drawing.console import warn
 from drawing.data.spec import check_resolution
 from drawing.data.spec_tiles import other_format_scans, tile_scans
@@ -42,7 +43,7 @@ from drawing.parallel import report_failures
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", help="folder of spec scans (RGB PNG at 300, 600 or 1200 DPI), e.g. scans")
     parser.add_argument("resolution", type=int,
                         help="tile size in pixels: 256 for 300 DPI scans, 512 for 600, 1024 for 1200; e.g. 256")

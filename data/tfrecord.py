@@ -22,7 +22,8 @@ one size: a tile of another size is named, with one of the first size, and the r
 import argparse
 from pathlib import Path
 
-from drawing.cli import byte_size, non_negative_int, run
+
+from drawing.cli import ArgumentParser, byte_size, non_negative_int, run
 from drawing.data.shards import shard_settings, write_shards
 from drawing.data.tfrecord import shard_path
 from drawing.errors import UserError
@@ -31,7 +32,7 @@ from drawing.folders import open_output_folder, require_complete
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", help="folder of page folders of PNG tiles (or of PNG tiles), e.g. tile")
     parser.add_argument("--dir_out", default="tfrecord",
                         help="folder for the shards, e.g. tfrecord (default: %(default)s)")

@@ -7,12 +7,16 @@ unless its caller sets up logging. Worker processes show them too where their pa
 Three kinds of line: a result (INFO) on stdout; a remark on how the work goes (NOTE: an option that is
 ignored, a tip, a slow step about to start, an interrupted run being finished) on stderr as it is,
 beside the progress bars; a problem that does not stop the job (WARNING) on stderr as `warning: ...`.
+
+What TensorFlow prints as it starts is held back (drawing/backend.py) unless VERBOSE_VARIABLE is set, as a
+script's --verbose does.
 """
 import logging
 import sys
 
 NOTE = 25   # between INFO and WARNING: `log.log(NOTE, "note: ...")`
 logging.addLevelName(NOTE, "NOTE")
+VERBOSE_VARIABLE = "DRAWING_VERBOSE"   # "1": TensorFlow's start-up messages are shown
 
 
 def warn(message):

@@ -53,7 +53,8 @@ import argparse
 import sys
 from dataclasses import asdict
 
-from drawing.cli import non_negative_int, positive_float, positive_int, run
+
+from drawing.cli import ArgumentParser, non_negative_int, positive_float, positive_int, run
 from drawing.folders import command_line
 from drawing.gen import latent_paths
 from drawing.gen.grid import GRID_MAX_SIDE
@@ -62,7 +63,7 @@ from drawing.gen.styles import STYLES, option_default, unused_note
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"

@@ -217,8 +217,8 @@ def test_an_interrupted_images_folder_is_refused(checkpoint, drawings, tmp_path)
 @pytest.mark.parametrize("network, weights, options, message", [
     ("vgg16", None, {}, "--network vgg16 needs --weights"),
     ("discriminator", "vgg16.h5", {}, "--weights is for --network vgg16"),
-    ("none", None, {"pixel_weight": 0.0}, "--pixel-weight 0 with no features leaves nothing to compare"),
-    ("discriminator", None, {"pixel_weight": 0.0, "feature_weight": 0.0}, "--pixel-weight 0 with no features"),
+    ("none", None, {"pixel_weight": 0.0}, "--pixel_weight 0 with no features leaves nothing to compare"),
+    ("discriminator", None, {"pixel_weight": 0.0, "feature_weight": 0.0}, "--pixel_weight 0 with no features"),
     ("discriminator", None, {"learning_rate": float("inf")}, "weights and --lr must be finite numbers"),
 ])
 def test_options_that_cannot_project_are_refused(network, weights, options, message):

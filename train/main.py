@@ -16,13 +16,14 @@ where it stopped (a run killed mid-epoch loses only that epoch). The run folder 
 """
 import argparse
 
-from drawing.cli import run
+
+from drawing.cli import ArgumentParser, run
 from drawing.files import require_dir
 from drawing.gan.options import load_options
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description=__doc__,
         epilog="example: python main.py ../runs/blob256   (the folder must contain options.json)",
         formatter_class=argparse.RawDescriptionHelpFormatter)

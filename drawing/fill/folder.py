@@ -42,7 +42,7 @@ def regions_note(close_gaps, min_region, blend=False):
         changes.append(f"specks under {min_region} px are merged into their neighbours")
     parts = []
     if changes:
-        parts.append(f"{' and '.join(changes)}; --close-gaps=0 --min-region=0 gives the original's regions exactly")
+        parts.append(f"{' and '.join(changes)}; --close_gaps=0 --min_region=0 gives the original's regions exactly")
     if blend:
         parts.append(BLEND_NOTE)
     return f"note: {'; '.join(parts)}" if parts else None

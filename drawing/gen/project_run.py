@@ -129,7 +129,7 @@ def check_options(settings, network, weights):
     if network != "vgg16" and weights is not None:
         raise UserError("--weights is for --network vgg16")
     if settings.pixel_weight == 0 and (settings.feature_weight == 0 or network == "none"):
-        raise UserError("--pixel-weight 0 with no features leaves nothing to compare")
+        raise UserError("--pixel_weight 0 with no features leaves nothing to compare")
     if not math.isfinite(settings.pixel_weight + settings.feature_weight + settings.sphere_weight
                          + settings.learning_rate):
         raise UserError("weights and --lr must be finite numbers")
