@@ -15,6 +15,7 @@ and the scan's index and corner written in its top-left corner, saved under the 
 import argparse
 from pathlib import Path
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, positive_int, run
 from drawing.data.blob import ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, check_dpi, load_adjustment

@@ -31,6 +31,7 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, non_negative_int, positive_int, run
 from drawing.data.blob import ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, check_dpi, grid_unit, load_adjustment

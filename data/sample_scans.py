@@ -15,6 +15,7 @@ Example:
 import argparse
 from pathlib import Path
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, non_negative_int, run
 from drawing.data.samples import page_seed, write_sample_pages

@@ -32,6 +32,7 @@ Example:
 import argparse
 from pathlib import Path
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, run
 from drawing.console import warn

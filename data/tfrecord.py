@@ -22,6 +22,7 @@ one size: a tile of another size is named, with one of the first size, and the r
 import argparse
 from pathlib import Path
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, byte_size, non_negative_int, run
 from drawing.data.shards import shard_settings, write_shards

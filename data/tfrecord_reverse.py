@@ -15,6 +15,7 @@ this run.
 import argparse
 from pathlib import Path
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 import numpy as np
 
 from drawing.cli import ArgumentParser, run

@@ -19,6 +19,7 @@ finishes it.
 import argparse
 from pathlib import Path
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, positive_int, run
 from drawing.errors import UserError

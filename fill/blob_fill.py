@@ -23,6 +23,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, add_fill_options, run
 from drawing.fill.folder import blob_fill, regions_note

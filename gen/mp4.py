@@ -36,6 +36,7 @@ palette is made from every frame).
 import argparse
 from pathlib import Path
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, positive_float, run
 from drawing.gen.video import DEFAULT_FPS, FORMATS, default_video_path, make_video

@@ -53,6 +53,7 @@ import argparse
 import sys
 from dataclasses import asdict
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, non_negative_int, positive_float, positive_int, run
 from drawing.folders import command_line

@@ -26,6 +26,7 @@ skipped with a warning in a folder.
 import argparse
 from pathlib import Path
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, non_negative_float, non_negative_int, positive_float, positive_int, run
 from drawing.folders import record_path

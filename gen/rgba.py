@@ -13,6 +13,7 @@ path.py recorded for the input, so mp4.py plays the copy at the same speed.
 import argparse
 from pathlib import Path
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, run
 from drawing.errors import UserError

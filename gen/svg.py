@@ -32,6 +32,7 @@ command, what was drawn, and `complete`, true once every file is written.
 import argparse
 import dataclasses
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, non_negative_float, non_negative_int, positive_float, positive_int, run
 from drawing.folders import command_line

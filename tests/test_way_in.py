@@ -1,8 +1,12 @@
 """A newcomer's way in: the mistakes a new user makes get one line that says what to do.
 
-Options take either spelling (`--dir_out`, `--dir-out`) and help shows one.
+A script run by a Python without the project's packages says what to run; options take either spelling
+(`--dir_out`, `--dir-out`) and help shows one.
 """
 import ast
+import os
+import subprocess
+import sys
 
 import pytest
 from conftest import REPO, run_script
@@ -11,6 +15,32 @@ from drawing.cli import ArgumentParser
 
 STAGES = ("data", "train", "gen", "fill")
 SCRIPTS = sorted(path.relative_to(REPO) for stage in STAGES for path in (REPO / stage).glob("[a-z]*.py"))
+
+
+# ---- a Python without the project's packages ----
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=str)
+def test_a_python_without_the_packages_says_what_to_run_in_one_line(script):
+    # -S: no site-packages, so neither numpy nor the installed package; no PYTHONPATH either.
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    completed = subprocess.run([sys.executable, "-S", script.name, "scans"], cwd=REPO / script.parent,
+                               env=environment, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 1
+    assert completed.stdout == "" and len(completed.stderr.splitlines()) == 1, completed.stderr
+    assert completed.stderr.startswith("error: this Python") and "(numpy, PIL, drawing)" in completed.stderr
+    assert "run `source .venv/bin/activate` in the repository root" in completed.stderr
+
+
+def test_every_stage_folder_holds_the_same_first_import():
+    first_imports = {stage: (REPO / stage / "_venv.py").read_text() for stage in STAGES}
+    assert len(set(first_imports.values())) == 1
+    for script in SCRIPTS:
+        imports = [node for node in ast.parse((REPO / script).read_text()).body
+                   if isinstance(node, (ast.Import, ast.ImportFrom))]
+        outside_the_standard_library = [node for node in imports
+                                        if (node.module if isinstance(node, ast.ImportFrom) else node.names[0].name)
+                                        .split(".")[0] not in sys.stdlib_module_names]
+        assert ast.unparse(outside_the_standard_library[0]) == "import _venv", script
 
 
 # ---- both spellings of every option ----

@@ -14,6 +14,7 @@ A checkpoint holding only a generator is written in the layout of the original's
 import argparse
 from pathlib import Path
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, run
 from drawing.gan.legacy import export_checkpoint

@@ -16,6 +16,7 @@ where it stopped (a run killed mid-epoch loses only that epoch). The run folder 
 """
 import argparse
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, run
 from drawing.files import require_dir

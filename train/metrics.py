@@ -16,6 +16,7 @@ ImageNet weights (downloaded by Keras, or a local .h5 with --inception_weights).
 """
 import argparse
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 
 from drawing.cli import ArgumentParser, positive_int, run
 from drawing.gan.evaluation import DEFAULT_IMAGES, evaluate_run
