@@ -33,7 +33,7 @@ from drawing.folders import open_output_folder, require_complete
 
 
 def main():
-    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, tensorflow=True)
     parser.add_argument("dir_in", help="folder of page folders of PNG tiles (or of PNG tiles), e.g. tile")
     parser.add_argument("--dir_out", default="tfrecord",
                         help="folder for the shards, e.g. tfrecord (default: %(default)s)")

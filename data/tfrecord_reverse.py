@@ -27,7 +27,7 @@ from drawing.folders import command_line, open_output_folder, require_complete, 
 
 
 def main():
-    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, tensorflow=True)
     parser.add_argument("dir_in", help="folder of .tfrecord shards, e.g. tfrecord")
     parser.add_argument("--dir_out", default="tfrecord_reverse",
                         help="folder for the PNGs, one subfolder per shard, e.g. png (default: %(default)s)")

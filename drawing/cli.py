@@ -42,14 +42,15 @@ def _underscored(option):
 
 
 class _ShowTensorFlowStartUp(argparse.Action):
-    """--verbose: TensorFlow's start-up messages are shown (drawing/backend.py holds them back otherwise)."""
+    """--verbose: TensorFlow's start-up messages are shown (drawing/backend.py holds them back otherwise). It
+    says so to the process, not to the script: the parsed arguments have no `verbose`, so the records and
+    settings made from them stay as they were."""
 
     def __init__(self, option_strings, dest, **kwargs):
-        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser, namespace, values, option_string=None):
         os.environ[VERBOSE_VARIABLE] = "1"
-        setattr(namespace, self.dest, True)
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -65,7 +65,7 @@ from drawing.gen.styles import STYLES, option_default, unused_note
 
 def build_parser():
     parser = ArgumentParser(
-        description=__doc__.split("\n\n")[0],
+        tensorflow=True, description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  python path.py ../demo_out/run random --count=64 --seed=1\n"

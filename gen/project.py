@@ -30,13 +30,12 @@ import _venv  # noqa: F401  (first: says what to run where the project's package
 
 from drawing.cli import ArgumentParser, non_negative_float, non_negative_int, positive_float, positive_int, run
 from drawing.folders import record_path
-from drawing.gan.projection import Settings
-from drawing.gen.project_run import check_options, project_drawings
+from drawing.gen.project_run import Settings, check_options, project_drawings
 
 
 def build_parser():
     parser = ArgumentParser(
-        description=__doc__.split("\n\n")[0],
+        tensorflow=True, description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  python project.py ../demo_out/run drawing.png --dir_out=projected\n"

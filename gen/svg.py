@@ -51,7 +51,7 @@ DEFAULTS = DrawingSettings()
 
 def build_parser():
     parser = ArgumentParser(
-        description=__doc__.split("\n\n")[0],
+        tensorflow=True, description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  python svg.py ../demo_out/run --list_layers\n"

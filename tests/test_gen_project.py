@@ -9,8 +9,8 @@ from conftest import run_script
 
 from drawing.errors import UserError
 from drawing.gan import load_generator, save_untrained_checkpoint
-from drawing.gan.projection import Projector, Settings, feature_network, multiscale_pixel_distance, pixel_scales
-from drawing.gen.project_run import check_options, project_drawings
+from drawing.gan.projection import Projector, feature_network, multiscale_pixel_distance, pixel_scales
+from drawing.gen.project_run import Settings, check_options, project_drawings
 from drawing.images import read_image, write_png
 from drawing.plotter.network import load_network
 

@@ -1,20 +1,32 @@
 """A newcomer's way in: the mistakes a new user makes get one line that says what to do.
 
 A script run by a Python without the project's packages says what to run; options take either spelling
-(`--dir_out`, `--dir-out`) and help shows one.
+(`--dir_out`, `--dir-out`) and help shows one; help and a typo in options.json answer before TensorFlow
+loads, and what TensorFlow prints as it starts is held back unless asked for with --verbose.
 """
 import ast
 import os
+import re
 import subprocess
 import sys
+import time
 
+import numpy as np
 import pytest
 from conftest import REPO, run_script
 
 from drawing.cli import ArgumentParser
+from drawing.console import VERBOSE_VARIABLE, held_back_stderr
+from drawing.images import write_png
 
 STAGES = ("data", "train", "gen", "fill")
 SCRIPTS = sorted(path.relative_to(REPO) for stage in STAGES for path in (REPO / stage).glob("[a-z]*.py"))
+TENSORFLOW_SCRIPTS = {"train/main.py", "train/metrics.py", "gen/path.py", "gen/svg.py", "gen/project.py",
+                      "data/tfrecord.py", "data/tfrecord_reverse.py"}
+# What TensorFlow prints as it starts: absl's preamble and its glog-style lines (I0000 ..., E0000 ...).
+TENSORFLOW_START_UP = re.compile(r"^(WARNING: All log messages before absl|[IWEF]\d{4} \d\d:\d\d:\d\d)", re.M)
+# Seconds within which a script answers without TensorFlow; loading it takes 5 to 15 s.
+ANSWER_SECONDS = 4
 
 
 # ---- a Python without the project's packages ----
@@ -99,3 +111,73 @@ def test_a_script_run_with_hyphens_writes_what_it_writes_with_underscores(tmp_pa
                    f"--width{spelling}in=2", f"--height{spelling}in=2")
         pages[spelling] = (out / "0.png").read_bytes()
     assert pages["_"] == pages["-"]
+
+
+# ---- TensorFlow: answers before it loads, a quiet start ----
+
+@pytest.fixture(scope="module")
+def tensorflow_refused(tmp_path_factory):
+    """The environment of a script whose `import tensorflow` fails: what answers in it answered without it."""
+    folder = tmp_path_factory.mktemp("no_tensorflow")
+    (folder / "tensorflow").mkdir()
+    (folder / "tensorflow" / "__init__.py").write_text('raise ImportError("TensorFlow was loaded")\n')
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", ""), str(REPO)]))
+
+
+def timed_run(script, arguments, environment):
+    started = time.monotonic()
+    completed = subprocess.run([sys.executable, script.name, *map(str, arguments)], cwd=REPO / script.parent,
+                               env=environment, capture_output=True, text=True, timeout=120)
+    return completed, time.monotonic() - started
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=str)
+def test_help_answers_at_once_and_spells_every_option_one_way(script, tensorflow_refused):
+    completed, seconds = timed_run(script, ["-h"], tensorflow_refused)
+    assert completed.returncode == 0, completed.stderr
+    hyphenated = set(re.findall(r"(?<![\w-])--[a-z0-9]+-[\w-]+", completed.stdout)) - {"--compiler-options"}  # nvcc's
+    assert not hyphenated
+    assert ("--verbose" in completed.stdout) == (str(script) in TENSORFLOW_SCRIPTS)
+    assert seconds < ANSWER_SECONDS
+
+
+@pytest.mark.parametrize("script, arguments, error", [
+    ("train/main.py", ["{run}"], "options.json: unknown key 'resolutoin'; did you mean 'resolution'?"),
+    ("train/metrics.py", ["{model}", "--metrics=swd,fdi"], "unknown metric 'fdi'"),
+    ("gen/path.py", ["{model}", "bezier", "--grid=3by3"], "--grid '3by3': give columns x rows"),
+    ("gen/project.py", ["{model}", "{run}", "--network=vgg16"], "--network vgg16 needs --weights"),
+    ("gen/svg.py", ["{model}", "--pens=black,bleu"], "'bleu' is not a colour"),
+])
+def test_options_are_checked_before_tensorflow_loads(script, arguments, error, tmp_path, tensorflow_refused):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "options.json").write_text('{"dataset_file_pattern": "shards/*.tfrecord", "resolutoin": 64}\n')
+    arguments = [argument.format(run=run, model=REPO / "demo" / "model") for argument in arguments]
+    completed, seconds = timed_run(REPO.joinpath(script).relative_to(REPO), arguments, tensorflow_refused)
+    assert completed.returncode == 1 and completed.stderr.splitlines()[-1].startswith("error: "), completed.stderr
+    assert error in completed.stderr and seconds < ANSWER_SECONDS
+
+
+def test_what_a_block_writes_to_stderr_is_held_back_unless_it_fails(capfd, monkeypatch):
+    monkeypatch.delenv(VERBOSE_VARIABLE, raising=False)
+    with held_back_stderr():
+        os.write(2, b"start-up chatter\n")
+    with pytest.raises(ImportError), held_back_stderr():
+        os.write(2, b"why it failed\n")
+        raise ImportError("no")
+    assert capfd.readouterr().err == "why it failed\n"
+    monkeypatch.setenv(VERBOSE_VARIABLE, "1")
+    with held_back_stderr():
+        os.write(2, b"asked for\n")
+    assert capfd.readouterr().err == "asked for\n"
+
+
+def test_a_tensorflow_script_starts_quietly_unless_asked(tmp_path):
+    for name in ("0.png", "1.png"):
+        write_png(tmp_path / "tile" / "0" / name, np.zeros((8, 8, 3), np.uint8))
+    quiet = run_script("data", "tfrecord.py", tmp_path / "tile", f"--dir_out={tmp_path / 'quiet'}")
+    assert not TENSORFLOW_START_UP.search(quiet.stderr), quiet.stderr
+    verbose = run_script("data", "tfrecord.py", tmp_path / "tile", f"--dir_out={tmp_path / 'verbose'}", "--verbose")
+    assert verbose.stdout == quiet.stdout.replace("quiet", "verbose")
+    if not TENSORFLOW_START_UP.search(verbose.stderr):
+        pytest.skip("this TensorFlow says nothing as it starts")

@@ -25,7 +25,7 @@ from drawing.gan.options import load_options
 
 def parse_args(argv=None):
     parser = ArgumentParser(
-        description=__doc__,
+        tensorflow=True, description=__doc__,
         epilog="example: python main.py ../runs/blob256   (the folder must contain options.json)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_out", help="the run folder, holding options.json; checkpoints, fakes grids, "

@@ -25,7 +25,7 @@ from drawing.gan.metrics import METRIC_NAMES
 
 def parse_args(argv=None):
     parser = ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        tensorflow=True, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example: python metrics.py ../runs/blob256 --newest")
     parser.add_argument("run_dir", help="a training run folder holding <epoch>.checkpoint files")
     parser.add_argument("--newest", action="store_true", help="measure only the newest checkpoint")

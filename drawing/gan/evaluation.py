@@ -17,7 +17,6 @@ import numpy as np
 from drawing.errors import UserError
 from drawing.files import atomic_path, require_dir
 from drawing.gan.checkpoint import checkpoint_epoch, list_checkpoints
-from drawing.gan.dataset import check_shards
 from drawing.gan.legacy import read_checkpoint
 from drawing.gan.metrics import (
     INCEPTION_METRICS,
@@ -95,6 +94,7 @@ def measure_checkpoints(todo, run_dir, options, source, metrics, images, pattern
     inception = None
     if any(metric in INCEPTION_METRICS for metric in metrics):
         inception = inception_model(inception_weights or options.get("inception_weights") or "imagenet")
+    from drawing.gan.dataset import check_shards
     from drawing.gan.models import generator_from_checkpoint
     first = read_checkpoint(todo[0])
     resolution = int(first.networks["resolution"])

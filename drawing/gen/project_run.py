@@ -11,7 +11,7 @@ import logging
 import math
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,19 @@ STAGE = "project.py"
 STARTS_STREAM = 1
 # An image whose grey levels span less than this (of 255) is blank paper or one flat colour.
 BLANK_RANGE = 8
+
+
+@dataclass
+class Settings:
+    """How each drawing is projected (drawing.gan.projection's `Projector`); defined here, without TensorFlow,
+    so that gen/project.py checks its options before TensorFlow loads."""
+    steps: int = 200
+    starts: int = 8                 # starting latents per drawing; the closest one is kept
+    explore: float = 0.2            # fraction of the steps all starts take; then only the closest goes on
+    learning_rate: float = 0.1      # Adam's step in latent units at its peak
+    pixel_weight: float = 1.0       # weight of the multi-scale pixel distance
+    feature_weight: float = 0.1     # weight of the feature distance
+    sphere_weight: float = 0.1      # weight of (|z| / sqrt(latent_size) - 1)^2
 
 
 # ---- the drawings ----
@@ -138,7 +151,7 @@ def check_options(settings, network, weights):
 def project_drawings(model, images, dir_out, settings, network, weights, seed, command=None):
     """Project every drawing of `images` (files and folders) onto `model`'s generator: the reconstructions
     in `dir_out`, the latents and record beside it; the record's "projections" (one entry per drawing).
-    `settings`: a `drawing.gan.projection.Settings`; `command`: the command line to record (default: this
+    `settings`: a `Settings`; `command`: the command line to record (default: this
     process's)."""
     drawings = read_drawings(list_inputs(images))
     projector = load_projector(model, network, weights, settings)
