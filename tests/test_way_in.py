@@ -2,14 +2,17 @@
 
 A script run by a Python without the project's packages says what to run; options take either spelling
 (`--dir_out`, `--dir-out`) and help shows one; help and a typo in options.json answer before TensorFlow
-loads, and what TensorFlow prints as it starts is held back unless asked for with --verbose.
+loads, and what TensorFlow prints as it starts is held back unless asked for with --verbose; long jobs show
+their total and the time left.
 """
 import ast
+import io
 import os
 import re
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -17,6 +20,7 @@ from conftest import REPO, run_script
 
 from drawing.cli import ArgumentParser
 from drawing.console import VERBOSE_VARIABLE, held_back_stderr
+from drawing.gen.project_run import project_each
 from drawing.images import write_png
 
 STAGES = ("data", "train", "gen", "fill")
@@ -181,3 +185,36 @@ def test_a_tensorflow_script_starts_quietly_unless_asked(tmp_path):
     assert verbose.stdout == quiet.stdout.replace("quiet", "verbose")
     if not TENSORFLOW_START_UP.search(verbose.stderr):
         pytest.skip("this TensorFlow says nothing as it starts")
+
+
+# ---- long jobs show their total and the time left ----
+
+class TerminalText(io.StringIO):
+    """A console for progress bars: they draw only on a terminal."""
+
+    def isatty(self):
+        return True
+
+
+class StubProjector:
+    """Projects in no time: what project_each does around it is under test."""
+    settings = SimpleNamespace(steps=5)
+
+    def project(self, target, rng, advance):
+        for _ in range(self.settings.steps):
+            advance(1)
+        return np.zeros(4, np.float32), 0.5, 0.25, 0.75
+
+    def images(self, latents):
+        return SimpleNamespace(numpy=lambda: np.zeros((1, 8, 8, 3), np.float32))
+
+
+def test_a_projection_counts_the_drawings_with_the_time_left(tmp_path, monkeypatch):
+    console = TerminalText()
+    monkeypatch.setattr(sys, "stderr", console)
+    paths = [tmp_path / f"{name}.png" for name in "abc"]
+    latents, results = project_each(StubProjector(), paths, [None] * 3, 0, tmp_path)
+    assert len(latents) == 3 and [result["output"] for result in results] == ["0000_a.png", "0001_b.png", "0002_c.png"]
+    bars = console.getvalue()
+    assert re.search(r"drawings: +0%.*\| 0/3 ", bars) and re.search(r"drawings: +33%.*\| 1/3 \[[\d:]+<[\d:]+", bars)
+    assert re.search(r"a.png: +0%.*\| 0/5 ", bars)   # and the steps of the drawing at hand

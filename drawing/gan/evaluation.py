@@ -10,9 +10,11 @@ unless asked again.
 """
 import json
 import logging
+import sys
 import time
 
 import numpy as np
+from tqdm import tqdm
 
 from drawing.errors import UserError
 from drawing.files import atomic_path, require_dir
@@ -104,7 +106,7 @@ def measure_checkpoints(todo, run_dir, options, source, metrics, images, pattern
     judge = Metrics(metrics, reals, inception, seed=run_seed)
     reals_tones = tone_shares(reals)
     written = []
-    for path in todo:
+    for path in tqdm(todo, desc="checkpoints", unit="checkpoint", dynamic_ncols=True, disable=None, file=sys.stderr):
         started = time.monotonic()
         checkpoint = first if path == todo[0] else read_checkpoint(path)
         generator = generator_from_checkpoint(checkpoint, path)
@@ -120,7 +122,8 @@ def measure_checkpoints(todo, run_dir, options, source, metrics, images, pattern
         with open(run_dir / METRICS_FILE, "a") as handle:
             handle.write(json.dumps(line) + "\n")
         written.append(line)
-        log.info(f"{path.name}: " + ", ".join(f"{name} {value:.4g}" for name, value in values.items()))
+        with tqdm.external_write_mode(file=sys.stdout):   # the line above the bar, not through it
+            log.info(f"{path.name}: " + ", ".join(f"{name} {value:.4g}" for name, value in values.items()))
     return written
 
 
