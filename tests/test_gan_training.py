@@ -182,7 +182,7 @@ def test_main_resumes_from_a_seed_checkpoint_and_leaves_it_alone(tmp_path):
 
 @pytest.mark.parametrize("problem, message", [
     ("no options", "options.json: not found"),
-    ("wrong size", "0.tfrecord: holds a 16x16 image, but options.json's resolution is 8"),
+    ("wrong size", "0.tfrecord: holds a 16 x 16 px image, but options.json's resolution is 8"),
     ("not a shard", "not a readable tfrecord shard"),
     ("other network", "holds a network of resolution 8, latent_size 8"),
 ])

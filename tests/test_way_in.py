@@ -3,10 +3,12 @@
 A script run by a Python without the project's packages says what to run; options take either spelling
 (`--dir_out`, `--dir-out`) and help shows one; help and a typo in options.json answer before TensorFlow
 loads, and what TensorFlow prints as it starts is held back unless asked for with --verbose; long jobs show
-their total and the time left.
+their total and the time left; a stage given what another stage wrote (grid previews as scans, scans as
+tiles) or images it skips says so.
 """
 import ast
 import io
+import logging
 import os
 import re
 import subprocess
@@ -17,11 +19,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from conftest import REPO, run_script
+from PIL import Image
 
 from drawing.cli import ArgumentParser
 from drawing.console import VERBOSE_VARIABLE, held_back_stderr
+from drawing.data.scans import has_grid_lines
+from drawing.files import list_images
 from drawing.gen.project_run import project_each
-from drawing.images import write_png
+from drawing.images import read_image, write_png
 
 STAGES = ("data", "train", "gen", "fill")
 SCRIPTS = sorted(path.relative_to(REPO) for stage in STAGES for path in (REPO / stage).glob("[a-z]*.py"))
@@ -218,3 +223,103 @@ def test_a_projection_counts_the_drawings_with_the_time_left(tmp_path, monkeypat
     bars = console.getvalue()
     assert re.search(r"drawings: +0%.*\| 0/3 ", bars) and re.search(r"drawings: +33%.*\| 1/3 \[[\d:]+<[\d:]+", bars)
     assert re.search(r"a.png: +0%.*\| 0/5 ", bars)   # and the steps of the drawing at hand
+
+
+# ---- what a stage is given: PNGs, scans, tiles, frames ----
+
+def test_images_of_other_formats_beside_the_pngs_are_named_once(tmp_path, caplog):
+    write_png(tmp_path / "0.png", np.zeros((4, 4, 3), np.uint8))
+    for name in ("1.jpg", "2.TIF", "notes.txt"):
+        (tmp_path / name).write_bytes(b"not read")
+    with caplog.at_level(logging.WARNING, logger="drawing"):
+        assert list_images(tmp_path) == [tmp_path / "0.png"]
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{tmp_path}: 1.jpg, 2.TIF are not PNG and are skipped (convert them to PNG to use them)"]
+
+
+@pytest.fixture(scope="module")
+def blob_pages(tmp_path_factory):
+    """Two blob scans at 300 DPI (recorded in the PNGs) and their grid previews, each with its record."""
+    root = tmp_path_factory.mktemp("blob")
+    run_script("data", "sample_scans.py", root / "scans", "--style=blob", "--pages=2", "--seed=3",
+               "--width_in=4", "--height_in=3")
+    run_script("data", "blob_grid.py", root / "scans", 300, "--rows=3", "--cols=4", f"--dir_out={root / 'grid'}",
+               f"--adjustment={root / 'adjustment.json'}")
+    return root
+
+
+def copy_of(folder, destination):
+    """The folder's files without the record beside it, as a user's copy would be."""
+    destination.mkdir()
+    for path in folder.iterdir():
+        (destination / path.name).write_bytes(path.read_bytes())
+    return destination
+
+
+GRID_READERS = [
+    ("blob_tile.py", ["300", "64", "--rows=3", "--cols=4", "--adjustment={root}/adjustment.json"]),
+    ("blob_grid.py", ["300", "--rows=3", "--cols=4", "--adjustment={root}/adjustment.json"]),
+    ("spec_tile.py", ["256", "--dir_out_grid={out}_grid"]),
+]
+
+
+@pytest.mark.parametrize("script, arguments", GRID_READERS, ids=[script for script, _ in GRID_READERS])
+def test_grid_previews_given_as_scans_are_refused_naming_the_scans(blob_pages, tmp_path, script, arguments):
+    out = tmp_path / "out"
+    arguments = [argument.format(root=blob_pages, out=out) for argument in arguments]
+    completed = run_script("data", script, blob_pages / "grid", *arguments, f"--dir_out={out}", check=False)
+    assert completed.returncode == 1 and not out.exists()
+    assert completed.stderr.splitlines()[-1] == (
+        f"error: {blob_pages / 'grid'}: holds the grid previews blob_grid.py wrote (grid.json says so), not scans: "
+        f"give the folder of scans, e.g. {blob_pages / 'scans'}, which they were made from")
+
+
+@pytest.mark.parametrize("script, arguments", GRID_READERS[1:], ids=[script for script, _ in GRID_READERS[1:]])
+def test_grid_previews_without_their_record_are_known_by_their_red_lines(blob_pages, tmp_path, script, arguments):
+    copy = copy_of(blob_pages / "grid", tmp_path / "copy")
+    out = tmp_path / "out"
+    arguments = [argument.format(root=blob_pages, out=out) for argument in arguments]
+    completed = run_script("data", script, copy, *arguments, f"--dir_out={out}", check=False)
+    assert completed.returncode == 1 and not out.exists()
+    assert completed.stderr.splitlines()[-1] == (
+        f"error: {copy}: holds grid previews (0.png has their red grid lines, as blob_grid.py and spec_tile.py "
+        "draw them), not scans: give the folder of scans")
+
+
+def test_scans_are_not_taken_for_grid_previews(blob_pages):
+    for scan in sorted((blob_pages / "scans").glob("*.png")):
+        assert not has_grid_lines(read_image(scan))
+    for preview in sorted((blob_pages / "grid").glob("*.png")):
+        assert has_grid_lines(read_image(preview))
+
+
+def test_whole_scans_given_to_tfrecord_are_refused(blob_pages, tmp_path):
+    completed = run_script("data", "tfrecord.py", blob_pages / "scans", f"--dir_out={tmp_path / 'a'}", check=False)
+    assert completed.returncode == 1 and completed.stderr.splitlines()[-1] == (
+        f"error: {blob_pages / 'scans'}: holds scans (scans.json says sample_scans.py wrote it), not tiles; "
+        "tfrecord.py packs the tiles that blob_tile.py or spec_tile.py cut from scans: give their folder")
+    copy = copy_of(blob_pages / "scans", tmp_path / "copy")
+    completed = run_script("data", "tfrecord.py", copy, f"--dir_out={tmp_path / 'b'}", check=False)
+    assert completed.returncode == 1 and completed.stderr.splitlines()[-1].startswith(
+        f"error: {copy / '0.png'}: is 1200 x 900 px, a page rather than a tile (tiles are squares of at most 1024 px)")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_dpi_the_scans_contradict_is_one_warning_naming_both_and_sizes_are_width_x_height(blob_pages, tmp_path):
+    completed = run_script("data", "blob_grid.py", blob_pages / "scans", 600, f"--dir_out={tmp_path / 'grid'}",
+                           f"--adjustment={tmp_path / 'adjustment.json'}")
+    assert completed.stderr.splitlines()[0] == (f"warning: {blob_pages / 'scans' / '0.png'} and 1 more record 300 "
+                                                "DPI, but 600 DPI was given; give the scans' own DPI")
+    assert completed.stderr.count("DPI") == 3   # one warning; then each page's grid, twice too large, runs off it
+    assert "0.png: the grid of 18 columns x 12 rows (9216 x 6144 px, top-left at x=" in completed.stderr
+    assert "runs off the 1200 x 900 px page by" in completed.stderr
+
+
+def test_a_dpi_of_72_or_none_recorded_says_nothing(tmp_path):
+    page = np.full((900, 1200, 3), 250, np.uint8)
+    (tmp_path / "scans").mkdir()
+    Image.fromarray(page).save(tmp_path / "scans" / "0.png", dpi=(72, 72))
+    write_png(tmp_path / "scans" / "1.png", page)
+    completed = run_script("data", "blob_grid.py", tmp_path / "scans", 300, "--rows=3", "--cols=4",
+                           f"--dir_out={tmp_path / 'grid'}", f"--adjustment={tmp_path / 'adjustment.json'}")
+    assert "warning" not in completed.stderr

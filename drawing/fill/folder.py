@@ -53,8 +53,8 @@ def resized_palette_note(palette_shape, drawing_shapes):
     resized = sorted({shape for shape in drawing_shapes if shape is not None and shape != palette_shape[:2]})
     if not resized:
         return None
-    sizes = ", ".join(f"{width}x{height}" for height, width in resized)
-    return (f"note: the palette is {palette_shape[1]}x{palette_shape[0]}; for --overlay it was resized "
+    sizes = ", ".join(f"{width} x {height}" for height, width in resized)
+    return (f"note: the palette is {palette_shape[1]} x {palette_shape[0]}; for --overlay it was resized "
             f"to the drawings' size ({sizes})")
 
 

@@ -69,7 +69,7 @@ def spec_paper(light, margin=SPEC_IGNORED_MARGIN):
     `margin` px of the border counted as paper. A UserError when the margin leaves nothing of the drawing."""
     height, width = light.shape[:2]
     if 2 * margin >= min(height, width):
-        raise UserError(f"the drawing is {width}x{height} px: a margin of {margin} px on each side leaves "
+        raise UserError(f"the drawing is {width} x {height} px: a margin of {margin} px on each side leaves "
                         "nothing to colour; use a smaller --margin")
     paper = light > SPEC_PAPER_ABOVE
     paper[:margin] = True
