@@ -68,7 +68,8 @@ def list_images(folder, recursive=False, what="input folder"):
     """The PNG files of a folder in natural order; a UserError if there are none.
 
     Hidden files (our own temporary files among them) are skipped; images in other formats are named in a
-    warning.
+    warning. A folder that holds folders of PNGs instead (a style folder of path.py's run folders) is
+    refused naming them.
     """
     folder = require_dir(folder, what)
     pattern = "**/*" if recursive else "*"
@@ -85,8 +86,31 @@ def list_images(folder, recursive=False, what="input folder"):
     return natural_sorted(found)
 
 
+def folders_of_images(folder, depth=2):
+    """The folders up to `depth` levels below `folder` that hold PNGs themselves (hidden ones left out)."""
+    found, level = [], [folder]
+    for _ in range(depth):
+        level = natural_sorted(child for parent in level for child in parent.iterdir()
+                               if child.is_dir() and not child.name.startswith("."))
+        found += [child for child in level if any(not image.name.startswith(".") for image in child.glob("*.png"))]
+    return found
+
+
+def holds_folders_of_images(folder, keep=None):
+    """'<folder>: holds folders of images (a, b), not images: give one of them, e.g. <the newest>' where folders
+    below `folder` hold PNGs (those for which `keep(folder)` is true, if given); None where none do."""
+    holding = [path for path in folders_of_images(Path(folder)) if keep is None or keep(path)]
+    if not holding:
+        return None
+    newest = max(holding, key=lambda path: path.stat().st_mtime)
+    names = listing([path.relative_to(folder).as_posix() for path in holding])
+    return f"{folder}: holds folders of images ({names}), not images: give one of them, e.g. {newest}"
+
+
 def _no_images(folder, recursive):
-    return f"{folder}: no PNG images in this folder{' or its subfolders' if recursive else ''}"
+    """Why `folder` gives no images: none there, or only folders of them."""
+    return (not recursive and holds_folders_of_images(folder)
+            or f"{folder}: no PNG images in this folder{' or its subfolders' if recursive else ''}")
 
 
 def list_page_folders(folder, what="tiles folder"):

@@ -4,7 +4,7 @@ A script run by a Python without the project's packages says what to run; option
 (`--dir_out`, `--dir-out`) and help shows one; help and a typo in options.json answer before TensorFlow
 loads, and what TensorFlow prints as it starts is held back unless asked for with --verbose; long jobs show
 their total and the time left; a stage given what another stage wrote (grid previews as scans, scans as
-tiles) or images it skips says so.
+tiles, a folder of run folders as frames) or images it skips says so.
 """
 import ast
 import io
@@ -24,7 +24,9 @@ from PIL import Image
 from drawing.cli import ArgumentParser
 from drawing.console import VERBOSE_VARIABLE, held_back_stderr
 from drawing.data.scans import has_grid_lines
+from drawing.errors import UserError
 from drawing.files import list_images
+from drawing.gen.keyframes import load_keyframes
 from drawing.gen.project_run import project_each
 from drawing.images import read_image, write_png
 
@@ -323,3 +325,31 @@ def test_a_dpi_of_72_or_none_recorded_says_nothing(tmp_path):
     completed = run_script("data", "blob_grid.py", tmp_path / "scans", 300, "--rows=3", "--cols=4",
                            f"--dir_out={tmp_path / 'grid'}", f"--adjustment={tmp_path / 'adjustment.json'}")
     assert "warning" not in completed.stderr
+
+
+@pytest.mark.parametrize("folder, script, arguments", [
+    ("gen", "mp4.py", []), ("gen", "rgba.py", []), ("fill", "blob_fill.py", ["palette.png"]),
+])
+def test_a_folder_of_run_folders_is_refused_naming_them(tmp_path, folder, script, arguments):
+    style = tmp_path / "out" / "bezier_s2_f8"
+    for run in ("20261203-101010_seed1", "20261203-111111_seed2"):
+        for frame in range(2):
+            write_png(style / run / f"{frame:04d}.png", np.zeros((8, 8, 3), np.uint8))
+        os.utime(style / run, (time.time() - 1000, time.time() - 1000) if run.endswith("1") else None)
+    newest = style / "20261203-111111_seed2"
+    for given, names in ((style, "20261203-101010_seed1, 20261203-111111_seed2"),
+                         (tmp_path / "out", "bezier_s2_f8/20261203-101010_seed1, bezier_s2_f8/20261203-111111_seed2")):
+        completed = run_script(folder, script, given, *arguments, f"--dir_out={tmp_path / 'x'}"
+                               if script != "mp4.py" else f"--out={tmp_path / 'x.mp4'}", check=False)
+        assert completed.returncode == 1 and completed.stderr.splitlines()[-1] == (
+            f"error: {given}: holds folders of images ({names}), not images: give one of them, e.g. {newest}")
+
+
+def test_keyframes_from_a_folder_of_runs_name_the_runs_with_latents(tmp_path):
+    style = tmp_path / "random_c4"
+    for run in ("20261203-101010_seed1", "20261203-101010_seed1_rgba_navy"):
+        write_png(style / run / "0.png", np.zeros((8, 8, 3), np.uint8))
+    np.save(style / "20261203-101010_seed1.npy", np.zeros((1, 4), np.float32))
+    with pytest.raises(UserError, match=re.escape(f"{style}: holds folders of images (20261203-101010_seed1), not "
+                                                  f"images: give one of them, e.g. {style / '20261203-101010_seed1'}")):
+        load_keyframes(style, None, 4)
