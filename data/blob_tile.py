@@ -31,17 +31,19 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from drawing.cli import non_negative_int, positive_int, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, non_negative_int, positive_int, run
 from drawing.data.blob import ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, check_dpi, grid_unit, load_adjustment
 from drawing.data.blob_pages import check_same_pages, cut_pages, inspect_pages, page_entry
 from drawing.data.blob_tiles import Cutting, check_resolution, check_room
+from drawing.data.scans import list_scans, warn_of_other_dpi
 from drawing.errors import UserError
-from drawing.files import list_images
-from drawing.folders import command_line, open_output_folder, require_complete, write_record
+from drawing.folders import command_line, open_output_folder, write_record
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", help="folder of blob scans (RGB PNG), e.g. scans")
     parser.add_argument("dpi", type=int, help="resolution the pages were scanned at: 300, 600 or 1200, e.g. 300")
     parser.add_argument("resolution", type=int,
@@ -64,8 +66,8 @@ def main():
     cutting = Cutting(options.dpi, options.resolution, options.rows, options.cols, options.steps, options.seed)
     check_room(cutting.rows, cutting.cols, grid_unit(cutting.dpi), cutting.steps, cutting.resolution)
 
-    require_complete(options.dir_in, "scans folder")
-    scans = list_images(options.dir_in, what="scans folder")
+    scans = list_scans(options.dir_in)
+    warn_of_other_dpi(scans, options.dpi)
     if Path(options.adjustment).exists():
         corners = load_adjustment(options.adjustment, len(scans))
     else:

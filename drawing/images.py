@@ -78,16 +78,6 @@ def recorded_dpi(image):
     return round(float(dpi[0]))
 
 
-def check_scan_dpi(path, image, dpi, tile_resolution=None):
-    """Warn when a scan's header says it was scanned at fewer DPI than the command assumes: its tiles
-    would then be upscaled (or cover more paper than a unit should)."""
-    recorded = recorded_dpi(image)
-    if recorded is not None and recorded in SCAN_DPIS and recorded < dpi:
-        tiles = f"{tile_resolution} px tiles are made from {dpi} DPI scans" if tile_resolution else f"{dpi} DPI was given"
-        log.warning(f"{path}: the PNG says it was scanned at {recorded} DPI but {tiles}; its tiles will be "
-                    f"upscaled {dpi / recorded:g} times (give the scan's own DPI, or the resolution that goes with it)")
-
-
 def image_size(path):
     """(height, width) from the image's header alone, with open_image's errors."""
     path = Path(path)

@@ -53,7 +53,9 @@ import argparse
 import sys
 from dataclasses import asdict
 
-from drawing.cli import non_negative_int, positive_float, positive_int, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, non_negative_int, positive_float, positive_int, run
 from drawing.folders import command_line
 from drawing.gen import latent_paths
 from drawing.gen.grid import GRID_MAX_SIDE
@@ -62,8 +64,8 @@ from drawing.gen.styles import STYLES, option_default, unused_note
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
+    parser = ArgumentParser(
+        tensorflow=True, description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  python path.py ../demo_out/run random --count=64 --seed=1\n"

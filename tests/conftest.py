@@ -17,6 +17,8 @@ def load_script(relative_path):
     name = "script_" + "_".join(path.with_suffix("").parts[-2:])
     if name in sys.modules:
         return sys.modules[name]
+    if str(path.parent) not in sys.path:
+        sys.path.append(str(path.parent))   # for the script's first import, _venv.py beside it
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

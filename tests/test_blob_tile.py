@@ -214,7 +214,7 @@ def test_a_bad_page_is_reported_and_the_rest_are_cut(scans, tmp_path):
     (["300", "100"], "resolution 100 is not allowed"),
     (["450", "32"], "dpi 450 is not supported"),
     (["300", "256", "--rows=1", "--cols=3"], "has no room for a 256 px tile"),
-    (["300", "32", "--rows=3", "--cols=3"], "scan0.png: the 3 x 3 grid"),
+    (["300", "32", "--rows=3", "--cols=3"], "scan0.png: the grid of 3 columns x 3 rows"),
     (["300", "32", "--rows=2", "--cols=3", "--steps=0"], "argument --steps"),
 ])
 def test_blob_tile_bad_input_fails_with_one_line(scans, tmp_path, arguments, message):
@@ -234,7 +234,7 @@ def test_blob_tile_cuts_inside_the_grid_adjustment_json_places(tmp_path):
     out = tmp_path / "tile"
     completed = run_script("data", "blob_tile.py", tmp_path / "scans", *OPTIONS, f"--dir_out={out}",
                            f"--adjustment={adjustment}", check=False)
-    assert completed.returncode == 1 and "runs off the 600 x 900 px page by 40 px past the bottom" in completed.stderr
+    assert completed.returncode == 1 and "runs off the 900 x 600 px page by 40 px past the bottom" in completed.stderr
     page = np.full((600, 900, 3), 255, np.uint8)
     page[39:40 + 512, 63:64 + 768] = 0   # the original's first centres round down: tiles reach < 1 px further
     write_png(tmp_path / "scans" / "0.png", page)

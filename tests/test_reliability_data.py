@@ -251,8 +251,8 @@ def test_a_scan_recorded_at_fewer_dpi_than_the_tiles_need_is_warned_about(tmp_pa
     assert Image.open(scans / "0.png").info["dpi"][0] == pytest.approx(300, abs=1)
     completed = run_script("data", "spec_tile.py", scans, 512, f"--dir_out={tmp_path / 'tile'}",
                            f"--dir_out_grid={tmp_path / 'grid'}", check=False)
-    assert "0.png: the PNG says it was scanned at 300 DPI but 512 px tiles are made from 600 DPI scans; " \
-           "its tiles will be upscaled 2 times" in completed.stderr
+    assert "0.png records 300 DPI, but 512 px tiles are made from 600 DPI scans; give the resolution that goes " \
+           "with the scans' DPI: 256 for 300 DPI, 512 for 600, 1024 for 1200" in completed.stderr
 
 
 # --- a reader refuses an interrupted folder; a rerun may name its input any way ---

@@ -16,14 +16,16 @@ ImageNet weights (downloaded by Keras, or a local .h5 with --inception_weights).
 """
 import argparse
 
-from drawing.cli import positive_int, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, positive_int, run
 from drawing.gan.evaluation import DEFAULT_IMAGES, evaluate_run
 from drawing.gan.metrics import METRIC_NAMES
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = ArgumentParser(
+        tensorflow=True, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example: python metrics.py ../runs/blob256 --newest")
     parser.add_argument("run_dir", help="a training run folder holding <epoch>.checkpoint files")
     parser.add_argument("--newest", action="store_true", help="measure only the newest checkpoint")

@@ -15,7 +15,6 @@ from drawing.folders import holds_files, record_path
 from drawing.images import (
     FAST_PNG,
     check_declared_size,
-    check_scan_dpi,
     check_scan_mode,
     image_errors,
     open_image,
@@ -68,7 +67,7 @@ def inspect_scan(scan, index, cutting, corner):
 
     `corner` is the page's adjustment.json entry, or None to centre the grid (no adjustment.json).
     """
-    height, width, mode = png_header(scan, cutting.dpi)
+    height, width, mode = png_header(scan)
     check_scan_mode(scan, mode)
     unit = grid_unit(cutting.dpi)
     if corner is None:
@@ -78,15 +77,13 @@ def inspect_scan(scan, index, cutting, corner):
     return grid
 
 
-def png_header(path, dpi):
-    """(height, width, mode) of a PNG whose chunks all check out (CRC), without decoding its pixels;
-    a warning where the header records fewer DPI than `dpi`."""
+def png_header(path):
+    """(height, width, mode) of a PNG whose chunks all check out (CRC), without decoding its pixels."""
     with image_errors(path, "read"), Image.open(path) as image:
         if image.format != "PNG":
             raise UserError(f"{path}: not a PNG file ({image.format})")
         size, mode = image.size, image.mode
         check_declared_size(*size, path)
-        check_scan_dpi(path, image, dpi)
         image.verify()
     return size[1], size[0], mode
 

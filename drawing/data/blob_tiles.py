@@ -42,7 +42,7 @@ def tile_radius(resolution):
 def check_room(rows, cols, unit, steps, resolution):
     """Refuse a grid too small for a turning tile, and more --steps than a unit has pixels."""
     if min(rows, cols) * unit < 2 * tile_radius(resolution):
-        raise UserError(f"a {rows} x {cols} grid of {unit} px units has no room for a {resolution} px tile at "
+        raise UserError(f"a grid of {cols} columns x {rows} rows of {unit} px units has no room for a {resolution} px tile at "
                         f"every angle ({tile_radius(resolution) * 2:.0f} px); use more --rows/--cols or a lower "
                         "resolution")
     if unit // steps == 0:

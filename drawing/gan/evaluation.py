@@ -10,14 +10,15 @@ unless asked again.
 """
 import json
 import logging
+import sys
 import time
 
 import numpy as np
+from tqdm import tqdm
 
 from drawing.errors import UserError
 from drawing.files import atomic_path, require_dir
 from drawing.gan.checkpoint import checkpoint_epoch, list_checkpoints
-from drawing.gan.dataset import check_shards
 from drawing.gan.legacy import read_checkpoint
 from drawing.gan.metrics import (
     INCEPTION_METRICS,
@@ -95,6 +96,7 @@ def measure_checkpoints(todo, run_dir, options, source, metrics, images, pattern
     inception = None
     if any(metric in INCEPTION_METRICS for metric in metrics):
         inception = inception_model(inception_weights or options.get("inception_weights") or "imagenet")
+    from drawing.gan.dataset import check_shards
     from drawing.gan.models import generator_from_checkpoint
     first = read_checkpoint(todo[0])
     resolution = int(first.networks["resolution"])
@@ -104,7 +106,7 @@ def measure_checkpoints(todo, run_dir, options, source, metrics, images, pattern
     judge = Metrics(metrics, reals, inception, seed=run_seed)
     reals_tones = tone_shares(reals)
     written = []
-    for path in todo:
+    for path in tqdm(todo, desc="checkpoints", unit="checkpoint", dynamic_ncols=True, disable=None, file=sys.stderr):
         started = time.monotonic()
         checkpoint = first if path == todo[0] else read_checkpoint(path)
         generator = generator_from_checkpoint(checkpoint, path)
@@ -120,7 +122,8 @@ def measure_checkpoints(todo, run_dir, options, source, metrics, images, pattern
         with open(run_dir / METRICS_FILE, "a") as handle:
             handle.write(json.dumps(line) + "\n")
         written.append(line)
-        log.info(f"{path.name}: " + ", ".join(f"{name} {value:.4g}" for name, value in values.items()))
+        with tqdm.external_write_mode(file=sys.stdout):   # the line above the bar, not through it
+            log.info(f"{path.name}: " + ", ".join(f"{name} {value:.4g}" for name, value in values.items()))
     return written
 
 

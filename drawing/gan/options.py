@@ -15,7 +15,7 @@ from drawing.errors import UserError
 from drawing.files import natural_sorted
 from drawing.folders import require_complete
 from drawing.gan.metrics import METRIC_NAMES
-from drawing.gan.networks import RESOLUTIONS
+from drawing.images import TILE_RESOLUTIONS
 
 OPTIONS_FILE = "options.json"
 AUGMENT_POLICIES = ("color", "translation", "cutout")
@@ -125,7 +125,7 @@ def _name_list(source, key, value, choices, what):
 # key -> (is it valid, what it must be)
 CHECKS = {
     "dataset_file_pattern": (lambda v: isinstance(v, str) and v.strip() != "", "a glob pattern string"),
-    "resolution": (lambda v: v in RESOLUTIONS and _is_int(v), "a power of two from 4 to 1024"),
+    "resolution": (lambda v: v in TILE_RESOLUTIONS and _is_int(v), "a power of two from 4 to 1024"),
     "replica_batch_size": (_integer(1), "a positive integer"),
     "epoch_sample_count": (_integer(1), "a positive integer"),
     "total_sample_count": (_integer(1), "a positive integer"),

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from drawing.backend import keras, tf
 from drawing.errors import UserError
@@ -340,13 +341,23 @@ class Run:
         iterator = iter(self.plan.strategy.distribute_datasets_from_function(replica_batches))
         log.info(f"training on {self.plan.description}: epochs {self.start_epoch + 1}-{options.epoch_count}, "
                  f"{trainer.epoch_batches} batches of {trainer.global_batch} each")
+        self.epochs_started = time.monotonic()
         for epoch in epochs:
             self._train_epoch(epoch, iterator)
+
+    def _time_left(self, epoch):
+        """', about 0:12:34 left' for the epochs from `epoch` on, at the pace of this session's epochs so far
+        (checkpoints, grids and metrics included); '' before the first is done."""
+        done = epoch - self.start_epoch
+        if not done:
+            return ""
+        per_epoch = (time.monotonic() - self.epochs_started) / done
+        return f", about {tqdm.format_interval(per_epoch * (self.options.epoch_count - epoch))} left"
 
     def _train_epoch(self, epoch, iterator):
         trainer = self.trainer
         trainer.reset_statistics()
-        log.info(f"Epoch {epoch + 1}/{self.options.epoch_count}")
+        log.info(f"Epoch {epoch + 1}/{self.options.epoch_count}{self._time_left(epoch)}")
         names = list(LOSS_NAMES) + (["augment_p"] if self.options.augment else []) + list(self.options.metrics)
         progress = keras.utils.Progbar(trainer.epoch_batches, stateful_metrics=names)
         started = last_refresh = time.monotonic()

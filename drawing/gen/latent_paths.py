@@ -7,7 +7,6 @@ video played on repeat has no repeated frame at the seam, and neither has a join
 The step from the last frame back to the first is one ordinary step of the path.
 """
 import numpy as np
-from scipy.interpolate import CubicSpline
 
 # The original's choice of periods: whole divisors of a minute, so any mix of them loops after 60 s.
 CYCLE_CHOICES = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
@@ -165,6 +164,7 @@ def keyframe_loop(keyframes, frames_per_segment, interpolation="spline"):
         return np.concatenate(segments).astype(np.float32)
     if interpolation == "spherical":
         return np.concatenate([slerp(start, end, times) for start, end in zip(keyframes, following)]).astype(np.float32)
+    from scipy.interpolate import CubicSpline  # here: SciPy takes a second to import, path.py -h should not
     closed = np.concatenate([keyframes, keyframes[:1]])
     spline = CubicSpline(np.arange(len(closed)), closed, bc_type="periodic", axis=0)
     return spline(np.arange(len(keyframes) * frames_per_segment) / frames_per_segment).astype(np.float32)
