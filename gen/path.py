@@ -29,8 +29,9 @@ README's command line with every flag runs and gives the original's result.
   from the last frame to the first included, shows the same change of the picture; said on stderr.
 - latent: equal steps along the path itself, the original's timing: the picture jumps where the model
   changes fast and stands nearly still where it changes slowly.
-Finding the even places runs the generator over the loop a few times more densely first (about 3 to 4
-times the frames). The measure, and how to read it: docs/pace.md.
+Finding the even places first runs the generator over the loop more densely (2 samples per frame, and
+more where the picture changes fast: about 2.5 times the frames in all). The measure, and how to read
+it: docs/pace.md.
 
 `--grid=3x3` makes one animation whose frames are a grid of independent loops of the style, each cell
 with its own seed (a run with `--seed=<cell seed>` gives that cell's loop alone), cells of `--cell_size`

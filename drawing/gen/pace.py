@@ -34,7 +34,7 @@ from drawing.gen import latent_paths
 PACES = ("even", "latent")
 DEFAULT_PACE = "even"
 
-DENSITY = 3            # samples per frame in the uniform pass
+DENSITY = 2            # samples per frame in the uniform pass
 REFINE_SHARE = 1.0     # of the target step: an interval changing more is bisected
 REFINE_ROUNDS = 6      # bisections at most: down to 1 / (DENSITY * 64) of a frame's share of the loop
 
