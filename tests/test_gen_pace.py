@@ -239,4 +239,5 @@ def test_a_killed_even_run_reruns_to_the_same_frames(run_folder, tmp_path, strik
     whole = generate_path(PathSettings(str(run_folder), "bezier", dir_out=str(tmp_path / "whole"), segments=4,
                                        frames=100, batch=8, seed=11)).folder
     assert frame_bytes(run_dir) == frame_bytes(whole)
-    assert record_of(run_dir)["times"] == record_of(whole)["times"]
+    finished, uninterrupted = record_of(run_dir), record_of(whole)
+    assert finished["times"] == uninterrupted["times"] and finished["motion"] == uninterrupted["motion"]
