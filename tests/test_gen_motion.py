@@ -34,6 +34,8 @@ def test_the_summary_of_steps():
     assert summary == {"steps": 20, "median": 1.0, "p95_over_median": pytest.approx(1.1),
                        "max_over_median": 3.0, "still_share": 0.05}
     assert summarise([0.0, 0.0, 1.0])["p95_over_median"] is None   # standing still: no ratio to give
+    assert summarise([]) == {"steps": 0, "median": None, "p95_over_median": None, "max_over_median": None,
+                             "still_share": None}                  # path.py random --count=1: one drawing
 
 
 @pytest.mark.parametrize("suffix", sorted(FORMATS))

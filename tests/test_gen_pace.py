@@ -149,6 +149,7 @@ def test_the_pace_is_said_once_and_random_has_none(generator, tmp_path, capsys, 
     assert EVEN_NOTE not in capsys.readouterr().err
     drawings = make_path(generator, tmp_path, "random", count=3, seed=1)
     assert "pace" not in record_of(drawings.folder) and drawings.motion["steps"] == 2   # no loop: no seam
+    assert make_path(generator, tmp_path, "random", seed=1).motion["steps"] == 0        # one drawing: no step
 
 
 def test_the_paced_latents_api_gives_the_latent_pace_exactly(generator):

@@ -48,8 +48,11 @@ WHITE = 255
 
 def summarise(changes):
     """The summary of an animation's steps (see the module's docstring); the ratios are None where the
-    median step is 0 (an animation standing still most of the time)."""
+    median step is 0 (an animation standing still most of the time), everything but `steps` where there
+    is no step (a single drawing)."""
     changes = np.asarray(changes, dtype=np.float64)
+    if len(changes) == 0:
+        return {"steps": 0, "median": None, "p95_over_median": None, "max_over_median": None, "still_share": None}
     median = float(np.median(changes))
     ratio = (lambda value: round(float(value) / median, 4)) if median > 0 else (lambda value: None)
     return {"steps": int(len(changes)), "median": round(median, 4),
@@ -61,6 +64,8 @@ def describe(summary):
     """One line of a summary, e.g. '512 steps: median 4.41 grey levels, p95/median 1.01, ...'."""
     def ratio(value):
         return "-" if value is None else f"{value:.2f}"
+    if summary["steps"] == 0:
+        return "no step: a single frame"
     return (f"{summary['steps']} steps: median {summary['median']:.3g} grey levels, p95/median "
             f"{ratio(summary['p95_over_median'])}, max/median {ratio(summary['max_over_median'])}, "
             f"near-still {100 * summary['still_share']:.1f} %")
@@ -92,7 +97,8 @@ def plot_motion(series, path, title):
         ax.plot(np.arange(len(changes)), changes, color=colour, linewidth=0.9,
                 label=f"{label}: p95/median {summary['p95_over_median'] or 0:.2f}, "
                       f"max/median {summary['max_over_median'] or 0:.2f}")
-        ax.axhline(summary["median"], color=colour, linewidth=0.7, linestyle="--")
+        if summary["median"] is not None:
+            ax.axhline(summary["median"], color=colour, linewidth=0.7, linestyle="--")
     ax.set_xlabel("step (from frame k to frame k + 1)")
     ax.set_ylabel("change (grey levels)")
     ax.set_ylim(bottom=0)
