@@ -30,8 +30,8 @@ README's command line with every flag runs and gives the original's result.
 - latent: equal steps along the path itself, the original's timing: the picture jumps where the model
   changes fast and stands nearly still where it changes slowly.
 Finding the even places first runs the generator over the loop more densely (2 samples per frame, and
-more where the picture changes fast: about 2.5 times the frames in all). The measure, and how to read
-it: docs/pace.md.
+more where the picture changes fast: about 2.5 times the frames in all; with --int8, the exact generator,
+as the 8-bit one's flicker would read as change). The measure, and how to read it: docs/pace.md.
 
 `--grid=3x3` makes one animation whose frames are a grid of independent loops of the style, each cell
 with its own seed (a run with `--seed=<cell seed>` gives that cell's loop alone), cells of `--cell_size`

@@ -208,11 +208,13 @@ def generate_path(settings, generator=None, command=None):
                       "started with")
         record["pace"] = pace = "latent"
 
-    generator = ready_generator(generator, settings, frames * (1 if layout is None else layout.cells))
+    # The even places are found with the exact generator: the 8-bit one's frames flicker by a few grey
+    # levels around it, which the dense passes would count as change (docs/pace.md).
+    exact, generator = generator, ready_generator(generator, settings, frames * (1 if layout is None else layout.cells))
     if pace == "even":
         log.log(NOTE, EVEN_NOTE)
     started = time.perf_counter()
-    latents, times = run_latents(paths, pace, settings, generator, record.get("times"), layout)
+    latents, times = run_latents(paths, pace, settings, exact, record.get("times"), layout)
     pace_seconds = time.perf_counter() - started
     save_latents(record_path(run_dir, ".npy"), latents)
     if pace == "even" and "times" not in record:   # recorded once the latents are saved: the pace is done
