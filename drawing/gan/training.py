@@ -27,7 +27,7 @@ from drawing.gan.dataset import check_shards, data_errors_named, make_dataset
 from drawing.gan.devices import on_device, plan_devices
 from drawing.gan.legacy import read_checkpoint
 from drawing.gan.loss import LOSS_NAMES, STEP_D, STEP_G, STEP_R1, GanLoss, discriminator_optimizer_settings, ema_beta
-from drawing.gan.metrics import INCEPTION_METRICS, Metrics, inception_model, metric_reals
+from drawing.gan.metrics import INCEPTION_METRICS, REAL_METRICS, Metrics, inception_model, metric_reals
 from drawing.gan.models import Generator
 from drawing.gan.networks import build_discriminator, build_generator, initialise_weights, set_weights_checked
 from drawing.gan.options import check_batch_sizes, dataset_files, load_options
@@ -322,9 +322,12 @@ class Run:
             if self.folder.needs_reals():
                 self.folder.write_reals(self._reals(), self.grid_side)
             if options.metrics:
-                reals = metric_reals(self.files, options.resolution, options.metrics_images, options.seed,
-                                     options.shuffle_buffer)
-                self.metrics = Metrics(options.metrics, reals, self.inception, seed=options.seed)
+                reals = None
+                if any(name in REAL_METRICS for name in options.metrics):
+                    reals = metric_reals(self.files, options.resolution, options.metrics_images, options.seed,
+                                         options.shuffle_buffer)
+                self.metrics = Metrics(options.metrics, reals, self.inception, seed=options.seed,
+                                       **options.metric_counts)
         epochs = range(self.start_epoch, options.epoch_count)
         batches = {epoch: batches_in_epoch(epoch, trainer.epoch_batches, options.d_reg_interval)
                    for epoch in epochs}
