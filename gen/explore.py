@@ -18,7 +18,9 @@ import secrets
 import sys
 from pathlib import Path
 
-from drawing.cli import non_negative_int, positive_float, positive_int, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, non_negative_int, positive_float, positive_int, run
 from drawing.console import warn
 from drawing.errors import UserError
 from drawing.folders import command_line
@@ -29,8 +31,8 @@ EXIT_INTERRUPTED = 130    # as every script of this project stopped by Ctrl-C
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = ArgumentParser(tensorflow=True, description=__doc__.split("\n\n")[0],
+                            formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="examples:\n"
                                             "  python explore.py ../demo/model\n"
                                             "  python explore.py ../demo_out/run --latents=projected.npy --port=8001")

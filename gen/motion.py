@@ -19,14 +19,16 @@ path.py's random drawings or `--no_loop` is given. `--compare` draws several inp
 """
 import argparse
 
-from drawing.cli import run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, run
 from drawing.gen.motion import compare_animations, describe, motion_report
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="example: python motion.py out/bezier_s8_f64/20261121-093000_seed7")
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0],
+                            formatter_class=argparse.RawDescriptionHelpFormatter,
+                            epilog="example: python motion.py out/bezier_s8_f64/20261121-093000_seed7")
     parser.add_argument("inputs", nargs="+", help="a frames folder or a video; several with --compare")
     parser.add_argument("--compare", action="store_true",
                         help="draw every input's steps in one plot, --out (and write nothing beside the inputs)")

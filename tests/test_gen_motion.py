@@ -91,7 +91,7 @@ def sizes_differ(folder):
     folder.mkdir()
     write_png(folder / "0.png", np.zeros((8, 8, 3), np.uint8))
     write_png(folder / "1.png", np.zeros((8, 9, 3), np.uint8))
-    return folder / "1.png", "frame is 9x8 but 0.png is 8x8"
+    return folder / "1.png", "frame is 9 x 8 but 0.png is 8 x 8"
 
 
 def no_video(folder):

@@ -33,7 +33,7 @@ from drawing.images import read_image, write_png
 STAGES = ("data", "train", "gen", "fill")
 SCRIPTS = sorted(path.relative_to(REPO) for stage in STAGES for path in (REPO / stage).glob("[a-z]*.py"))
 TENSORFLOW_SCRIPTS = {"train/main.py", "train/metrics.py", "gen/path.py", "gen/svg.py", "gen/project.py",
-                      "data/tfrecord.py", "data/tfrecord_reverse.py"}
+                      "gen/explore.py", "data/tfrecord.py", "data/tfrecord_reverse.py"}
 # What TensorFlow prints as it starts: absl's preamble and its glog-style lines (I0000 ..., E0000 ...).
 TENSORFLOW_START_UP = re.compile(r"^(WARNING: All log messages before absl|[IWEF]\d{4} \d\d:\d\d:\d\d)", re.M)
 # Seconds within which a script answers without TensorFlow; loading it takes 5 to 15 s.
