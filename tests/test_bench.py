@@ -25,6 +25,7 @@ QUICK_RUNS = {
     "bench_tfrecord.py": ["--tiles=8", "--resolution=16"],
     "bench_fill.py": ["--drawings=1", "--gap_drawings=1", "--gap_widths=2"],
     "bench_gen.py": ["--frames=2", "--batch=1", "--int8_batch=0", "--no_original"],
+    "bench_scale.py": ["--quick"],
 }
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from drawing.errors import UserError
 from drawing.files import list_images
-from drawing.images import open_image, to_array, write_png
+from drawing.images import FAST_PNG, open_image, to_array, write_png
 from drawing.parallel import parallel_map
 
 VARIANT_SUFFIX = re.compile(r"_rf[01][0-3]$")
@@ -70,7 +70,8 @@ def shows(path, variant):
 def turn_tiles(tile_paths, folder_out, in_place):
     """Write the variants of each tile into `folder_out`, unless they are all there and the last one shows
     the tile as it is now; in place, the tile's own file is its identity variant. Returns (tiles done,
-    [problems of tiles left out])."""
+    [problems of tiles left out]). Variants are written by the thousand: with FAST_PNG, twice as fast as
+    the default setting and no bigger on scanned tiles (paper grain defeats PNG's row filters)."""
     problems = []
     for tile_path in tile_paths:
         targets = {(flip, turns): Path(folder_out) / variant_name(tile_path, flip, turns)
@@ -84,7 +85,7 @@ def turn_tiles(tile_paths, folder_out, in_place):
         if all(path.exists() for path in targets.values()) and shows(targets[LAST], variants[LAST]):
             continue
         for key, path in targets.items():   # in dihedral order, so LAST is written last
-            write_png(path, variants[key])
+            write_png(path, variants[key], **FAST_PNG)
     return len(tile_paths), problems
 
 
