@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from drawing.data.blob import centred_adjustment, grid_unit
@@ -73,20 +73,27 @@ class Measure:
         return self.bytes / max(self.items, 1)
 
 
+# Each command is started by a small Python of its own that reports its children's peak: a process's peak
+# starts at its parent's, and this benchmark holds far more than that launcher.
+LAUNCHER = ("import resource, subprocess, sys\n"
+            "code = subprocess.call(sys.argv[2:])\n"
+            "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+            "sys.exit(code)\n")
+
+
 def timed(command, cwd, env):
     """Run a command to its end; (wall seconds, peak resident bytes of its largest process, workers included)."""
-    with tempfile.TemporaryFile() as errors:
-        start = time.perf_counter()
-        process = subprocess.Popen([str(part) for part in command], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=errors)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            errors.seek(0)
-            raise SystemExit(f"{' '.join(map(str, command))} failed ({process.returncode}):\n"
-                             f"{errors.read().decode(errors='replace')[-3000:]}")
-    return seconds, usage.ru_maxrss * 1024
+    with tempfile.TemporaryDirectory() as scratch:
+        errors, peak = Path(scratch) / "stderr", Path(scratch) / "peak"
+        with open(errors, "wb") as stderr:
+            start = time.perf_counter()
+            completed = subprocess.run([sys.executable, "-c", LAUNCHER, peak, *map(str, command)], cwd=cwd, env=env,
+                                       stdout=subprocess.DEVNULL, stderr=stderr)
+            seconds = time.perf_counter() - start
+        if completed.returncode != 0:
+            raise SystemExit(f"{' '.join(map(str, command))} failed ({completed.returncode}):\n"
+                             f"{errors.read_text(errors='replace')[-3000:]}")
+        return seconds, int(peak.read_text()) * 1024
 
 
 def files(folder, suffix):
@@ -226,10 +233,15 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="runs of each command; the median counts "
                                                                "(default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="small pages and one run each, in seconds")
+    parser.add_argument("--steps_300", type=int, default=FULL.steps_300,
+                        help="blob_tile.py --steps at 300 DPI: fewer for a shorter run on a busy machine "
+                             "(default: %(default)s)")
+    parser.add_argument("--spec_pages", type=int, default=FULL.spec_pages,
+                        help="page folders of spec tiles (default: %(default)s)")
     parser.add_argument("--work", type=Path, default=None,
                         help="folder for the pages, tiles and shards (default: a temporary folder, removed after)")
     options = parser.parse_args()
-    scale = QUICK if options.quick else FULL
+    scale = QUICK if options.quick else replace(FULL, steps_300=options.steps_300, spec_pages=options.spec_pages)
     if options.quick:
         options.repeats = 1
     if options.original:

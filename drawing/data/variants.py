@@ -8,6 +8,7 @@ and its tile here.
 import re
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from drawing.errors import UserError
@@ -36,14 +37,19 @@ def is_variant(path):
     return tile_of_variant(path) is not None
 
 
+# R + 1 quarter turns counter-clockwise, for R = 0, 1, 2, 3 (the last: the tile as it is).
+QUARTER_TURNS = (cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE, None)
+
+
 def dihedral_variants(tile):
     """The eight (F, R, array) variants of a tile: mirrored left-right if F, then R + 1 quarter turns
-    counter-clockwise (the original's numbering)."""
+    counter-clockwise (the original's numbering). OpenCV turns a tile several times faster than numpy's
+    strided copies."""
     variants = []
     for flip in (0, 1):
-        mirrored = tile[:, ::-1] if flip else tile
-        for turns in range(4):
-            variants.append((flip, turns, np.ascontiguousarray(np.rot90(mirrored, turns + 1))))
+        mirrored = cv2.flip(tile, 1) if flip else np.ascontiguousarray(tile)
+        for turns, rotation in enumerate(QUARTER_TURNS):
+            variants.append((flip, turns, mirrored.copy() if rotation is None else cv2.rotate(mirrored, rotation)))
     return variants
 
 
