@@ -238,6 +238,8 @@ def main():
                              "(default: %(default)s)")
     parser.add_argument("--spec_pages", type=int, default=FULL.spec_pages,
                         help="page folders of spec tiles (default: %(default)s)")
+    parser.add_argument("--stages", default="blob300,blob1200,spec,tfrecord",
+                        help="which to run, comma-separated; tfrecord packs blob300's tiles (default: %(default)s)")
     parser.add_argument("--work", type=Path, default=None,
                         help="folder for the pages, tiles and shards (default: a temporary folder, removed after)")
     options = parser.parse_args()
@@ -246,14 +248,21 @@ def main():
         options.repeats = 1
     if options.original:
         options.original = options.original.resolve()
+    stages = set(options.stages.split(","))
+    if "tfrecord" in stages and "blob300" not in stages:
+        parser.error("--stages: tfrecord packs the tiles of blob300; give both")
 
     print(f"{default_workers()} cores; load average {os.getloadavg()[0]:.2f} at the start", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench_scale_", dir=options.work) as work:
         work = Path(work)
-        report(*blob_tile_runs(work, options, scale, 300, 2 if not options.quick else 1))
-        report(*blob_tile_runs(work, options, scale, 1200, 1))
-        report(*rotateflip_runs(work, options, scale))
-        report(*tfrecord_runs(work, options))
+        if "blob300" in stages:
+            report(*blob_tile_runs(work, options, scale, 300, 2 if not options.quick else 1))
+        if "blob1200" in stages:
+            report(*blob_tile_runs(work, options, scale, 1200, 1))
+        if "spec" in stages:
+            report(*rotateflip_runs(work, options, scale))
+        if "tfrecord" in stages:
+            report(*tfrecord_runs(work, options))
     print(f"load average {os.getloadavg()[0]:.2f} at the end (1 min; {os.getloadavg()[1]:.2f} over 5 min)")
 
 

@@ -19,8 +19,8 @@ about its centre, is mirrored with probability 1/2, and is cut at the scan's own
 tile covers 256 px of the page). The angles and mirrorings of page p come from (--seed, p) alone, so
 a run is reproducible whatever the number of cores. --resample says how a turned tile samples the page:
 `bilinear` (the default) interpolates, so lines stay smooth at every angle; `nearest` takes the nearest
-page pixel, as the original does: its stair-stepped look, only the scan's own colours, and files about
-30 % smaller (docs/performance.md shows a tile both ways).
+page pixel, as the original does: its stair-stepped look, only the scan's own colours, and files no
+bigger than the original's (docs/performance.md shows a tile both ways, and what each costs).
 
 Output: `<dir_out>/<page>/<n>.png`, page = the scan's position in natural order (as in adjustment.json),
 n = 0, 1, ... row by row; and beside the folder `<dir_out>.json` (e.g. tile.json) with the options, the
@@ -60,9 +60,9 @@ def main():
                              "e.g. 16 (default: %(default)s)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the angles and mirrorings, e.g. 7 (default: %(default)s)")
     parser.add_argument("--resample", choices=sorted(RESAMPLING), default="bilinear",
-                        help="how a turned tile samples the page: bilinear interpolates (smooth lines, about 1.4 "
-                             "times the bytes), nearest takes the nearest page pixel as the original does "
-                             "(its look and file sizes); e.g. --resample=nearest (default: %(default)s)")
+                        help="how a turned tile samples the page: bilinear interpolates (smooth lines), nearest "
+                             "takes the nearest page pixel as the original does (its look, files no bigger than "
+                             "its); e.g. --resample=nearest (default: %(default)s)")
     parser.add_argument("--adjustment", default=ADJUSTMENT_FILE,
                         help="each scan's grid corner, as blob_grid.py writes it, e.g. ../adjustment.json "
                              "(default: %(default)s in the current folder; every grid centred if absent)")
