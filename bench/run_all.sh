@@ -7,6 +7,7 @@ for bench in \
     "bench_spec_tile.py --pages 4" \
     "bench_blob_tile.py" \
     "bench_tfrecord.py" \
+    "bench_scale.py" \
     "bench_fill.py --drawings 16" \
     "bench_gen.py --frames 128" \
     "bench_explore.py" \

@@ -26,6 +26,7 @@ QUICK_RUNS = {
     "bench_fill.py": ["--drawings=1", "--gap_drawings=1", "--gap_widths=2"],
     "bench_gen.py": ["--frames=2", "--batch=1", "--int8_batch=0", "--no_original"],
     "bench_pace.py": ["--styles=bezier", "--segments=1", "--frames=8"],
+    "bench_scale.py": ["--quick"],
 }
 
 

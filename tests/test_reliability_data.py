@@ -21,7 +21,8 @@ from conftest import REPO, run_script
 from PIL import Image
 
 from drawing.data.samples import blob_page
-from drawing.images import write_png
+from drawing.errors import UserError
+from drawing.images import read_scan_pixels, write_png
 
 BLOB = ["--rows=2", "--cols=3"]
 
@@ -153,6 +154,13 @@ def test_a_png_declaring_50000_x_50000_pixels_is_refused_before_decoding(tmp_pat
                            check=False)
     assert completed.returncode == 1
     assert "0.png: declares 50000 x 50000 pixels (2500 megapixels)" in completed.stderr
+
+
+def test_decoding_a_page_refuses_a_bomb_before_decoding(tmp_path):
+    """blob_tile.py decodes each page once with the lean reader; it keeps the limit too."""
+    (tmp_path / "0.png").write_bytes(png_declaring(50000, 50000))
+    with pytest.raises(UserError, match="0.png: declares 50000 x 50000 pixels"):
+        read_scan_pixels(tmp_path / "0.png")
 
 
 def test_tfrecord_leaves_a_bomb_out_and_says_so(tmp_path):
