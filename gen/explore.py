@@ -7,7 +7,8 @@
 seeded latents (drawing i of seed S is frame i of `path.py random --seed=S`), and the latents of path.py
 or project.py runs named with `--latents` or uploaded through the page; a click adds a drawing to the
 keyframe strip, where it can be moved or removed, and the loop through the keyframes plays beside it
-with path.py's interpolations. Save writes `<name>.npy` (the keyframes' latents, before truncation) and
+with path.py's interpolations and paces (the even pace once placed, in a few seconds: until then, the
+latent one). Save writes `<name>.npy` (the keyframes' latents, before truncation) and
 `<name>.json` (model, sources, settings, seed) in --dir_out and shows the path.py and mp4.py command
 lines that render the loop at full quality. The server listens on 127.0.0.1 only, unless --host says
 otherwise; Ctrl-C stops it. See docs/explore.md.
@@ -56,6 +57,9 @@ def build_parser():
                         help="frames per second of the loop (default: %(default)s)")
     parser.add_argument("--interpolation", choices=loop.INTERPOLATIONS, default=loop.DEFAULT_INTERPOLATION,
                         help="the interpolation the page starts with (default: %(default)s)")
+    parser.add_argument("--pace", choices=loop.PACES, default=loop.DEFAULT_PACE,
+                        help="the pace the page starts with, as path.py's: even (each step the same change of "
+                             "the picture) or latent (the original's timing) (default: %(default)s)")
     return parser
 
 
@@ -77,12 +81,13 @@ def main():
     seed = args.seed if args.seed is not None else secrets.randbelow(2 ** 31)
     settings = app.Settings(model=args.model, seed=seed, truncation=args.truncation,
                             frames=args.frames, fps=args.fps,
-                            interpolation=args.interpolation, command=command_line(sys.argv))
+                            interpolation=args.interpolation, pace=args.pace, command=command_line(sys.argv))
     commands = app.Commands(cwd=os.getcwd(), scripts=scripts_folder(), model=args.model, dir_out=args.dir_out)
     started = app.start(args.model, settings, commands, latent_files=args.latents, host=args.host, port=args.port)
     print(f"explore: open {started.url} in a browser (seed {seed}; loops are saved in {args.dir_out}); "
           "Ctrl-C stops it", flush=True)
     started.server.serve_forever()   # until Ctrl-C, which Werkzeug's server takes as its signal to stop
+    started.explorer.close()
     print("explore: stopped", flush=True)
     return EXIT_INTERRUPTED
 

@@ -1,7 +1,9 @@
 """gen/explore.py's library without a browser: the drawings' latents, the API, saving, bad input, safety."""
 import base64
+import dataclasses
 import io
 import json
+import shlex
 import signal
 import socket
 import subprocess
@@ -18,7 +20,9 @@ from drawing.errors import UserError
 from drawing.gen import latent_paths
 from drawing.gen.explore import app, render, save, server, sources
 from drawing.gen.explore.save import check_name
-from drawing.images import decode_png
+from drawing.gen.pace import paced_latents
+from drawing.gen.path_run import PathSettings, generate_path
+from drawing.images import decode_png, to_uint8
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +61,20 @@ def loop_body(keyframes, **changes):
 SEEDED = [{"seed": SEED, "index": index} for index in (2, 0, 5)]
 
 
+def seeded_keyframes(refs):
+    return np.concatenate([sources.seeded_latents(SEED, ref["index"], ref["index"] + 1, LATENT_SIZE) for ref in refs])
+
+
+def path_settings(command):
+    """path.py's settings from its command line as the page shows it (options as `--name=value`)."""
+    words = shlex.split(command)
+    assert words[:2] == ["python", str(REPO / "gen" / "path.py")] and words[3] == "keyframes"
+    options = dict(word.removeprefix("--").split("=", 1) for word in words[4:])
+    types = {field.name: field.type for field in dataclasses.fields(PathSettings)}
+    return PathSettings(model=words[2], style="keyframes",
+                        **{name: types[name](value) for name, value in options.items()})
+
+
 # ---- the drawings' latents ----
 
 @pytest.mark.parametrize("start, stop", [(0, 16), (16, 32), (3, 4), (8190, 8194)])
@@ -87,14 +105,76 @@ def test_a_loop_is_previewed_in_chunks_of_frames(api):
     assert answer.status_code == 200
     loop = answer.json
     assert (loop["total"], loop["count"], loop["step"], loop["side"]) == (12, 12, 1, 16)
+    assert (loop["pace"], loop["evening"]) == ("latent", False) and loop["times"] == [k / 12 for k in range(12)]
     frames = api.get(f"/api/loop/{loop['loop']}/frames?start=8&count=8")
     assert frames.status_code == 200 and frames.headers["X-Frames"] == "4"
     assert decode_png(frames.data).shape == (4 * 16, 16, 3)
 
 
+def test_the_even_pace_comes_after_the_latent_one_and_is_path_py_s(api, started, generator):
+    """A loop at the even pace is at once the latent one, `evening`; its even form, asked for next, has the
+    latents `paced_latents` gives the same loop in path.py's batches; its frames are their images. The same
+    loop at another fps is even at once, from the times found."""
+    answer = api.post("/api/loop", loop_body(SEEDED, pace="even"))
+    assert answer.status_code == 200 and (answer.json["pace"], answer.json["evening"]) == ("latent", True)
+    loop = latent_paths.keyframe_path(seeded_keyframes(SEEDED), 4, "spline")
+    np.testing.assert_array_equal(started.explorer.loops[answer.json["loop"]].latents,
+                                  latent_paths.truncate(loop.latents(), 0.8))
+    even = api.post(f"/api/loop/{answer.json['loop']}/even", {})
+    assert even.status_code == 200
+    assert (even.json["pace"], even.json["evening"], even.json["count"]) == ("even", False, 12)
+    latents, times = paced_latents(loop, generator, "even", 0.8, batch_size=16)
+    assert not np.array_equal(times, latent_paths.loop_times(12))
+    np.testing.assert_array_equal(started.explorer.loops[even.json["loop"]].latents, latents)
+    assert even.json["times"] == times.tolist()
+    frames = decode_png(api.get(f"/api/loop/{even.json['loop']}/frames?start=0&count=12").data)
+    np.testing.assert_array_equal(frames.reshape(12, 16, 16, 3), to_uint8(generator(latents)))
+
+    again = api.post("/api/loop", loop_body(SEEDED, pace="even", fps=24))
+    assert (again.json["pace"], again.json["evening"], again.json["times"]) == ("even", False, times.tolist())
+    assert api.post(f"/api/loop/{again.json['loop']}/even", {}).status_code == 400
+
+
+def test_a_newer_loop_of_the_page_stops_the_older_pacing(api, started, monkeypatch):
+    """Pacing stops at the generator's next batch once the same page asks for a newer loop (409); another
+    page's loop leaves it be."""
+    first = api.post("/api/loop", loop_body(SEEDED, pace="even", page="one")).json["loop"]
+    assert api.post("/api/loop", loop_body(SEEDED[:2], pace="even", page="two")).status_code == 200
+    generate, batches = started.explorer.renderer.generate, []
+
+    def changed_meanwhile(latents):
+        batches.append(len(latents))
+        if len(batches) == 1:
+            assert api.post("/api/loop", loop_body(SEEDED[:2], pace="even", page="one")).status_code == 200
+        return generate(latents)
+
+    monkeypatch.setattr(started.explorer.renderer, "generate", changed_meanwhile)
+    stopped = api.post(f"/api/loop/{first}/even", {})
+    assert stopped.status_code == 409 and "newer change" in stopped.json["error"] and len(batches) == 1
+
+
+@pytest.mark.parametrize("pace", ["even", "latent"])
+def test_the_saved_command_renders_the_previewed_frames(api, started, generator, tmp_path, pace):
+    """path.py run with the command the page shows (in this process, on the loaded model) gives the latents
+    of the preview at the chosen pace, and the record says the pace."""
+    answer = api.post("/api/loop", loop_body(SEEDED, pace=pace)).json
+    if answer["evening"]:
+        answer = api.post(f"/api/loop/{answer['loop']}/even", {}).json
+    assert answer["pace"] == pace
+    saved = api.post("/api/save", {"name": "loop1", **loop_body(SEEDED, pace=pace)}).json
+    assert f"--pace={pace}" in saved["path_command"]
+    assert json.loads((tmp_path / "out" / "loop1.json").read_text())["pace"] == pace
+    run = generate_path(path_settings(saved["path_command"]), generator=generator)
+    rendered = np.load(run.folder.with_suffix(".npy"))
+    np.testing.assert_array_equal(rendered, started.explorer.loops[answer["loop"]].latents)
+
+
 @pytest.mark.parametrize("body, words", [
     (loop_body(SEEDED[:1]), "at least 2 keyframes"),
     (loop_body(SEEDED, interpolation="cubic"), "interpolation must be one of"),
+    (loop_body(SEEDED, pace="fast"), "pace must be one of even, latent, not 'fast'"),
+    (loop_body(SEEDED, pace=None), "pace must be one of"),
+    (loop_body(SEEDED, page=["one"]), "page must be a text"),
     (loop_body(SEEDED, frames=1), "frames must be a whole number"),
     (loop_body(SEEDED, truncation=0), "truncation must be"),
     (loop_body([{"seed": SEED, "index": -1}, *SEEDED]), "index must be a whole number"),
@@ -111,16 +191,22 @@ def test_a_slow_model_is_asked_for_fewer_drawings_at_a_time(rate, grid, first):
     assert render.batch_for(rate, render.FIRST_FRAMES_SECONDS, render.FIRST_FRAMES) == first
 
 
-@pytest.mark.parametrize("total, fps, rate, resolution, step, side, note", [
-    (192, 30, 400, 64, 1, 64, ""),
-    (192, 30, 10, 64, 4, 64, "every 4th frame (the model makes 10 frames/s here)"),
-    (192, 30, 400, 1024, 1, 256, "preview at 256 px of the model's 1024"),
-    (10000, 30, 400, 64, 5, 64, "every 5th frame (the loop has 10000 frames)"),
+@pytest.mark.parametrize("total, fps, rate, resolution, pace, step, side, even, note", [
+    (192, 30, 400, 64, "even", 1, 64, True, ""),
+    (192, 30, 400, 64, "latent", 1, 64, False, ""),
+    (192, 30, 10, 64, "latent", 4, 64, False, "every 4th frame (the model makes 10 frames/s here); path.py renders"),
+    (192, 30, 400, 1024, "even", 1, 256, True, "preview at 256 px of the model's 1024; path.py renders"),
+    (10000, 30, 400, 64, "even", 5, 64, True, "every 5th frame (the loop has 10000 frames); path.py renders"),
+    (192, 30, 10, 64, "even", 4, 64, False, "the preview keeps the latent pace (evening it would hold up"),
+    (192, 30, 1.8, 64, "latent", 21, 64, False, "every 21st frame"),
+    (192, 30, 0.6, 64, "latent", 63, 64, False, "every 63rd frame"),
 ])
-def test_the_preview_plan_keeps_up_with_the_machine(total, fps, rate, resolution, step, side, note):
-    plan = render.preview_plan(total, fps, rate, resolution)
-    assert (plan.step, plan.side) == (step, side) and note in plan.note
-    assert plan.count * plan.step >= total and (not note or "path.py renders every frame" in plan.note)
+def test_the_preview_plan_keeps_up_with_the_machine(total, fps, rate, resolution, pace, step, side, even, note):
+    """Every n-th frame where the model cannot keep up with the loop's fps; the even pace where the model
+    makes path.py's batch of 16 within half a second."""
+    plan = render.preview_plan(total, fps, rate, resolution, pace)
+    assert (plan.step, plan.side, plan.even) == (step, side, even) and note in plan.note
+    assert plan.count * plan.step >= total and (note or not plan.note)
 
 
 # ---- saving ----
@@ -136,7 +222,7 @@ def test_save_writes_the_keyframes_before_truncation_and_a_record(api, started, 
     assert record["keyframes"] == SEEDED and record["truncation"] == 0.8 and record["interpolation"] == "spline"
     command = answer.json["path_command"]
     assert f"--keyframes={tmp_path / 'out' / 'loop1.npy'}" in command and "--truncation=0.8" in command
-    assert "--frames=4 --interpolation=spline" in command
+    assert "--frames=4 --interpolation=spline --pace=latent" in command and record["pace"] == "latent"
     assert f"$(ls -td {tmp_path / 'out' / 'keyframes_spline_k3_f4'}/*/ | head -n 1)" in answer.json["mp4_command"]
 
 

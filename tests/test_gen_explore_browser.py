@@ -1,12 +1,14 @@
 """gen/explore.py's page in headless Chromium (Debian's chromium and chromium-driver, driven by Selenium):
-choose three drawings, reorder them, save, and render the loop with the path.py command line the page
-shows; uploads and bad names said in the page. Without the browser these tests are skipped, saying what
+choose three drawings, reorder them, watch the loop play at the latent pace while the even one is placed,
+save, and render the loop with the path.py command line the page shows: the previewed frames; uploads and
+bad names said in the page. Without the browser these tests are skipped, saying what
 to install, except where CI is set: there they fail."""
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,7 +16,6 @@ import numpy as np
 import pytest
 from explore_support import LATENT_SIZE, SEED, serve_in_thread, start_explorer, tiny_model
 
-from drawing.gen import latent_paths
 from drawing.gen.explore import sources
 from drawing.images import read_image, to_uint8
 
@@ -70,6 +71,7 @@ def explorer(tmp_path_factory):
     thread = serve_in_thread(started)
     yield started, folder
     started.server.shutdown()
+    started.explorer.close()
     thread.join()
 
 
@@ -112,9 +114,18 @@ def run_in_shell(command, cwd):
     assert completed.returncode == 0, f"{command}:\n{completed.stderr}"
 
 
-def test_choose_reorder_save_and_the_shown_command_renders_the_loop(browser, explorer):
+def test_choose_reorder_save_and_the_shown_command_renders_the_loop(browser, explorer, monkeypatch):
     started, folder = explorer
+    placing, on_even = threading.Event(), started.explorer.on_even
+
+    def held_until_checked(request, loop_id):     # the even pace "takes seconds" until the test has looked
+        placing.wait(WAIT)
+        return on_even(request, loop_id)
+
+    monkeypatch.setattr(started.explorer, "on_even", held_until_checked)
     open_page(browser, started)
+    assert browser.find_element("id", "pace").is_displayed()
+    assert browser.execute_script("return document.getElementById('pace').value") == "even"
     set_input(browser, "frames", 4)
     set_input(browser, "truncation", 0.8)
     wait_for(browser, "window.explore.gridLoads >= 2")
@@ -128,6 +139,13 @@ def test_choose_reorder_save_and_the_shown_command_renders_the_loop(browser, exp
     assert labels == [f"seed {SEED} #2", f"seed {SEED} #5", f"seed {SEED} #0"]
     assert drawings[5].find_element("css selector", ".badge").text == "2"
     wait_for(browser, "window.explore.timings.previewFirstFrame !== undefined && window.explore.draws.length > 3")
+    wait_for(browser, "document.getElementById('preview-status').textContent.includes('evening the pace…')")
+    assert browser.execute_script("return window.explore.player.loop.pace") == "latent"
+    placing.set()
+    wait_for(browser, "window.explore.timings.evenPlaying !== undefined")
+    even = browser.execute_script("const loop = window.explore.player.loop; return [loop.pace, loop.loop]")
+    assert even[0] == "even"
+    wait_for(browser, "!document.getElementById('preview-status').textContent.includes('evening')")
 
     browser.find_element("id", "save-name").send_keys("loop1")
     browser.find_element("id", "save").click()
@@ -138,14 +156,16 @@ def test_choose_reorder_save_and_the_shown_command_renders_the_loop(browser, exp
     record = json.loads((folder / "out" / "loop1.json").read_text())
     assert record["complete"] and record["keyframes"] == [{"seed": SEED, "index": index} for index in (2, 5, 0)]
 
-    assert "--truncation=0.8" in command and "--frames=4" in command
+    assert "--truncation=0.8" in command and "--frames=4" in command and "--pace=even" in command
     run_in_shell(command, started.explorer.commands.cwd)
     (run,) = [path for path in (folder / "out" / "keyframes_spline_k3_f4").iterdir() if path.is_dir()]
+    previewed = started.explorer.loops[even[1]].latents
+    np.testing.assert_array_equal(np.load(run.with_suffix(".npy")), previewed)
     frames = sorted(run.glob("*.png"))
-    assert len(frames) == 12
-    expected = to_uint8(started.explorer.renderer.generator(latent_paths.truncate(keyframes, 0.8)))
-    for keyframe, frame in enumerate(frames[::4]):
-        np.testing.assert_array_equal(read_image(frame), expected[keyframe])
+    expected = to_uint8(started.explorer.renderer.generator(previewed))
+    assert len(frames) == len(expected) == 12
+    for frame, image in zip(frames, expected):
+        np.testing.assert_array_equal(read_image(frame), image)
     run_in_shell(browser.find_element("id", "mp4-command").text, started.explorer.commands.cwd)
     assert run.with_suffix(".mp4").stat().st_size > 0
 

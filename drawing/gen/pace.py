@@ -89,24 +89,26 @@ def refine(path, generate, knots, changes, frames, batch_size, progress=None):
     return knots, changes
 
 
-def even_times(path, generate, frames, batch_size=16, description="pace"):
+def even_times(path, generate, frames, batch_size=16, description="pace", show_progress=True):
     """`frames` times in [0, 1) on the closed path at which every step shows the same change.
 
     `path(times)`: float32 latents [len(times), latent_size] at times in [0, 1) (continuous, time 1
     being time 0 again), exactly as the generator is to be given them (truncated); `generate(latents)`:
     images [N, H, W, 3] in [0, 1] (a `drawing.gan.Generator`, or its int8 form); `batch_size`: latents
-    per generator call. The first time is 0. Progress goes to stderr as a bar named `description`.
+    per generator call. The first time is 0. Progress goes to stderr as a bar named `description` (with
+    `show_progress`; a server pacing in the background goes without).
     """
     samples = DENSITY * frames
-    with tqdm(total=samples, desc=description, unit="frame", dynamic_ncols=True, disable=None,
-              file=sys.stderr) as progress:
+    with tqdm(total=samples, desc=description, unit="frame", dynamic_ncols=True,
+              disable=None if show_progress else True, file=sys.stderr) as progress:
         knots = latent_paths.loop_times(samples)
         changes = step_changes(path, generate, knots, batch_size, progress=progress)
         knots, changes = refine(path, generate, knots, changes, frames, batch_size, progress)
     return place_evenly(knots, changes, frames)
 
 
-def paced_latents(loop, generate, pace=DEFAULT_PACE, truncation=1.0, batch_size=16, description="pace"):
+def paced_latents(loop, generate, pace=DEFAULT_PACE, truncation=1.0, batch_size=16, description="pace",
+                  show_progress=True):
     """(latents float32 [frames, latent_size], times float64 [frames] in [0, 1)): the frames of `loop`
     (a `latent_paths.Loop`) at `pace`, truncated as the generator is given them. At the latent pace the
     times are k / frames and the latents exactly those of `loop.latents()`."""
@@ -118,7 +120,7 @@ def paced_latents(loop, generate, pace=DEFAULT_PACE, truncation=1.0, batch_size=
     def path(times):
         return latent_paths.truncate(loop.at_times(times), truncation)
 
-    times = even_times(path, generate, loop.frames, batch_size, description)
+    times = even_times(path, generate, loop.frames, batch_size, description, show_progress)
     return path(times), times
 
 

@@ -4,6 +4,8 @@ TensorFlow runs one generator call at a time (a lock), while the server's thread
 releases the GIL). The preview is planned from the rate measured at start: a model that cannot keep up
 with the loop's fps on this machine is previewed every n-th frame (the loop keeps its speed), and models
 above `PREVIEW_MAX_SIDE` are previewed smaller; the page says so. path.py renders every frame at full size.
+The even pace is previewed where the model makes path.py's batch quickly (`EVEN_BATCH_SECONDS`): finding it
+holds the generator a batch at a time, and a change waits for the batch in hand.
 """
 import base64
 import math
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from drawing.gen.explore import loop
 from drawing.images import encode_png, to_uint8
 
 PREVIEW_MAX_SIDE = 256       # px: a larger model's frames are shrunk to this for the preview
@@ -26,6 +29,7 @@ FIRST_FRAMES_SECONDS = 0.05  # and the preview's first request, so the first fra
 FIRST_FRAMES = 4
 CHUNK_SECONDS = 0.5          # later requests ask for what the machine makes in this time: a change waits for no more
 FAST_PNG = 1                 # zlib level: the page decodes at once, small files matter less than speed
+EVEN_BATCH_SECONDS = 0.5     # the preview evens its pace where the model makes path.py's batch in this time
 
 
 class Renderer:
@@ -37,11 +41,16 @@ class Renderer:
         self.latent_size = generator.latent_size
         self.lock = threading.Lock()
 
-    def images(self, latents, side):
-        """uint8 images [N, side, side, 3] of float32 latents [N, latent_size]."""
+    def generate(self, latents):
+        """The model's images [N, resolution, resolution, 3] in [0, 1] of float32 latents [N, latent_size],
+        as path.py gets them (what the even pace measures)."""
         latents = np.asarray(latents, dtype=np.float32)
         with self.lock:
-            images = to_uint8(np.asarray(self.generator(latents)))
+            return np.asarray(self.generator(latents))
+
+    def images(self, latents, side):
+        """uint8 images [N, side, side, 3] of float32 latents [N, latent_size]."""
+        images = to_uint8(self.generate(latents))
         if side == self.resolution:
             return images
         return np.stack([cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA) for image in images])
@@ -85,10 +94,12 @@ def preview_side(resolution):
 
 @dataclass(frozen=True)
 class PreviewPlan:
-    """How the preview shows a loop: every `step`-th of its `total` frames, `side` px."""
+    """How the preview shows a loop: every `step`-th of its `total` frames, `side` px, at the even pace
+    when `even` (else at the latent pace)."""
     total: int
     step: int
     side: int
+    even: bool
     note: str
 
     @property
@@ -97,15 +108,24 @@ class PreviewPlan:
 
 
 def ordinal(number):
-    return {2: "2nd", 3: "3rd"}.get(number, f"{number}th")
+    """2nd, 3rd, 11th, 21st: English's ordinals of whole numbers."""
+    suffix = "th" if number % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
-def preview_plan(total, fps, rate, resolution):
-    """The plan for a loop of `total` frames played at `fps` by a machine making `rate` preview frames/s."""
+def evens_pace(rate):
+    """Whether a machine making `rate` preview frames/s evens the preview's pace."""
+    return loop.PACE_BATCH / rate <= EVEN_BATCH_SECONDS
+
+
+def preview_plan(total, fps, rate, resolution, pace=loop.DEFAULT_PACE):
+    """The plan for a loop of `total` frames at `pace`, played at `fps` by a machine making `rate` preview
+    frames/s."""
     side = preview_side(resolution)
     keep_up = max(1, math.ceil(fps / (rate * HEADROOM)))
     fits = max(1, math.ceil(total / MAX_PREVIEW_FRAMES))
     step = max(keep_up, fits)
+    even = pace == "even" and evens_pace(rate)
     notes = []
     if side < resolution:
         notes.append(f"preview at {side} px of the model's {resolution}")
@@ -113,5 +133,9 @@ def preview_plan(total, fps, rate, resolution):
         why = (f"the model makes {rate:.0f} frames/s here" if keep_up >= fits
                else f"the loop has {total} frames")
         notes.append(f"every {ordinal(step)} frame ({why})")
-    note = ("; ".join(notes) + "; path.py renders every frame at full size") if notes else ""
-    return PreviewPlan(total, step, side, note)
+    if notes:
+        notes[-1] += "; path.py renders every frame at full size"
+    if pace == "even" and not even:
+        notes.append("the preview keeps the latent pace (evening it would hold up every change on this "
+                     "machine); path.py places the frames evenly")
+    return PreviewPlan(total, step, side, even, "; ".join(notes))

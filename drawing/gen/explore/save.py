@@ -70,7 +70,7 @@ class Commands:
     def frames_folder(self, keyframe_count, settings):
         """The folder path.py writes its run folder in (the run folder's name is the time it starts)."""
         return str(Path(self.dir_out) / loop.style_folder(keyframe_count, settings["frames"],
-                                                          settings["interpolation"], settings["pace"]))
+                                                          settings["interpolation"]))
 
     def mp4_command(self, keyframe_count, settings):
         """mp4.py on the newest run folder in path.py's style folder: the one the path.py command just wrote

@@ -10,9 +10,18 @@ API (JSON in and out unless said; errors are `{"error": "<one line>"}` and the l
   POST /api/drawings  {source, seed, start, count, truncation} -> {items: [{ref, label, title, image}], more}
   POST /api/images    {refs, truncation}               -> {images}  (the keyframe strip, truncation changed)
   POST /api/upload    the bytes of a .npy, its name in X-File-Name -> {source}
-  POST /api/loop      {keyframes, frames, interpolation, pace, fps, truncation} -> {loop, count, step, side, note}
+  POST /api/loop      {keyframes, frames, interpolation, pace, fps, truncation, page}
+                      -> {loop, count, step, side, total, fps, note, pace, times, evening}
+  POST /api/loop/<loop>/even                           -> the same for the loop at the even pace (seconds)
   GET  /api/loop/<loop>/frames?start=&count=           -> PNG: the frames stacked top to bottom
   POST /api/save      {name, keyframes, ..., replace}  -> {npy, json, path_command, mp4_command, cwd}
+
+The even pace costs the generator about 2.5 times the loop's frames, seconds on a small model: a loop asked
+for at it comes at once at the latent pace with `evening` true (where the model is quick enough for it,
+`render.evens_pace`), and the page then asks for its even form, placed while the page plays the latent one.
+A newer loop of the same page (its `page`, a random id of each page load) stops that work at the
+generator's next batch; the even times found are kept for a loop of the same keyframes and settings
+(another fps, the pace changed back and forth).
 """
 import errno
 import hmac
@@ -23,11 +32,12 @@ import secrets
 import socket
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote
 
+import numpy as np
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -44,6 +54,8 @@ MAX_UPLOAD = 256 * 2 ** 20     # bytes: a .npy of a million 64-dimension latents
 MAX_TRUNCATION = 10.0
 MAX_FPS = 240.0
 KEPT_LOOPS = 8                 # previews kept for the page to fetch frames from (a change makes a new one)
+KEPT_EVEN_TIMES = 16           # loops whose even times are kept
+MAX_PAGE_ID = 64
 STATIC_TYPES = {"explore.css": "text/css; charset=utf-8", "explore.js": "text/javascript; charset=utf-8"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'",
@@ -63,6 +75,7 @@ class Settings:
     fps: float
     interpolation: str
     command: str
+    pace: str = loop.DEFAULT_PACE
 
 
 class ApiError(Exception):
@@ -99,11 +112,51 @@ def loop_settings(body):
             "fps": number(body, "fps", 1, MAX_FPS), "truncation": truncation_of(body)}
 
 
+def page_of(body):
+    """The id a page load sends with its loops: a newer loop of the page stops the older one's pacing."""
+    page = body.get("page", "")
+    if not isinstance(page, str) or len(page) > MAX_PAGE_ID:
+        raise ApiError(f"page must be a text of at most {MAX_PAGE_ID} characters")
+    return page
+
+
 def truncation_of(body):
     value = body.get("truncation")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TRUNCATION:
         raise ApiError(f"truncation must be a number above 0 and at most {MAX_TRUNCATION:g}, not {value!r}")
     return float(value)
+
+
+@dataclass
+class Preview:
+    """A loop the page plays: the latents and times on the loop of every `plan.step`-th frame, at `pace`;
+    `evening` where the page may ask for the even pace that was asked for (what it needs: `keyframes`,
+    `settings`); `superseded` once a newer loop of the same `page` came (its pacing stops)."""
+    latents: np.ndarray
+    times: np.ndarray
+    plan: render.PreviewPlan
+    pace: str
+    evening: bool
+    page: str
+    keyframes: np.ndarray
+    settings: dict
+    superseded: threading.Event = field(default_factory=threading.Event)
+
+    def described(self, loop_id):
+        """What the page is told of it."""
+        plan = self.plan
+        return {"loop": loop_id, "count": plan.count, "step": plan.step, "side": plan.side, "total": plan.total,
+                "fps": self.settings["fps"], "note": plan.note, "pace": self.pace, "evening": self.evening,
+                "times": self.times.tolist()}
+
+
+class Superseded(Exception):
+    """A newer loop of the same page came while this one's even pace was being found."""
+
+
+def even_key(keyframes, settings):
+    """What a loop's even times depend on (not its fps)."""
+    return keyframes.tobytes(), settings["frames"], settings["interpolation"], settings["truncation"]
 
 
 class Explorer:
@@ -115,7 +168,8 @@ class Explorer:
         self.token = secrets.token_urlsafe(24)
         # The Host values this server answers to: its names with the port it listens on.
         self.allowed_hosts = {f"{host}:{port}" for host in hosts} if port else set(hosts)
-        self.loops = OrderedDict()
+        self.loops = OrderedDict()          # loop id: Preview
+        self.even_times = OrderedDict()     # even_key: times of the loop's frames at the even pace
         self.loops_lock = threading.Lock()
         self.next_loop = 0
         self.urls = Map([
@@ -125,6 +179,7 @@ class Explorer:
             Rule("/api/images", endpoint="images", methods=["POST"]),
             Rule("/api/upload", endpoint="upload", methods=["POST"]),
             Rule("/api/loop", endpoint="loop", methods=["POST"]),
+            Rule("/api/loop/<int:loop_id>/even", endpoint="even", methods=["POST"]),
             Rule("/api/loop/<int:loop_id>/frames", endpoint="frames", methods=["GET"]),
             Rule("/api/save", endpoint="save", methods=["POST"]),
         ])
@@ -188,7 +243,8 @@ class Explorer:
                 "latent_size": self.renderer.latent_size, "seed": settings.seed,
                 "truncation": settings.truncation, "frames": settings.frames, "fps": settings.fps,
                 "interpolation": settings.interpolation, "interpolations": list(loop.INTERPOLATIONS),
-                "paces": list(loop.PACES), "page_size": sources.PAGE_SIZE, "dir_out": self.commands.dir_out,
+                "pace": settings.pace, "paces": list(loop.PACES), "page_size": sources.PAGE_SIZE,
+                "dir_out": self.commands.dir_out,
                 "grid_batch": render.batch_for(self.rate, render.GRID_SECONDS, sources.PAGE_SIZE),
                 "first_frames": render.batch_for(self.rate, render.FIRST_FRAMES_SECONDS, render.FIRST_FRAMES),
                 "frames_batch": render.batch_for(self.rate, render.CHUNK_SECONDS, render.MAX_CHUNK // 2),
@@ -245,34 +301,91 @@ class Explorer:
     def on_loop(self, request):
         body = self.body(request)
         settings = loop_settings(body)
+        page = page_of(body)
         keyframes = self.sources.latents(body.get("keyframes"))
         if len(keyframes) < 2:
             raise ApiError("add at least 2 keyframes for a loop")
-        latents = loop.loop_latents(keyframes, settings["frames"], settings["interpolation"], settings["pace"],
-                                    settings["truncation"])
-        plan = render.preview_plan(len(latents), settings["fps"], self.rate, self.renderer.resolution)
+        plan = render.preview_plan(len(keyframes) * settings["frames"], settings["fps"], self.rate,
+                                   self.renderer.resolution, settings["pace"])
         with self.loops_lock:
+            found = self.even_times.get(even_key(keyframes, settings)) if plan.even else None
+        shape = keyframes, settings["frames"], settings["interpolation"]
+        if found is None:     # the latent pace, at once; the page asks for the even one next where planned
+            latents, times = loop.loop_latents(*shape, "latent", settings["truncation"])
+            pace = "latent"
+        else:
+            latents, times, pace = loop.latents_at(*shape, found, settings["truncation"]), found, "even"
+        preview = Preview(latents[::plan.step], times[::plan.step], plan, pace, plan.even and pace == "latent",
+                          page, keyframes, settings)
+        return self.json(preview.described(self.keep(preview, supersede=True)))
+
+    def on_even(self, request, loop_id):
+        """The loop of a preview waiting for its even pace, at that pace: placed now, while the page plays the
+        latent one; given up at the generator's next batch once a newer loop of the page came."""
+        waiting = self.preview(loop_id)
+        if not waiting.evening:
+            raise ApiError(f"loop {loop_id} is at its pace already")
+        settings = waiting.settings
+
+        def generate(latents):
+            if waiting.superseded.is_set():
+                raise Superseded()
+            return self.renderer.generate(latents)
+
+        try:
+            latents, times = loop.loop_latents(waiting.keyframes, settings["frames"], settings["interpolation"],
+                                               "even", settings["truncation"], generate)
+        except Superseded:
+            raise ApiError("a newer change replaced this loop", 409) from None
+        with self.loops_lock:
+            self.even_times[even_key(waiting.keyframes, settings)] = times
+            while len(self.even_times) > KEPT_EVEN_TIMES:
+                self.even_times.popitem(last=False)
+        step = waiting.plan.step
+        even = Preview(latents[::step], times[::step], waiting.plan, "even", False, waiting.page, waiting.keyframes,
+                       settings)
+        return self.json(even.described(self.keep(even, supersede=False, unless=waiting.superseded)))
+
+    def keep(self, preview, supersede, unless=None):
+        """The id of `preview`, kept for the page to fetch its frames; with `supersede`, the older loops of its
+        page stop their pacing. A 409 where `unless` is set (a newer loop came meanwhile)."""
+        with self.loops_lock:
+            if unless is not None and unless.is_set():
+                raise ApiError("a newer change replaced this loop", 409)
+            if supersede:
+                for older in self.loops.values():
+                    if older.page == preview.page:
+                        older.superseded.set()
             loop_id = self.next_loop
             self.next_loop += 1
-            self.loops[loop_id] = (latents[::plan.step], plan.side)
+            self.loops[loop_id] = preview
             while len(self.loops) > KEPT_LOOPS:
-                self.loops.popitem(last=False)
-        return self.json({"loop": loop_id, "count": plan.count, "step": plan.step, "side": plan.side,
-                          "total": plan.total, "fps": settings["fps"], "note": plan.note})
+                self.loops.popitem(last=False)[1].superseded.set()
+        return loop_id
 
-    def on_frames(self, request, loop_id):
+    def preview(self, loop_id):
         with self.loops_lock:
             if loop_id not in self.loops:
                 raise ApiError("this preview is no longer kept; change a setting to make it again", 404)
-            latents, side = self.loops[loop_id]
+            return self.loops[loop_id]
+
+    def on_frames(self, request, loop_id):
+        preview = self.preview(loop_id)
+        latents = preview.latents
         start = request.args.get("start", type=int, default=0)
         count = request.args.get("count", type=int, default=8)
         if not 0 <= start < len(latents) or not 1 <= count <= render.MAX_CHUNK:
             raise ApiError(f"frames: start must be from 0 to {len(latents) - 1} and count from 1 to {render.MAX_CHUNK}")
         chunk = latents[start:start + count]
-        response = Response(self.renderer.strip(chunk, side), mimetype="image/png")
+        response = Response(self.renderer.strip(chunk, preview.plan.side), mimetype="image/png")
         response.headers["X-Frames"] = str(len(chunk))
         return response
+
+    def close(self):
+        """Stop every pacing under way (at the generator's next batch): the server is stopping."""
+        with self.loops_lock:
+            for preview in self.loops.values():
+                preview.superseded.set()
 
     # ---- saving ----
 

@@ -15,11 +15,14 @@ const state = {
   frames: config.frames,
   fps: config.fps,
   interpolation: config.interpolation,
-  pace: config.paces[0],
+  pace: config.pace,
   files: config.files.slice(),
 };
-// What tests and the bench read: timings in ms, and the preview's frames drawn.
+// What tests and the bench read: timings in ms, the preview's frames drawn, its player (below).
 const explore = (window.explore = { state, timings: {}, draws: [], gridLoads: 0 });
+// This page load's id, sent with its loops: the server stops placing an older loop's even pace when this
+// page asks for a newer loop (another page open on the explorer keeps its own).
+const pageId = Array.from(crypto.getRandomValues(new Uint32Array(2)), (number) => number.toString(36)).join("");
 
 // ---- talking to the server ----
 
@@ -311,7 +314,9 @@ async function refreshStripImages() {
 
 // ---- the preview ----
 
-const player = { loop: null, abort: null, playing: true, shown: -1, due: 0, timer: null, changedAt: 0 };
+const player = { loop: null, abort: null, playing: true, shown: -1, due: 0, timer: null, changedAt: 0,
+  evening: false };
+explore.player = player;
 const canvas = $("preview");
 const context = canvas.getContext("2d");
 
@@ -333,6 +338,7 @@ async function startPreview() {
   player.loop = null;
   player.shown = -1;
   player.due = 0;
+  player.evening = false;
   const enough = state.keyframes.length >= 2;
   $("preview-empty").hidden = enough;
   $("play").hidden = !enough;
@@ -345,15 +351,39 @@ async function startPreview() {
   const abort = (player.abort = new AbortController());
   $("preview-status").textContent = "rendering…";
   try {
-    const body = { keyframes: state.keyframes.map((keyframe) => keyframe.ref), ...loopSettings() };
+    const body = { keyframes: state.keyframes.map((keyframe) => keyframe.ref), ...loopSettings(), page: pageId };
     const answer = await (await api("/api/loop", body, { signal: abort.signal })).json();
-    const loop = { ...answer, frames: new Array(answer.count), loaded: 0, changedAt };
+    const loop = newLoop(answer, changedAt);
     player.loop = loop;
+    player.evening = answer.evening;
     $("preview-note").textContent = answer.note;
     await fetchFrames(loop, abort.signal);
+    if (answer.evening && !abort.signal.aborted) await evenPace(loop, abort.signal);
   } catch (error) {
     failed(error);
+  } finally {
+    if (player.abort === abort) player.evening = false;
   }
+}
+
+function newLoop(answer, changedAt) {
+  return { ...answer, frames: new Array(answer.count), loaded: 0, changedAt };
+}
+
+// The even pace costs the server seconds: the loop plays at the latent pace meanwhile, and the even loop
+// takes over once all its frames are here, at its first frame at or after the place on the loop the
+// latent one was about to show (the loop goes on where it was, only its timing changes).
+async function evenPace(latent, signal) {
+  const answer = await (await api(`/api/loop/${latent.loop}/even`, {}, { signal })).json();
+  const even = newLoop(answer, latent.changedAt);
+  await fetchFrames(even, signal);
+  if (signal.aborted) return;
+  const time = latent.times[(player.shown + 1) % latent.count];
+  const next = Math.max(0, even.times.findIndex((at) => at >= time));
+  player.shown = (next - 1 + even.count) % even.count;
+  player.loop = even;
+  player.evening = false;
+  explore.timings.evenPlaying = performance.now() - latent.changedAt;
 }
 
 // Frames in chunks, small first so the first frame shows at once, then as many as the machine makes in
@@ -384,10 +414,11 @@ function drawFrame(loop, index, now) {
 function showStatus(loop, now) {
   const recent = explore.draws.filter((time) => now - time < 1000).length;
   const loading = loop.loaded < loop.count ? `, loading ${loop.loaded}/${loop.count}` : "";
+  const evening = player.evening ? " · evening the pace…" : "";
   const frame = player.shown * loop.step;
   $("preview-status").textContent = player.playing
-    ? `frame ${frame} of ${loop.total} · ${recent} frames/s${loading}`
-    : `paused at frame ${frame} of ${loop.total}`;
+    ? `frame ${frame} of ${loop.total} · ${recent} frames/s${loading}${evening}`
+    : `paused at frame ${frame} of ${loop.total}${evening}`;
 }
 
 // Each preview frame stands for `step` frames of the loop, so the loop plays at its own speed; a frame
