@@ -115,7 +115,7 @@ cat <<SUMMARY
 
 Demo finished. Results are in $OUT. The animation, the fills and the plotter drawing come from the
 shipped model $MODEL; the training run shows the trainer at work. Open first:
-  the looping latent-space animation:        $LOOP.mp4
+  the looping latent-space animation:        $LOOP.mp4 (evenly paced; its rhythm: ${LOOP}_motion.png)
   the same, transparent over a sample scan:  ${LOOP}_rgba_navy.mp4 (and with its alpha, .webm)
   nine loops at once:                        $GRID.mp4
   the short training run (blurs, 2 minutes): $RUN/fakes/ (reals.png beside it), $RUN/stats.jsonl (swd)
@@ -123,4 +123,5 @@ shipped model $MODEL; the training run shows the trainer at work. Open first:
   how the scans were cut into tiles:         $GRID_SPEC/ and $GRID_BLOB/
   generated images coloured by fill/:        $FILLED/
   the pen-plotter drawing:                   $(ls -d "$DRAWINGS"/*/ | tail -n 1)preview.png (drawing.svg beside it)
+Then explore the model in your browser: cd gen && ../.venv/bin/python explore.py ../demo/model
 SUMMARY

@@ -26,14 +26,14 @@ from drawing.images import decode_png, encode_png, read_image
 
 RESOLUTION = 256
 LATENT_SIZE = 64
-SEED_BATCH = 16
+ORIGINAL_BATCH = 16
 
 
-def seed_style_frames(model, latents, folder):
+def original_style_frames(model, latents, folder):
     """The original's generate(): eager model calls, TensorFlow PNG encoding, one frame after another."""
     from drawing.backend import tf
-    for start in range(0, len(latents), SEED_BATCH):
-        images = model(tf.convert_to_tensor(latents[start:start + SEED_BATCH]), training=False)
+    for start in range(0, len(latents), ORIGINAL_BATCH):
+        images = model(tf.convert_to_tensor(latents[start:start + ORIGINAL_BATCH]), training=False)
         for offset, image in enumerate(images):
             image = tf.image.convert_image_dtype(tf.clip_by_value(image, 0, 1), tf.uint8, saturate=True)
             (folder / frame_name(start + offset, len(latents))).write_bytes(tf.io.encode_png(image).numpy())
@@ -94,8 +94,8 @@ def bench_frames(frame_count, batches, int8_batches, with_original):
         if with_original:
             folder = scratch / "seed"
             folder.mkdir()
-            timed(f"seed's way, batch {SEED_BATCH}", len(latents),
-                  lambda: seed_style_frames(generator.model, latents, folder))
+            timed(f"the original's way, batch {ORIGINAL_BATCH}", len(latents),
+                  lambda: original_style_frames(generator.model, latents, folder))
 
 
 def bench_rgba(repeats=200):

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from drawing.gan import load_generator, save_untrained_checkpoint
-from drawing.gan.projection import Projector, Settings, feature_network
-from drawing.gen.project_run import STARTS_STREAM, as_target, list_inputs, read_drawings
+from drawing.gan.projection import Projector, feature_network
+from drawing.gen.project_run import STARTS_STREAM, Settings, as_target, list_inputs, read_drawings
 from drawing.plotter.network import load_network
 
 RESOLUTION = 256

@@ -52,7 +52,7 @@ def main():
         tile_count = 0
         cpu_start = time.process_time()
         for number in range(1, args.pages + 1):
-            page, seconds = timed(read_png_scan, scans / f"{number}.png", RESOLUTION)
+            page, seconds = timed(read_png_scan, scans / f"{number}.png")
             steps["read PNG"] += seconds
             (tiles, layout), seconds = timed(tile_page, page, RESOLUTION)
             steps["find + cut"] += seconds

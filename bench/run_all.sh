@@ -7,8 +7,11 @@ for bench in \
     "bench_spec_tile.py --pages 4" \
     "bench_blob_tile.py" \
     "bench_tfrecord.py" \
+    "bench_scale.py" \
     "bench_fill.py --drawings 16" \
     "bench_gen.py --frames 128" \
+    "bench_explore.py" \
+    "bench_pace.py" \
     "bench_svg.py" \
     "bench_project.py --timed-steps 2" \
     "bench_train.py --repeats 3"; do

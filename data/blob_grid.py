@@ -15,16 +15,18 @@ and the scan's index and corner written in its top-left corner, saved under the 
 import argparse
 from pathlib import Path
 
-from drawing.cli import positive_int, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, positive_int, run
 from drawing.data.blob import ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, check_dpi, load_adjustment
 from drawing.data.blob_previews import preview_scans, select_scans, write_centred_adjustment
-from drawing.files import list_images
-from drawing.folders import command_line, open_output_folder, require_complete, write_record
+from drawing.data.scans import list_scans, refuse_grid_previews, warn_of_other_dpi
+from drawing.folders import command_line, open_output_folder, write_record
 from drawing.parallel import report_failures
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", help="folder of blob scans (RGB PNG), e.g. scans")
     parser.add_argument("dpi", type=int, help="resolution the pages were scanned at: 300, 600 or 1200, e.g. 300")
     parser.add_argument("--dir_out", default="grid", help="folder for the previews, e.g. grid (default: %(default)s)")
@@ -39,8 +41,9 @@ def main():
     options = parser.parse_args()
     check_dpi(options.dpi)
 
-    require_complete(options.dir_in, "scans folder")
-    scans = list_images(options.dir_in, what="scans folder")
+    scans = list_scans(options.dir_in)
+    refuse_grid_previews(options.dir_in, scans)
+    warn_of_other_dpi(scans, options.dpi)
     selected = select_scans(scans, options.index)
     settings = {"source": Path(options.dir_in), "dpi": options.dpi, "rows": options.rows, "cols": options.cols,
                 "adjustment": Path(options.adjustment)}

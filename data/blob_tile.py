@@ -17,7 +17,10 @@ edges are rounded to whole pixels, two pages whose grids start at different frac
 give one row or column of tiles apart. Each tile turns by a random angle
 about its centre, is mirrored with probability 1/2, and is cut at the scan's own pixel size (a 256 px
 tile covers 256 px of the page). The angles and mirrorings of page p come from (--seed, p) alone, so
-a run is reproducible whatever the number of cores.
+a run is reproducible whatever the number of cores. --resample says how a turned tile samples the page:
+`bilinear` (the default) interpolates, so lines stay smooth at every angle; `nearest` takes the nearest
+page pixel, as the original does: its stair-stepped look, only the scan's own colours, and files no
+bigger than the original's (docs/performance.md shows a tile both ways, and what each costs).
 
 Output: `<dir_out>/<page>/<n>.png`, page = the scan's position in natural order (as in adjustment.json),
 n = 0, 1, ... row by row; and beside the folder `<dir_out>.json` (e.g. tile.json) with the options, the
@@ -25,23 +28,26 @@ seed, the pages (scan, grid corner, tile count) and "complete": true once every 
 are written atomically, so after an interruption the same command finishes the job, skipping the tiles
 that exist. Other options into a folder holding tiles are refused (drawing/folders.py's rerun rule); a
 page whose grid corner moved since its tiles were cut is refused too, naming the page folder to remove
-so that the rerun recuts just that page. Memory stays at one page per core.
+so that the rerun recuts just that page. Each page is decoded once, and its workers share it: no process
+holds more than one page (0.76 GB at 1200 DPI), and there are no more workers than the memory holds.
 """
 import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from drawing.cli import non_negative_int, positive_int, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, non_negative_int, positive_int, run
 from drawing.data.blob import ADJUSTMENT_FILE, DEFAULT_COLS, DEFAULT_ROWS, check_dpi, grid_unit, load_adjustment
-from drawing.data.blob_pages import check_same_pages, cut_pages, inspect_pages, page_entry
-from drawing.data.blob_tiles import Cutting, check_resolution, check_room
+from drawing.data.blob_pages import check_same_pages, cut_pages, describe_old_resampling, inspect_pages, page_entry
+from drawing.data.blob_tiles import RESAMPLING, Cutting, check_resolution, check_room
+from drawing.data.scans import list_scans, warn_of_other_dpi
 from drawing.errors import UserError
-from drawing.files import list_images
-from drawing.folders import command_line, open_output_folder, require_complete, write_record
+from drawing.folders import command_line, open_output_folder, write_record
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", help="folder of blob scans (RGB PNG), e.g. scans")
     parser.add_argument("dpi", type=int, help="resolution the pages were scanned at: 300, 600 or 1200, e.g. 300")
     parser.add_argument("resolution", type=int,
@@ -55,17 +61,22 @@ def main():
                         help="tile centres per grid unit along each axis; more steps, more overlap, "
                              "e.g. 16 (default: %(default)s)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the angles and mirrorings, e.g. 7 (default: %(default)s)")
+    parser.add_argument("--resample", choices=sorted(RESAMPLING), default="bilinear",
+                        help="how a turned tile samples the page: bilinear interpolates (smooth lines), nearest "
+                             "takes the nearest page pixel as the original does (its look, files no bigger than "
+                             "its); e.g. --resample=nearest (default: %(default)s)")
     parser.add_argument("--adjustment", default=ADJUSTMENT_FILE,
                         help="each scan's grid corner, as blob_grid.py writes it, e.g. ../adjustment.json "
                              "(default: %(default)s in the current folder; every grid centred if absent)")
     options = parser.parse_args()
     check_dpi(options.dpi)
     check_resolution(options.resolution)
-    cutting = Cutting(options.dpi, options.resolution, options.rows, options.cols, options.steps, options.seed)
+    cutting = Cutting(options.dpi, options.resolution, options.rows, options.cols, options.steps, options.seed,
+                      options.resample)
     check_room(cutting.rows, cutting.cols, grid_unit(cutting.dpi), cutting.steps, cutting.resolution)
 
-    require_complete(options.dir_in, "scans folder")
-    scans = list_images(options.dir_in, what="scans folder")
+    scans = list_scans(options.dir_in)
+    warn_of_other_dpi(scans, options.dpi)
     if Path(options.adjustment).exists():
         corners = load_adjustment(options.adjustment, len(scans))
     else:
@@ -74,6 +85,7 @@ def main():
     dir_out = Path(options.dir_out)
     pages, failures = inspect_pages(scans, corners, cutting, dir_out)
     settings = {"source": Path(options.dir_in), **asdict(cutting)}
+    describe_old_resampling(dir_out)
     previous = open_output_folder(dir_out, "blob_tile.py", inputs=[options.dir_in], settings=settings)
     check_same_pages(dir_out, previous, pages)
     tile_total = sum(page.tiles for page in pages)

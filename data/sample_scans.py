@@ -15,7 +15,9 @@ Example:
 import argparse
 from pathlib import Path
 
-from drawing.cli import non_negative_int, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, non_negative_int, run
 from drawing.data.samples import page_seed, write_sample_pages
 from drawing.errors import UserError
 from drawing.folders import command_line, open_output_folder, write_record
@@ -23,7 +25,7 @@ from drawing.images import SCAN_DPIS
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_out", help="folder for the pages, created if needed, e.g. scans")
     parser.add_argument("--style", choices=("spec", "blob"), default="spec",
                         help="spec: letter pages of symmetric specimens on a rough grid; "

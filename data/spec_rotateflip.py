@@ -28,7 +28,9 @@ Example:
 import argparse
 from pathlib import Path
 
-from drawing.cli import run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, run
 from drawing.console import warn
 from drawing.data.variants import remove_orphan_variants, tiles_of_pages, turn_all
 from drawing.errors import UserError
@@ -37,7 +39,7 @@ from drawing.folders import command_line, open_output_folder, require_complete, 
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", help="folder of page folders of tiles, as spec_tile.py writes it, e.g. tile")
     parser.add_argument("--dir_out", default=None,
                         help="folder for all eight variants, same page folders, e.g. --dir_out=tile8 "

@@ -32,17 +32,18 @@ Example:
 import argparse
 from pathlib import Path
 
-from drawing.cli import run
-from drawing.console import warn
-from drawing.data.spec import check_resolution
-from drawing.data.spec_tiles import other_format_scans, tile_scans
-from drawing.files import list_images
-from drawing.folders import check_not_overlapping, command_line, open_output_folder, require_complete, write_record
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, run
+from drawing.data.scans import list_scans, refuse_grid_previews, warn_of_other_dpi
+from drawing.data.spec import check_resolution, scan_dpi
+from drawing.data.spec_tiles import tile_scans
+from drawing.folders import check_not_overlapping, command_line, open_output_folder, write_record
 from drawing.parallel import report_failures
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", help="folder of spec scans (RGB PNG at 300, 600 or 1200 DPI), e.g. scans")
     parser.add_argument("resolution", type=int,
                         help="tile size in pixels: 256 for 300 DPI scans, 512 for 600, 1024 for 1200; e.g. 256")
@@ -54,10 +55,9 @@ def main():
     args = parser.parse_args()
     check_resolution(args.resolution)
 
-    require_complete(args.dir_in, "scan folder")
-    scans = list_images(args.dir_in, what="scan folder")
-    for other in other_format_scans(args.dir_in):
-        warn(f"{other}: not a PNG, ignored; convert scans to PNG")
+    scans = list_scans(args.dir_in, what="scan folder")
+    refuse_grid_previews(args.dir_in, scans)
+    warn_of_other_dpi(scans, scan_dpi(args.resolution), tile_resolution=args.resolution)
     check_not_overlapping(args.dir_out_grid, [args.dir_out], option="--dir_out_grid")
     settings = {"source": Path(args.dir_in), "resolution": args.resolution}
     open_output_folder(args.dir_out, "spec_tile.py", inputs=[args.dir_in], settings=settings)

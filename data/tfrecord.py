@@ -22,8 +22,10 @@ one size: a tile of another size is named, with one of the first size, and the r
 import argparse
 from pathlib import Path
 
-from drawing.cli import byte_size, non_negative_int, run
-from drawing.data.shards import shard_settings, write_shards
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, byte_size, non_negative_int, run
+from drawing.data.shards import check_tiles, shard_settings, write_shards
 from drawing.data.tfrecord import shard_path
 from drawing.errors import UserError
 from drawing.files import list_page_folders
@@ -31,7 +33,7 @@ from drawing.folders import open_output_folder, require_complete
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, tensorflow=True)
     parser.add_argument("dir_in", help="folder of page folders of PNG tiles (or of PNG tiles), e.g. tile")
     parser.add_argument("--dir_out", default="tfrecord",
                         help="folder for the shards, e.g. tfrecord (default: %(default)s)")
@@ -44,7 +46,7 @@ def main():
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of --shuffle, e.g. 7 (default: %(default)s)")
     options = parser.parse_args()
     require_complete(options.dir_in, "tile folder")
-    list_page_folders(options.dir_in)
+    check_tiles(options.dir_in, list_page_folders(options.dir_in))
     open_output_folder(options.dir_out, "tfrecord.py", inputs=[options.dir_in],
                        settings=shard_settings(options.dir_in, options.size, options.shuffle, options.seed))
     dir_out = Path(options.dir_out)

@@ -15,9 +15,10 @@ this run.
 import argparse
 from pathlib import Path
 
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
 import numpy as np
 
-from drawing.cli import run
+from drawing.cli import ArgumentParser, run
 from drawing.data.shards import compare, list_source_tiles, remove_stale_pngs, tile_digests, unpack_shards
 from drawing.data.tfrecord import SHARD_NAME
 from drawing.errors import UserError
@@ -26,7 +27,7 @@ from drawing.folders import command_line, open_output_folder, require_complete, 
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, tensorflow=True)
     parser.add_argument("dir_in", help="folder of .tfrecord shards, e.g. tfrecord")
     parser.add_argument("--dir_out", default="tfrecord_reverse",
                         help="folder for the PNGs, one subfolder per shard, e.g. png (default: %(default)s)")

@@ -5,16 +5,25 @@ same way), so the choice is made before TensorFlow is first imported, whichever 
 original scripts asked their users to `export TF_USE_LEGACY_KERAS=1`; here nobody needs to: `keras` is
 `tf_keras` itself, and the variable is set too, so that `tf.keras` means the same library in any other
 code of the process. `keras` is imported on first use, as the data stage needs TensorFlow alone.
+
+What TensorFlow prints as it starts (absl's, oneDNN's and CUDA's lines, "failed call to cuInit" on a
+machine without a GPU; TF_CPP_MIN_LOG_LEVEL does not silence them) is held back, and shown only if
+TensorFlow fails to start, or when drawing.console.VERBOSE_VARIABLE is set (a script's --verbose).
 """
 import importlib
 import os
 
+from drawing.console import held_back_stderr
+
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402  (after the environment is set)
-
 __all__ = ["keras", "tf"]
+
+
+with held_back_stderr():
+    import tensorflow as tf
+    tf.config.list_physical_devices()   # the devices are looked for now, and what that prints is held back too
 
 
 def __getattr__(name):

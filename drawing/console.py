@@ -7,12 +7,19 @@ unless its caller sets up logging. Worker processes show them too where their pa
 Three kinds of line: a result (INFO) on stdout; a remark on how the work goes (NOTE: an option that is
 ignored, a tip, a slow step about to start, an interrupted run being finished) on stderr as it is,
 beside the progress bars; a problem that does not stop the job (WARNING) on stderr as `warning: ...`.
+
+What TensorFlow prints as it starts is held back (`held_back_stderr`, around drawing/backend.py's import of
+it) and shown only if it fails to start, or with VERBOSE_VARIABLE set, as a script's --verbose does.
 """
+import contextlib
 import logging
+import os
 import sys
+import tempfile
 
 NOTE = 25   # between INFO and WARNING: `log.log(NOTE, "note: ...")`
 logging.addLevelName(NOTE, "NOTE")
+VERBOSE_VARIABLE = "DRAWING_VERBOSE"   # "1": TensorFlow's start-up messages are shown
 
 
 def warn(message):
@@ -64,3 +71,40 @@ def show_messages():
     logger.setLevel(logging.INFO)
     logger.propagate = False
     return handler
+
+
+@contextlib.contextmanager
+def held_back_stderr():
+    """Everything the process writes to its stderr (file descriptor 2, C++ libraries included) in the block is
+    held back; shown after all if the block raises. Nothing is held back with VERBOSE_VARIABLE set."""
+    if os.environ.get(VERBOSE_VARIABLE) or not _is_open(2):
+        yield
+        return
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as held:
+        stderr = os.dup(2)
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            _restore(stderr)
+            held.seek(0)
+            shown = held.read()
+            while shown:
+                shown = shown[os.write(2, shown):]
+            raise
+        _restore(stderr)
+
+
+def _is_open(descriptor):
+    try:
+        os.fstat(descriptor)
+    except OSError:
+        return False
+    return True
+
+
+def _restore(stderr):
+    sys.stderr.flush()
+    os.dup2(stderr, 2)
+    os.close(stderr)

@@ -13,6 +13,8 @@ from drawing.errors import UserError, write_error_message
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png",)
+# Images saved in another format: named where their folder is listed, as they are left out.
+OTHER_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 
 
 def _current_umask():
@@ -46,23 +48,69 @@ def require_dir(path, what="input folder"):
     return path
 
 
+def listing(names, shown=5):
+    """'a.jpg, b.jpg and 3 more' for a list of names, cut short after `shown` of them."""
+    names = [str(name) for name in names]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def warn_of_other_formats(folder, names):
+    """One warning naming the images among `names` (in `folder`) that are left out for not being PNGs."""
+    others = natural_sorted(name for name in names if Path(name).suffix.lower() in OTHER_IMAGE_SUFFIXES)
+    if others:
+        one = len(others) == 1
+        log.warning(f"{folder}: {listing(others)} {'is' if one else 'are'} not PNG and {'is' if one else 'are'} "
+                    f"skipped (convert {'it' if one else 'them'} to PNG to use {'it' if one else 'them'})")
+
+
 def list_images(folder, recursive=False, what="input folder"):
     """The PNG files of a folder in natural order; a UserError if there are none.
 
-    Hidden files (our own temporary files among them) are skipped.
+    Hidden files (our own temporary files among them) are skipped; images in other formats are named in a
+    warning. A folder that holds folders of PNGs instead (a style folder of path.py's run folders) is
+    refused naming them.
     """
     folder = require_dir(folder, what)
     pattern = "**/*" if recursive else "*"
-    named_like_images = [p for p in folder.glob(pattern) if p.suffix.lower() in IMAGE_SUFFIXES
-                         and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    entries = [p for p in folder.glob(pattern) if not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    named_like_images = [p for p in entries if p.suffix.lower() in IMAGE_SUFFIXES]
     found = [p for p in named_like_images if p.is_file()]
     for skipped in sorted(set(named_like_images) - set(found)):
         why = "a broken link" if skipped.is_symlink() and not skipped.exists() else "not a file"
         log.warning(f"{skipped}: named like an image but {why}; skipped")
+    warn_of_other_formats(folder, [p.relative_to(folder) for p in entries
+                                   if p.suffix.lower() in OTHER_IMAGE_SUFFIXES and p.is_file()])
     if not found:
-        where = " or its subfolders" if recursive else ""
-        raise UserError(f"{folder}: no PNG images in this folder{where}")
+        raise UserError(_no_images(folder, recursive))
     return natural_sorted(found)
+
+
+def folders_of_images(folder, depth=2):
+    """The folders up to `depth` levels below `folder` that hold PNGs themselves (hidden ones left out)."""
+    found, level = [], [folder]
+    for _ in range(depth):
+        level = natural_sorted(child for parent in level for child in parent.iterdir()
+                               if child.is_dir() and not child.name.startswith("."))
+        found += [child for child in level if any(not image.name.startswith(".") for image in child.glob("*.png"))]
+    return found
+
+
+def holds_folders_of_images(folder, keep=None):
+    """'<folder>: holds folders of images (a, b), not images: give one of them, e.g. <the newest>' where folders
+    below `folder` hold PNGs (those for which `keep(folder)` is true, if given); None where none do."""
+    holding = [path for path in folders_of_images(Path(folder)) if keep is None or keep(path)]
+    if not holding:
+        return None
+    newest = max(holding, key=lambda path: path.stat().st_mtime)
+    names = listing([path.relative_to(folder).as_posix() for path in holding])
+    return f"{folder}: holds folders of images ({names}), not images: give one of them, e.g. {newest}"
+
+
+def _no_images(folder, recursive):
+    """Why `folder` gives no images: none there, or only folders of them."""
+    return (not recursive and holds_folders_of_images(folder)
+            or f"{folder}: no PNG images in this folder{' or its subfolders' if recursive else ''}")
 
 
 def list_page_folders(folder, what="tiles folder"):

@@ -76,11 +76,12 @@ def _describe(item):
 
 
 def parallel_map(function, items, *, desc, unit="file", workers=None, keep_going=False,
-                 advance=None, total=None, describe=_describe):
+                 advance=None, total=None, describe=_describe, bar=None):
     """`[function(item) for item in items]`, computed in worker processes, in input order.
 
     - `advance(result)` is how far the progress bar moves for one finished item (default 1), so a
-      map over pages can count tiles; `total` is the bar's length in those units.
+      map over pages can count tiles; `total` is the bar's length in those units. `bar`: an open tqdm
+      to advance instead of a new one, so that several maps show as one task.
     - Only a bounded number of items is in flight at once, so memory does not grow with the input.
     - With `workers=1` everything runs in this process (for debugging and small inputs).
     - Errors: the first one raises a UserError naming the item (`describe(item)`), unless
@@ -89,8 +90,9 @@ def parallel_map(function, items, *, desc, unit="file", workers=None, keep_going
     items = list(items)
     workers = min(workers or default_workers(), max(1, len(items)))
     advance = advance or (lambda result: 1)
-    bar = tqdm(total=total if total is not None else len(items), desc=desc, unit=unit,
-               dynamic_ncols=True, disable=None, file=sys.stderr)
+    own_bar = bar is None
+    if own_bar:
+        bar = progress_bar(total if total is not None else len(items), desc, unit)
     results = [None] * len(items)
 
     def settle(index, ok, value):
@@ -141,7 +143,13 @@ def parallel_map(function, items, *, desc, unit="file", workers=None, keep_going
                 raise
         return results
     finally:
-        bar.close()
+        if own_bar:
+            bar.close()
+
+
+def progress_bar(total, desc, unit):
+    """The progress bar of a long task on stderr, with its total and the time left."""
+    return tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True, disable=None, file=sys.stderr)
 
 
 def failures_of(results):

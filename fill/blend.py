@@ -19,7 +19,9 @@ finishes it.
 import argparse
 from pathlib import Path
 
-from drawing.cli import positive_int, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, positive_int, run
 from drawing.errors import UserError
 from drawing.fill.blend_folder import MAX_BATCH, blend_folder
 
@@ -27,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", type=Path, help="folder of coloured images (PNG), e.g. blob_filled")
     parser.add_argument("--dir_out", type=Path, default=Path("out"),
                         help="output folder (default: %(default)s, as the original's; never the input folder), "

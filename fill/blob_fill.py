@@ -5,12 +5,12 @@
 For each drawing (dark lines on light paper; RGB, or RGBA where transparent counts as paper):
 1. binarise: lightness above 160 is paper, the rest is line (lightness: the larger of the colour's
    luminance and 255 minus the alpha, so a line's ink may be in its colour, its alpha or both);
-2. close breaks in the lines up to --close-gaps px wide (default 2), so a cell with a small gap in its
+2. close breaks in the lines up to --close_gaps px wide (default 2), so a cell with a small gap in its
    outline stays one region; two regions are never merged, and what separates them is line;
 3. fill the shapes: every 4-connected region of paper gets one colour, a random pixel of the palette
    (so colours come in the palette's proportions), or with --overlay the mean of the palette's pixels
    under the region (the palette is resized to the drawing when their sizes differ); a region smaller
-   than --min-region px (default 16: specks between strokes, dust) takes the colour of the region it
+   than --min_region px (default 16: specks between strokes, dust) takes the colour of the region it
    borders most;
 4. fill the lines in between: every line pixel takes the colour of the nearest region;
 5. with --blend, soften the edges: every pixel becomes the mean of its 3x3 neighbourhood.
@@ -23,12 +23,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from drawing.cli import add_fill_options, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, add_fill_options, run
 from drawing.fill.folder import blob_fill, regions_note
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", type=Path,
                         help="folder of drawings (PNG) to colour, e.g. ../gen/random")
     parser.add_argument("palette", type=Path,

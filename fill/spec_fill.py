@@ -6,12 +6,12 @@
 For each drawing (dark lines on light paper; RGB, or RGBA where transparent counts as paper):
 1. binarise: lightness above 208 is paper, the rest is line (lightness as in blob_fill.py); lines
    within 32 px (--margin) of the border (bits of neighbouring specimens) are ignored; breaks in the
-   lines up to --close-gaps px wide (default 2) are closed;
+   lines up to --close_gaps px wide (default 2) are closed;
 2. fill the shapes: the paper around the specimen (the region touching the border) and the region at
    the specimen's centre stay white; every other 4-connected region gets a random colour of the
    palette, and regions that are mirror images of each other about the specimen's vertical axis, its
    horizontal axis or both get the same one (matched by overlap, so the small asymmetries of a hand
-   drawing do not matter); a region smaller than --min-region px (default 16) takes the colour of the
+   drawing do not matter); a region smaller than --min_region px (default 16) takes the colour of the
    region it borders most;
 3. fill the lines in between: every line pixel takes the colour of the nearest region;
 4. with --blend, soften the edges: every pixel becomes the mean of its 3x3 neighbourhood.
@@ -24,13 +24,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from drawing.cli import add_fill_options, non_negative_int, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, add_fill_options, non_negative_int, run
 from drawing.fill.folder import regions_note, spec_fill
 from drawing.fill.regions import SPEC_IGNORED_MARGIN
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_in", type=Path,
                         help="folder of drawings (PNG) to colour, e.g. ../gen/random")
     parser.add_argument("palette", type=Path, nargs="?", default=None,

@@ -36,7 +36,9 @@ palette is made from every frame).
 import argparse
 from pathlib import Path
 
-from drawing.cli import positive_float, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, positive_float, run
 from drawing.gen.video import DEFAULT_FPS, FORMATS, default_video_path, make_video
 
 
@@ -48,7 +50,7 @@ def crf_value(text):
 
 
 def main():
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"

@@ -24,6 +24,15 @@ Every loop is sampled without its end point, so played on repeat no frame is eve
 A style option the chosen style does not read gets a note on stderr and is ignored, so the original
 README's command line with every flag runs and gives the original's result.
 
+`--pace` places the frames on a loop (every style but random; each cell of a grid on its own):
+- even (the default): the same loop and frame count, the frames placed so that every step, the seam
+  from the last frame to the first included, shows the same change of the picture; said on stderr.
+- latent: equal steps along the path itself, the original's timing: the picture jumps where the model
+  changes fast and stands nearly still where it changes slowly.
+Finding the even places first runs the generator over the loop more densely (2 samples per frame, and
+more where the picture changes fast: about 2.5 times the frames in all; with --int8, the exact generator,
+as the 8-bit one's flicker would read as change). The measure, and how to read it: docs/pace.md.
+
 `--grid=3x3` makes one animation whose frames are a grid of independent loops of the style, each cell
 with its own seed (a run with `--seed=<cell seed>` gives that cell's loop alone), cells of `--cell_size`
 px apart by a `--gap` of light grey.
@@ -35,14 +44,20 @@ the last index), e.g. `out/bezier_s4_f64/20261121-093000_seed7/`. Style folders:
 frames folder holds the frames only; beside it, named after it (drawing/folders.py):
 - `<run id>.json`: the record: `stage`, `command`, `seed`, `style`, `model`, `latent_size`,
   `resolution`, `frames`, `fps`, `truncation`, `batch`, `int8`, `options` (the style's own settings),
-  `grid` and `cell_seeds` for a grid, `created`, and `complete`, true only once every frame is written.
+  `grid` and `cell_seeds` for a grid, `created`, `pace` (but for random), at the even pace `times` (each
+  frame's time in [0, 1) on the loop; a list per cell for a grid), for keyframes `keyframe_frames` (the
+  frame each keyframe lands on), `motion` (the motion summary: median step, p95/median, max/median,
+  share of near-still steps), and `complete`, true only once every frame is written.
 - `<run id>.npy`: float32 [frames, latent_size] ([frames, cells, latent_size] for a grid), exactly what
   the generator was given (after truncation, so a keyframes run picking from it with `--truncation`
   below 1 scales them once more).
 - `<run id>_plot.png`: for models with up to 64 latent dimensions, bitloop, period and phase plot every
   dimension's modulation.
+- `<run id>_motion.png`: the change of every step (the motion report; gen/motion.py measures any
+  animation the same way).
 An interrupted run is finished by rerunning the same command: it finds the incomplete run folder of
-the same settings and writes the frames still missing, the same frames an uninterrupted run writes.
+the same settings and writes the frames still missing, the same frames an uninterrupted run writes,
+at the pace it started with (a run recorded before --pace existed: at the latent pace).
 
 The generator runs in batches of `--batch` in a compiled function while other threads encode and
 write the PNGs of the previous batch. `--int8` runs it with 8-bit weights under TensorFlow Lite
@@ -53,17 +68,21 @@ import argparse
 import sys
 from dataclasses import asdict
 
-from drawing.cli import non_negative_int, positive_float, positive_int, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, non_negative_int, positive_float, positive_int, run
 from drawing.folders import command_line
 from drawing.gen import latent_paths
 from drawing.gen.grid import GRID_MAX_SIDE
+from drawing.gen.motion import describe
+from drawing.gen.pace import DEFAULT_PACE, PACES
 from drawing.gen.path_run import PathSettings, generate_path
 from drawing.gen.styles import STYLES, option_default, unused_note
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
+    parser = ArgumentParser(
+        tensorflow=True, description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  python path.py ../demo_out/run random --count=64 --seed=1\n"
@@ -85,7 +104,7 @@ def build_parser():
                                                             f"(default: {option_default('frames')})")
     parser.add_argument("--loop_frames", type=positive_int,
                         help=f"bitloop: frames in the loop, at least 2 (default: {option_default('loop_frames')}, "
-                             "as the seed's, which ignored --frames)")
+                             "as the original's, which ignored --frames)")
     parser.add_argument("--bitloop", help="bitloop: bits repeated over the dimensions, 1 moves and 0 holds, "
                                           f"e.g. 00110011 (default: {option_default('bitloop')})")
     parser.add_argument("--seconds", type=positive_float, help="period, phase: length of the loop in seconds at "
@@ -98,6 +117,10 @@ def build_parser():
     parser.add_argument("--interpolation", choices=latent_paths.INTERPOLATIONS,
                         help="keyframes: linear, spherical (great circles) or spline (smooth periodic "
                              f"cubic spline) (default: {option_default('interpolation')})")
+    parser.add_argument("--pace", choices=PACES,
+                        help=f"where the frames of a loop go: even (each step the same change of the picture) or "
+                             f"latent (equal steps of the path, the original's timing) (default: {DEFAULT_PACE}; "
+                             "random has no path)")
     parser.add_argument("--grid", help="a grid of independent loops of the style, columns x rows, each cell "
                                        "with its own seed, e.g. 3x3 (default: one loop)")
     parser.add_argument("--cell_size", type=positive_int,
@@ -130,7 +153,9 @@ def main():
     if settings.grid is None and (settings.cell_size is not None or settings.gap is not None):
         print("note: --cell_size and --gap are for --grid; ignored", file=sys.stderr, flush=True)
     path = generate_path(settings, command=command_line())
-    print(f"{path.frames} frames in {path.folder} ({path.frames / path.seconds:.1f} frames/s)")
+    placing = f"; placing them took {path.pace_seconds:.1f} s" if path.pace_seconds >= 0.05 else ""
+    print(f"{path.frames} frames in {path.folder} ({path.frames / path.seconds:.1f} frames/s{placing})")
+    print(f"motion: {describe(path.motion)}")
 
 
 if __name__ == "__main__":

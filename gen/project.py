@@ -13,8 +13,8 @@ skipped with a warning in a folder.
    their images to the drawing, plus a penalty (`--sphere`) keeping them near the sphere of radius
    sqrt(latent_size) where the generator's latents live; after `--explore` of the `--steps` only the
    closest start goes on.
-2. The distance sees lines: pixels at several scales (`--pixel-weight`) plus the normalised features
-   of the convolutions of the model's own discriminator (`--feature-weight`), or of VGG16 from a local
+2. The distance sees lines: pixels at several scales (`--pixel_weight`) plus the normalised features
+   of the convolutions of the model's own discriminator (`--feature_weight`), or of VGG16 from a local
    weights file (`--network vgg16 --weights vgg16_notop.h5`), or none (`--network none`).
 3. `<dir_out>/` gets the reconstructions as they are found, `0000_<name>.png` ... in the order of the
    inputs (files as given, folders in natural order); at the end, beside it, `<dir_out>.npy`, the
@@ -26,15 +26,16 @@ skipped with a warning in a folder.
 import argparse
 from pathlib import Path
 
-from drawing.cli import non_negative_float, non_negative_int, positive_float, positive_int, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, non_negative_float, non_negative_int, positive_float, positive_int, run
 from drawing.folders import record_path
-from drawing.gan.projection import Settings
-from drawing.gen.project_run import check_options, project_drawings
+from drawing.gen.project_run import Settings, check_options, project_drawings
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
+    parser = ArgumentParser(
+        tensorflow=True, description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  python project.py ../demo_out/run drawing.png --dir_out=projected\n"
@@ -61,9 +62,9 @@ def build_parser():
                              "--weights, or none (pixels only) (default: %(default)s)")
     parser.add_argument("--weights", help="--network vgg16: local VGG16 weights, e.g. "
                                           "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")
-    parser.add_argument("--pixel-weight", type=non_negative_float, default=Settings.pixel_weight,
+    parser.add_argument("--pixel_weight", type=non_negative_float, default=Settings.pixel_weight,
                         help="weight of the multi-scale pixel distance (default: %(default)g)")
-    parser.add_argument("--feature-weight", type=non_negative_float, default=Settings.feature_weight,
+    parser.add_argument("--feature_weight", type=non_negative_float, default=Settings.feature_weight,
                         help="weight of the feature distance (default: %(default)s)")
     parser.add_argument("--sphere", type=non_negative_float, default=Settings.sphere_weight,
                         help="weight of the penalty on a latent's distance from the sphere of radius "

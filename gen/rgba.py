@@ -13,14 +13,16 @@ path.py recorded for the input, so mp4.py plays the copy at the same speed.
 import argparse
 from pathlib import Path
 
-from drawing.cli import run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, run
 from drawing.errors import UserError
 from drawing.gen.frames import parse_color
 from drawing.gen.transparency import DEFAULT_COLOR, background_hint, default_dir_out, make_rgba
 
 
 def main():
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example: python rgba.py out/random_c16/20261121-093000_seed7 --color='#1a2b8c'")

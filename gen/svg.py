@@ -1,18 +1,18 @@
 """Draw what the trained network sees: Bezier strokes optimised to excite one of its layers, as a pen-plotter SVG.
 
     python svg.py ../demo_out/run --layer=conv_16x16_1 --channel=7 --dir_out=drawings
-    python svg.py ../demo_out/run --list-layers
+    python svg.py ../demo_out/run --list_layers
     python svg.py --network=vgg16 --weights=vgg16_notop.h5 --layer=block3_conv3 --channel=37
 
 `--strokes` random strokes of `--segments` cubic Bezier segments are drawn on a `--size` px canvas by
 a differentiable renderer and moved by Adam, `--steps` times, so that the chosen layer (or channel)
 of the network fires on random crops, perspectives and jitters of the drawing. The large pass then
 repeats the strokes `--large` x `--large` times on a canvas that much larger and fine-tunes them for
-`--large-steps` on random windows of it (the small canvas is then optimised as a periodic tile, so
+`--large_steps` on random windows of it (the small canvas is then optimised as a periodic tile, so
 the repetition has no seams). The network is the discriminator of a checkpoint (a file or
 a run folder, whose latest checkpoint is used), which has learned the artist's strokes; by default
 its verdict `to_classification` ("drawn by the artist") is raised. Or Keras' VGG16 with weights from
-a local file. `--list-layers` shows the layers to choose from.
+a local file. `--list_layers` shows the layers to choose from.
 
 `--pens=black,#1a2b8c,#c03020` draws with a few coloured pens: each stroke gets one pen (a seeded
 shuffle, the pens used equally), the network sees the colour picture of the inks on white paper, and
@@ -20,7 +20,7 @@ the SVG has one layer per pen, to plot one at a time with a pen change in betwee
 
 Each run writes a new folder `<dir_out>/<number>-<layer>[-c<channel>]-seed<seed>/` holding
 - drawing.svg   the page (`--page`, `--margin`) with one path per stroke in an AxiDraw/Inkscape layer,
-                strokes ordered to shorten the pen-up travel, stroke width `--pen-width` mm;
+                strokes ordered to shorten the pen-up travel, stroke width `--pen_width` mm;
                 with `--pens`, one layer per pen in its colour, each ordered on its own (plot them one by one);
 - preview.png   the final render, one pixel per canvas pixel (in colour with `--pens`);
 - progress.png  the activation over the steps of both passes;
@@ -32,7 +32,9 @@ command, what was drawn, and `complete`, true once every file is written.
 import argparse
 import dataclasses
 
-from drawing.cli import non_negative_float, non_negative_int, positive_float, positive_int, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, non_negative_float, non_negative_int, positive_float, positive_int, run
 from drawing.folders import command_line
 from drawing.plotter import svgfile
 from drawing.plotter.run import (
@@ -48,13 +50,13 @@ DEFAULTS = DrawingSettings()
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
+    parser = ArgumentParser(
+        tensorflow=True, description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
-               "  python svg.py ../demo_out/run --list-layers\n"
-               "  python svg.py ../demo_out/run --layer=conv_16x16_1 --channel=7 --page=A3 --pen-width=0.3\n"
-               "  python svg.py ../demo_out/run --strokes=60 --steps=40 --large=2 --large-steps=10  (quick)\n"
+               "  python svg.py ../demo_out/run --list_layers\n"
+               "  python svg.py ../demo_out/run --layer=conv_16x16_1 --channel=7 --page=A3 --pen_width=0.3\n"
+               "  python svg.py ../demo_out/run --strokes=60 --steps=40 --large=2 --large_steps=10  (quick)\n"
                "  python svg.py --network=vgg16 --weights=vgg16_notop.h5 --layer=block3_conv3 --channel=37")
     parser.add_argument("model", nargs="?",
                         help="checkpoint file or training run folder (its latest checkpoint), "
@@ -66,7 +68,7 @@ def build_parser():
                              "(default: %(default)s)")
     parser.add_argument("--weights", help="--network vgg16: local VGG16 weights, e.g. "
                                           "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")
-    parser.add_argument("--list-layers", action="store_true",
+    parser.add_argument("--list_layers", action="store_true",
                         help="print the network's layers with their channel counts, and stop")
     parser.add_argument("--layer", help="layer to excite, e.g. conv_16x16_1 (default: to_classification, the "
                                         "discriminator's verdict 'drawn by the artist'; block3_conv3 for vgg16)")
@@ -83,19 +85,19 @@ def build_parser():
     parser.add_argument("--large", type=positive_int, default=DEFAULTS.large,
                         help="repeat the small drawing N x N times and fine-tune it; 1 skips the large "
                              "pass, e.g. 4 for 1024 px from 256 (default: %(default)s)")
-    parser.add_argument("--large-steps", type=non_negative_int, default=DEFAULTS.large_steps,
+    parser.add_argument("--large_steps", type=non_negative_int, default=DEFAULTS.large_steps,
                         help="fine-tuning steps on the large canvas, e.g. 200 (default: %(default)s)")
     parser.add_argument("--lr", type=positive_float, default=DEFAULTS.lr,
                         help="Adam learning rate, roughly the pixels a point moves per step, e.g. 1.0 "
                              "(default: %(default)s)")
     parser.add_argument("--views", type=positive_int, default=DEFAULTS.views,
                         help="augmented views (crop, perspective, jitter) per step, e.g. 4 (default: %(default)s)")
-    parser.add_argument("--stroke-width", type=positive_float, default=DEFAULTS.stroke_width,
+    parser.add_argument("--stroke_width", type=positive_float, default=DEFAULTS.stroke_width,
                         help="width of the strokes on the canvas in pixels, as the network sees them, "
                              "e.g. 2 (default: %(default)g)")
     parser.add_argument("--smoothness", type=non_negative_float, default=DEFAULTS.smoothness,
                         help="weight of a penalty on bent control polygons, e.g. 0.1 (default: %(default)g, none)")
-    parser.add_argument("--length-penalty", type=non_negative_float, default=DEFAULTS.length_penalty,
+    parser.add_argument("--length_penalty", type=non_negative_float, default=DEFAULTS.length_penalty,
                         help="weight of a penalty on the strokes' mean length per canvas side, "
                              "e.g. 0.1 (default: %(default)g, none)")
     parser.add_argument("--seed", type=non_negative_int, default=DEFAULTS.seed,
@@ -105,15 +107,15 @@ def build_parser():
                         help="page size: A4, A3, letter or WIDTHxHEIGHTmm, e.g. 300x300mm (default: %(default)s)")
     parser.add_argument("--margin", type=float, default=DEFAULTS.margin,
                         help="empty border around the drawing in mm, e.g. 20 (default: %(default)g)")
-    parser.add_argument("--pen-width", type=positive_float, default=DEFAULTS.pen_width,
+    parser.add_argument("--pen_width", type=positive_float, default=DEFAULTS.pen_width,
                         help="the pen's line width in mm, the SVG's stroke width, e.g. 0.3 (default: %(default)s)")
-    parser.add_argument("--colour",
+    parser.add_argument("--color", dest="colour", metavar="COLOR", hidden_aliases=["--colour"],
                         help="stroke colour in the SVG (what saxi and Inkscape show), e.g. navy "
                              f"(default: {DEFAULT_COLOUR})")
     parser.add_argument("--pens",
                         help=f"draw with 1 to {svgfile.MAX_PENS} coloured pens, one SVG layer each, the network "
                              "seeing the colours: their colours separated by commas, e.g. black,#1a2b8c,#c03020 "
-                             "(default: none, one black pen as --colour)")
+                             "(default: none, one black pen as --color)")
     return parser
 
 

@@ -24,6 +24,8 @@ QUICK_RUNS = {
     "bench_fill.py": (["--drawings=1", "--gap_drawings=1", "--gap_widths=2"],
                       {"SIZE": 256, "REPEATS": 1, "GAP_COUNT": 50, "GPU_BATCH": 2}),
     "bench_gen.py": (["--frames=2", "--batch=1", "--int8_batch=0", "--no_original"], {"RESOLUTION": 32}),
+    "bench_pace.py": (["--styles=bezier", "--segments=1", "--frames=8"], {}),
+    "bench_scale.py": (["--quick"], {}),
 }
 
 

@@ -182,7 +182,7 @@ def test_the_library_gets_the_batch_and_reports_cuda_errors(tmp_path):
     gpu_blend = CtypesBlend(library)
     batch = np.random.default_rng(0).integers(0, 256, (2, 9, 11, 3), dtype=np.uint8)
     np.testing.assert_array_equal(gpu_blend(batch), blend_batch_cpu(batch))
-    with pytest.raises(GpuBlendError, match="CUDA error 2 blending 3 images of 11x9: cudaMalloc.*out of memory"):
+    with pytest.raises(GpuBlendError, match="CUDA error 2 blending 3 images of 11 x 9: cudaMalloc.*out of memory"):
         gpu_blend(np.zeros((3, 9, 11, 3), np.uint8))
 
 

@@ -51,7 +51,7 @@ def test_a_new_adjustment_centres_each_page_as_corner_offsets():
 
 def test_a_grid_off_the_page_is_refused_naming_the_page_and_by_how_much():
     grid = page_grid(rows=2, cols=3, unit=256, corner=(1, 0))
-    with pytest.raises(UserError, match=r"page7.png: the 2 x 3 grid .* runs off the 600 x 900 px page by "
+    with pytest.raises(UserError, match=r"page7.png: the grid of 3 columns x 2 rows \(768 x 512 px, .* runs off the 900 x 600 px page by "
                                         r"124 px past the right; move index 7's x/y in adjustment.json"):
         check_grid_fits(grid, 600, 900, "page7.png", index=7)
     with pytest.raises(UserError, match="10 px past the left, 20 px past the top"):

@@ -9,11 +9,12 @@ import pytest
 from conftest import run_script
 from PIL import Image
 
-from drawing.data import blob_tiles
+from drawing.data import blob_pages, blob_tiles
 from drawing.data.blob import page_grid
 from drawing.data.samples import blob_page
 from drawing.errors import UserError
-from drawing.images import read_image, write_png
+from drawing.folders import read_record, write_record
+from drawing.images import read_image, read_scan_pixels, write_png
 
 
 @pytest.mark.parametrize("rows, cols, steps, dpi, resolution, corner, expected", [
@@ -97,6 +98,59 @@ def test_poses_mirror_about_half_the_tiles_and_are_reproducible():
     assert np.array_equal(angles, again) and not np.array_equal(angles, other_page)
 
 
+def original_tile(page, centre, angle, resolution):
+    """A tile cut the original's way: the square of twice the tile's radius around the centre (its edges
+    rounded to whole pixels), turned by `angle` with PIL's rotation (nearest neighbour), its middle cut out."""
+    radius = math.sqrt(2) * resolution / 2
+    x, y = centre
+    scope = Image.fromarray(page).crop((x - radius, y - radius, x + radius, y + radius)).rotate(angle)
+    low, high = scope.width / 2 - resolution / 2, scope.width / 2 + resolution / 2
+    return np.asarray(scope.crop((low, low, high, high)))
+
+
+def colour_codes(pixels):
+    return np.unique(pixels.reshape(-1, 3).astype(np.int32) @ np.array([1 << 16, 1 << 8, 1]))
+
+
+@pytest.mark.parametrize("angle", [17.0, 133.0, 251.0])
+def test_nearest_has_the_originals_look_and_bilinear_smooths_it(page, angle):
+    centre = (450, 300)   # whole pixels, as every centre of the lattice is
+    original = original_tile(page, centre, angle, 64)
+    nearest = blob_tiles.cut_tile(page, centre, angle, False, 64, resample="nearest")
+    bilinear = blob_tiles.cut_tile(page, centre, angle, False, 64)
+    # The same page pixel for all but the few that sit on a tie between two (rounding of the positions).
+    assert (nearest == original).all(axis=2).mean() > 0.99
+    assert (bilinear == original).all(axis=2).mean() < 0.5
+    # Nearest keeps the scan's own colours; bilinear makes new ones between them.
+    page_colours = colour_codes(page)
+    assert np.isin(colour_codes(nearest), page_colours).all()
+    assert not np.isin(colour_codes(bilinear), page_colours).all()
+
+
+def test_poses_and_places_do_not_depend_on_the_resampling(page):
+    centre = (200 + 16, 150 + 16)
+    crop = page[150:182, 200:232]
+    for resample in blob_tiles.RESAMPLING:
+        assert np.array_equal(blob_tiles.cut_tile(page, centre, 0.0, True, 32, resample), crop[:, ::-1])
+
+
+@pytest.mark.parametrize("cores, memory_gb, page_gb, worker_gb, expected", [
+    (16, 24, 0.76, 2.5, 9),      # the issue's machine with 2.5 GB workers: 9 fit, not 16
+    (16, 24, 0.76, 0.2, 16),     # workers that share the page: one per core
+    (2, 24, 0.76, 0.2, 2),
+    (8, 1.5, 0.76, 0.2, 3),      # little memory: fewer workers than cores
+    (8, 0.5, 0.76, 0.2, 1),      # too little for even one: one all the same (the page has to be cut)
+])
+def test_workers_are_as_many_as_cores_and_memory_allow(cores, memory_gb, page_gb, worker_gb, expected):
+    assert blob_pages.worker_count(cores, memory_gb * 1e9, page_gb * 1e9, worker_gb * 1e9) == expected
+
+
+@pytest.mark.parametrize("resolution, missing, workers, expected", [
+    (256, 38_500, 2, 512), (1024, 640, 2, 32), (1024, 640, 16, 10), (32, 24, 2, 3), (256, 1, 4, 1)])
+def test_a_job_holds_about_the_same_pixels_and_every_worker_gets_some(resolution, missing, workers, expected):
+    assert blob_pages.chunk_tiles(resolution, missing, workers) == expected
+
+
 @pytest.mark.parametrize("resolution", [2, 3, 100, 2048])
 def test_resolution_must_be_a_power_of_two_from_4_to_1024(resolution):
     with pytest.raises(UserError, match=f"resolution {resolution} is not allowed"):
@@ -161,6 +215,48 @@ def test_blob_tile_refuses_to_mix_settings_in_one_folder(scans, tmp_path):
     assert f"remove {out} and tile.json yourself to start over" in completed.stderr
 
 
+def test_resample_is_recorded_and_a_rerun_with_another_is_refused(scans, tmp_path):
+    out = tmp_path / "tile"
+    run_script("data", "blob_tile.py", scans, *OPTIONS, "--resample=nearest", f"--dir_out={out}",
+               f"--adjustment={tmp_path / 'a.json'}")
+    assert json.loads((tmp_path / "tile.json").read_text())["resample"] == "nearest"
+    tile = read_image(out / "1" / "5.png")
+    assert np.isin(colour_codes(tile), colour_codes(read_image(scans / "scan1.png"))).all()
+    completed = run_script("data", "blob_tile.py", scans, *OPTIONS, f"--dir_out={out}",
+                           f"--adjustment={tmp_path / 'a.json'}", check=False)
+    assert completed.returncode == 1 and "resample nearest there, bilinear now" in completed.stderr
+
+
+def test_a_record_from_before_resample_describes_interpolated_tiles(tmp_path):
+    """Tiles cut before --resample existed were interpolated: their folder's rerun takes the default."""
+    out = tmp_path / "tile"
+    (out / "0").mkdir(parents=True)
+    write_record(out, {"stage": "blob_tile.py", "seed": 4}, complete=False)
+    blob_pages.describe_old_resampling(out)
+    assert read_record(out) == {"stage": "blob_tile.py", "seed": 4, "resample": "bilinear", "complete": False}
+
+
+def test_each_page_is_decoded_once_however_many_workers_cut_it(scans, tmp_path, monkeypatch):
+    """The parent decodes a page and its workers read it: a worker that decoded would be counted too."""
+    decodes = tmp_path / "decodes.txt"
+
+    def counted(scan):
+        with open(decodes, "a") as log:
+            log.write(f"{scan.name}\n")
+        return read_scan_pixels(scan)
+
+    monkeypatch.setattr(blob_pages, "decode_page", counted)
+    cutting = blob_tiles.Cutting(dpi=300, resolution=32, rows=2, cols=3, steps=2, seed=4)
+    (tmp_path / "tile").mkdir()
+    pages, _ = blob_pages.inspect_pages(sorted(scans.iterdir()), [None] * 3, cutting, tmp_path / "tile")
+    assert blob_pages.chunk_tiles(32, TILES_PER_PAGE, 2) < TILES_PER_PAGE / 2   # several jobs a page
+    blob_pages.cut_pages(pages, cutting, workers=2)
+    assert decodes.read_text().split() == ["scan0.png", "scan1.png", "scan2.png"]
+    blob_pages.cut_pages(pages, cutting, workers=2)       # nothing missing: nothing decoded
+    assert len(decodes.read_text().split()) == 3
+    assert len(tile_files(tmp_path / "tile")) == 3 * TILES_PER_PAGE
+
+
 def test_a_failed_run_that_cut_nothing_leaves_a_folder_the_next_settings_reuse(scans, tmp_path):
     out = tmp_path / "tile"
     completed = run_script("data", "blob_tile.py", scans, "300", "32", f"--dir_out={out}",
@@ -214,7 +310,7 @@ def test_a_bad_page_is_reported_and_the_rest_are_cut(scans, tmp_path):
     (["300", "100"], "resolution 100 is not allowed"),
     (["450", "32"], "dpi 450 is not supported"),
     (["300", "256", "--rows=1", "--cols=3"], "has no room for a 256 px tile"),
-    (["300", "32", "--rows=3", "--cols=3"], "scan0.png: the 3 x 3 grid"),
+    (["300", "32", "--rows=3", "--cols=3"], "scan0.png: the grid of 3 columns x 3 rows"),
     (["300", "32", "--rows=2", "--cols=3", "--steps=0"], "argument --steps"),
 ])
 def test_blob_tile_bad_input_fails_with_one_line(scans, tmp_path, arguments, message):
@@ -234,7 +330,7 @@ def test_blob_tile_cuts_inside_the_grid_adjustment_json_places(tmp_path):
     out = tmp_path / "tile"
     completed = run_script("data", "blob_tile.py", tmp_path / "scans", *OPTIONS, f"--dir_out={out}",
                            f"--adjustment={adjustment}", check=False)
-    assert completed.returncode == 1 and "runs off the 600 x 900 px page by 40 px past the bottom" in completed.stderr
+    assert completed.returncode == 1 and "runs off the 900 x 600 px page by 40 px past the bottom" in completed.stderr
     page = np.full((600, 900, 3), 255, np.uint8)
     page[39:40 + 512, 63:64 + 768] = 0   # the original's first centres round down: tiles reach < 1 px further
     write_png(tmp_path / "scans" / "0.png", page)

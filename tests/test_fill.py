@@ -177,7 +177,7 @@ def test_spec_paper_margin_is_exact(margin):
 
 
 def test_spec_margin_that_leaves_nothing_is_an_error():
-    with pytest.raises(UserError, match="64x40 px: a margin of 20 px"):
+    with pytest.raises(UserError, match="64 x 40 px: a margin of 20 px"):
         spec_paper(np.zeros((40, 64), np.uint8), 20)
 
 

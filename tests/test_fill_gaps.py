@@ -164,5 +164,5 @@ def test_a_fill_whose_regions_differ_from_the_originals_says_so_and_how_to_get_t
     from drawing.fill.folder import regions_note
     assert regions_note(0, 0) is None
     assert regions_note(2, 16) == ("note: line breaks up to 2 px are closed and specks under 16 px are merged into "
-                                   "their neighbours; --close-gaps=0 --min-region=0 gives the original's regions exactly")
+                                   "their neighbours; --close_gaps=0 --min_region=0 gives the original's regions exactly")
     assert regions_note(0, 5).startswith("note: specks under 5 px")

@@ -7,6 +7,7 @@ import sys
 from multiprocessing import get_context
 from types import SimpleNamespace
 
+import cv2
 import numpy as np
 import pytest
 from helpers import run_script
@@ -16,7 +17,7 @@ from drawing import parallel
 from drawing.console import NOTE
 from drawing.errors import UserError
 from drawing.files import atomic_path, list_images, natural_sorted
-from drawing.images import decode_png, encode_png, read_image, read_scan, write_png
+from drawing.images import decode_png, encode_png, read_image, read_scan, read_scan_pixels, write_png
 from drawing.parallel import Failure, parallel_map, report_failures
 
 
@@ -55,6 +56,27 @@ def test_read_image_composites_transparency_on_white(tmp_path):
     path = tmp_path / "clear.png"
     Image.new("RGBA", (2, 2), (0, 0, 0, 0)).save(path)
     assert (read_image(path) == 255).all()
+
+
+def png_of_kind(path, kind):
+    """A random 5 x 7 PNG of a kind a scan may come as."""
+    rng = np.random.default_rng(1)
+    if kind == "RGB 16-bit":
+        cv2.imwrite(str(path), rng.integers(0, 2 ** 16, (5, 7, 3), dtype=np.uint16))
+        return
+    colour = Image.fromarray(rng.integers(0, 256, (5, 7, 3), dtype=np.uint8))
+    if kind == "RGB with a transparent colour":
+        colour.save(path, transparency=tuple(int(v) for v in np.asarray(colour)[0, 0]))
+    else:
+        (colour.quantize(8) if kind == "P" else colour.convert(kind)).save(path)
+
+
+@pytest.mark.parametrize("kind", ["RGB", "RGB 16-bit", "RGB with a transparent colour", "RGBA", "L", "P"])
+def test_read_scan_pixels_gives_read_images_pixels_for_every_kind_of_scan(tmp_path, kind):
+    path = tmp_path / "scan.png"
+    png_of_kind(path, kind)
+    pixels = read_scan_pixels(path)
+    assert pixels.dtype == np.uint8 and np.array_equal(pixels, read_image(path))
 
 
 def test_read_scan_warns_about_mode_but_converts(tmp_path, caplog):

@@ -1,6 +1,7 @@
 """Training end to end on tiny shards: the run folder, finite losses, exact resume, legacy checkpoints, bad input."""
 import json
 import os
+import re
 import shutil
 
 import numpy as np
@@ -74,7 +75,8 @@ def test_main_writes_a_run_folder_that_explains_itself(trained):
     used = json.loads((run_dir / "options.used.json").read_text())
     assert used["ema_kimg"] == 10.0 and used["replicas"] == 1 and used["resolution"] == 8
     log = (run_dir / "log.txt").read_text()
-    assert "python main.py" in log.splitlines()[0] and "training on CPU" in log and "Epoch 2/2" in log
+    assert "python main.py" in log.splitlines()[0] and "training on CPU" in log and "Epoch 1/2\n" in log
+    assert re.search(r"^Epoch 2/2, about (\d+:)?\d\d:\d\d left$", log, re.M)   # the time the run has left
     assert "g_loss" in log and log.rstrip().endswith(f"done: checkpoints and fakes grids are in {run_dir}")
 
 
@@ -176,7 +178,7 @@ def test_main_resumes_from_a_seed_checkpoint_and_leaves_it_alone(tmp_path):
 
 @pytest.mark.parametrize("problem, message", [
     ("no options", "options.json: not found"),
-    ("wrong size", "0.tfrecord: holds a 16x16 image, but options.json's resolution is 8"),
+    ("wrong size", "0.tfrecord: holds a 16 x 16 px image, but options.json's resolution is 8"),
     ("not a shard", "not a readable tfrecord shard"),
     ("other network", "holds a network of resolution 8, latent_size 8"),
 ])

@@ -173,7 +173,8 @@ def test_mp4_lays_transparent_frames_over_the_background(tmp_path, background):
 
 
 @pytest.mark.parametrize("background, note", [
-    ("image 90x50", "note: {} is 90x50 and the frames 32x24"), ("video 40x30", "note: {} is 40x30 and the frames 32x24"),
+    ("image 90x50", "note: {} is 90 x 50 and the frames 32 x 24"),
+    ("video 40x30", "note: {} is 40 x 30 and the frames 32 x 24"),
     ("image 32x24", None), ("colour", None)])
 def test_a_background_of_another_size_than_the_frames_is_said(tmp_path, capsys, console_messages, background,
                                                                note):

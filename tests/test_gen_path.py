@@ -87,7 +87,7 @@ def test_every_style_writes_its_frames_latents_and_record(generator, tmp_path, s
 def test_keyframes_loop_through_frames_picked_from_a_random_run(generator, tmp_path):
     picked_run = make_path(generator, tmp_path, "random", count=6, seed=1)
     run_dir = make_path(generator, tmp_path, "keyframes", keyframes=str(picked_run), pick="4,0,2", frames=5,
-                        interpolation="spherical", seed=2)
+                        interpolation="spherical", seed=2, pace="latent")
     assert run_dir.parent.name == "keyframes_spherical_k3_f5"
     assert len(frame_files(run_dir)) == 15
     source, looped = latents_of(picked_run), latents_of(run_dir)
@@ -98,10 +98,10 @@ def test_keyframes_loop_through_frames_picked_from_a_random_run(generator, tmp_p
 
 
 def test_same_seed_same_frames_and_truncation_scales_the_latents(generator, tmp_path):
-    first = make_path(generator, tmp_path / "a", "bezier", segments=1, frames=4, seed=9)
-    again = make_path(generator, tmp_path / "b", "bezier", segments=1, frames=4, seed=9)
-    tamer = make_path(generator, tmp_path / "c", "bezier", segments=1, frames=4, seed=9, truncation=0.5)
-    other = make_path(generator, tmp_path / "d", "bezier", segments=1, frames=4, seed=10)
+    first = make_path(generator, tmp_path / "a", "bezier", segments=1, frames=4, seed=9, pace="latent")
+    again = make_path(generator, tmp_path / "b", "bezier", segments=1, frames=4, seed=9, pace="latent")
+    tamer = make_path(generator, tmp_path / "c", "bezier", segments=1, frames=4, seed=9, truncation=0.5, pace="latent")
+    other = make_path(generator, tmp_path / "d", "bezier", segments=1, frames=4, seed=10, pace="latent")
     np.testing.assert_array_equal(latents_of(first), latents_of(again))
     assert [(first / n).read_bytes() for n in frame_files(first)] == [(again / n).read_bytes() for n in frame_files(again)]
     np.testing.assert_allclose(latents_of(tamer), 0.5 * latents_of(first))
@@ -249,7 +249,7 @@ def test_keyframes_read_the_npy_beside_a_folder_or_a_projected_run(generator, tm
     (tmp_path / "projected.json").write_text('{"stage": "project.py", "complete": true}')
     for source in (projected, tmp_path / "projected.npy"):
         run_dir = make_path(generator, tmp_path / "k", "keyframes", keyframes=str(source), frames=2,
-                            interpolation="linear")
+                            interpolation="linear", pace="latent")
         np.testing.assert_allclose(latents_of(run_dir)[[0, 2]], latents_of(picked_run)[[3, 1]])
     (tmp_path / "projected.json").write_text('{"stage": "project.py", "command": "python project.py m x", '
                                              '"complete": false}')

@@ -7,9 +7,9 @@ import pytest
 from helpers import checksums, error_line, run_script
 
 from drawing.errors import UserError
-from drawing.gan.projection import Projector, Settings, feature_network, multiscale_pixel_distance, pixel_scales
+from drawing.gan.projection import Projector, feature_network, multiscale_pixel_distance, pixel_scales
 from drawing.gen.path_run import PathSettings, generate_path
-from drawing.gen.project_run import check_options, project_drawings
+from drawing.gen.project_run import Settings, check_options, project_drawings
 from drawing.images import read_image, write_png
 from drawing.plotter.network import load_network
 
@@ -202,8 +202,8 @@ def test_an_interrupted_images_folder_is_refused(checkpoint, drawings, tmp_path)
 @pytest.mark.parametrize("network, weights, options, message", [
     ("vgg16", None, {}, "--network vgg16 needs --weights"),
     ("discriminator", "vgg16.h5", {}, "--weights is for --network vgg16"),
-    ("none", None, {"pixel_weight": 0.0}, "--pixel-weight 0 with no features leaves nothing to compare"),
-    ("discriminator", None, {"pixel_weight": 0.0, "feature_weight": 0.0}, "--pixel-weight 0 with no features"),
+    ("none", None, {"pixel_weight": 0.0}, "--pixel_weight 0 with no features leaves nothing to compare"),
+    ("discriminator", None, {"pixel_weight": 0.0, "feature_weight": 0.0}, "--pixel_weight 0 with no features"),
     ("discriminator", None, {"learning_rate": float("inf")}, "weights and --lr must be finite numbers"),
 ])
 def test_options_that_cannot_project_are_refused(network, weights, options, message):

@@ -216,7 +216,7 @@ def test_fill_the_original_readmes_command_lines(gen_pipeline):
         "python spec_fill.py \"${frames%/}\" --dir_out=spec --blend --margin=4",  # 64 px: the original keeps 32 px
         "python blend.py blob --dir_out=blended",
     ])
-    assert "--close-gaps=0 --min-region=0 gives the original's regions exactly" in completed.stderr
+    assert "--close_gaps=0 --min_region=0 gives the original's regions exactly" in completed.stderr
     for folder in ("blob", "spec", "blended"):
         assert sorted(p.name for p in (root / "fill" / folder).iterdir()) == [f"{n}.png" for n in range(6)]
         assert json.loads((root / "fill" / f"{folder}.json").read_text())["complete"] is True

@@ -19,7 +19,7 @@ from PIL import Image
 from drawing.data.samples import blob_page
 from drawing.data.shards import write_shards
 from drawing.errors import UserError
-from drawing.images import write_png
+from drawing.images import read_scan_pixels, write_png
 
 BLOB = ["--rows=2", "--cols=3"]
 
@@ -142,6 +142,13 @@ def test_a_png_declaring_50000_x_50000_pixels_is_refused_before_decoding(tmp_pat
     assert "0.png: declares 50000 x 50000 pixels (2500 megapixels)" in completed.stderr
 
 
+def test_decoding_a_page_refuses_a_bomb_before_decoding(tmp_path):
+    """blob_tile.py decodes each page once with the lean reader; it keeps the limit too."""
+    (tmp_path / "0.png").write_bytes(png_declaring(50000, 50000))
+    with pytest.raises(UserError, match="0.png: declares 50000 x 50000 pixels"):
+        read_scan_pixels(tmp_path / "0.png")
+
+
 def test_tfrecord_leaves_a_bomb_out_and_says_so(tmp_path):
     (tmp_path / "tile" / "0").mkdir(parents=True)
     write_png(tmp_path / "tile" / "0" / "0.png", np.zeros((8, 8, 3), np.uint8))
@@ -234,8 +241,8 @@ def test_a_scan_recorded_at_fewer_dpi_than_the_tiles_need_is_warned_about(tmp_pa
     assert Image.open(scans / "0.png").info["dpi"][0] == pytest.approx(300, abs=1)
     completed = run_script("data", "spec_tile.py", scans, 512, f"--dir_out={tmp_path / 'tile'}",
                            f"--dir_out_grid={tmp_path / 'grid'}", check=False)
-    assert "0.png: the PNG says it was scanned at 300 DPI but 512 px tiles are made from 600 DPI scans; " \
-           "its tiles will be upscaled 2 times" in completed.stderr
+    assert "0.png records 300 DPI, but 512 px tiles are made from 600 DPI scans; give the resolution that goes " \
+           "with the scans' DPI: 256 for 300 DPI, 512 for 600, 1024 for 1200" in completed.stderr
 
 
 # --- a reader refuses an interrupted folder; a rerun may name its input any way ---

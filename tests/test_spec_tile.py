@@ -225,7 +225,7 @@ def test_bad_pages_are_reported_and_the_rest_tiled(tmp_path, scan_png):
     assert "2.png: cannot be decoded, the file is damaged or truncated" in error
     assert "3.png: not a PNG file (it is JPEG)" in error
     assert "4.png: no specimen found on the page" in error
-    assert "notes.jpg: not a PNG, ignored" in error
+    assert "notes.jpg is not PNG and is skipped" in error
     assert "error: 3 of 4 pages failed, the rest are done" in error
     assert tile_names(tmp_path / "tile") == [f"p1/p1_t{n:02d}.png" for n in range(36)]
     assert checksums(scans) == before

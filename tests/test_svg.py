@@ -36,7 +36,7 @@ def test_svg_py_draws_from_its_folder(untrained_run, tmp_path, monkeypatch):
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
     dir_out = tmp_path / "drawings"
     arguments = ["svg.py", untrained_run, f"--dir_out={dir_out}", "--layer=conv_8x8_1", "--channel=1",
-                 "--page=A3", "--margin=20", "--pen-width=0.3", "--seed=5", *QUICK]
+                 "--page=A3", "--margin=20", "--pen-width=0.3", "--colour=navy", "--seed=5", *QUICK]
     completed = run_script("gen", *arguments)
     assert "remapper failed" not in completed.stderr, completed.stderr[-2000:]
     run_dir = dir_out / "00000-conv_8x8_1-c1-seed5"
@@ -50,12 +50,14 @@ def test_svg_py_draws_from_its_folder(untrained_run, tmp_path, monkeypatch):
     assert stats["strokes"] == 4 * 12 and stats["seed"] == 5 and stats["canvas_px"] == 64
     assert stats["pen_up_mm_after_ordering"] <= stats["pen_up_mm_before_ordering"]
     assert stats["pen_down_mm"] > 0 and stats["arguments"]["layer"] == "conv_8x8_1"
+    assert stats["arguments"]["colour"] == "navy"   # --colour, the old spelling of --color, recorded as before
     assert set(stats["activation"]) == {"start", "small_pass", "replicated", "large_pass"}
 
     document = svgelements.SVG.parse(str(run_dir / "drawing.svg"), reify=False)
     assert (document.values["width"], document.values["height"]) == ("297mm", "420mm")
     paths = [element for element in document.elements() if isinstance(element, svgelements.Path)]
     assert len(paths) == 48 and {path.values["stroke-width"] for path in paths} == {"0.3"}
+    assert {path.values["stroke"] for path in paths} == {"navy"}
     assert read_image(run_dir / "preview.png", "L").shape == (64, 64)
     assert read_image(run_dir / "progress.png").shape[2] == 3
 
@@ -167,7 +169,7 @@ def test_pens_draw_one_layer_each_and_a_colour_preview(untrained_run, tmp_path):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"pens": "black,#1a2b8c", "colour": "navy"}, "--colour and --pens: give one"),
+    ({"pens": "black,#1a2b8c", "colour": "navy"}, "--color and --pens: give one"),
     ({"pens": "black,bleu"}, "--pens black,bleu: 'bleu' is not a colour"),
     ({"pens": ",".join(["red"] * 9)}, "9 pens; a drawing takes 1 to 8"),
     ({"pens": "red,green,blue", "strokes": 2}, "3 pens need at least as many --strokes"),

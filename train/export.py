@@ -8,24 +8,26 @@ frames from the exported file, and its train/main.py resumes training from it wh
 folder as `<epoch>.checkpoint` beside an options.json. The original builds only full-width networks, so a
 model trained at another channel_scale than 1 cannot be exported. The original's format has no moving
 average and no optimizer state: the moving-average generator (what gen/ here draws with) is written as
-the generator unless --no-ema says otherwise, and training resumed by the original starts Adam afresh.
+the generator unless --no_ema says otherwise, and training resumed by the original starts Adam afresh.
 A checkpoint holding only a generator is written in the layout of the original's gen/ scripts.
 """
 import argparse
 from pathlib import Path
 
-from drawing.cli import run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, run
 from drawing.gan.legacy import export_checkpoint
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="checkpoint file or training run folder (its newest checkpoint), "
                                       "e.g. ../runs/blob256")
     parser.add_argument("output", help="the file to write, e.g. blob256.checkpoint")
-    parser.add_argument("--no-ema", action="store_true",
+    parser.add_argument("--no_ema", action="store_true",
                         help="write the generator's training weights, not its moving average")
     parser.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     return parser.parse_args(argv)

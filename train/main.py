@@ -16,14 +16,16 @@ where it stopped (a run killed mid-epoch loses only that epoch). The run folder 
 """
 import argparse
 
-from drawing.cli import run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, run
 from drawing.files import require_dir
 from drawing.gan.options import load_options
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__,
+    parser = ArgumentParser(
+        tensorflow=True, description=__doc__,
         epilog="example: python main.py ../runs/blob256   (the folder must contain options.json)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir_out", help="the run folder, holding options.json; checkpoints, fakes grids, "

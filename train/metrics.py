@@ -1,7 +1,9 @@
-"""Judge a training run: SWD (and KID, FID) of each checkpoint's generator against the training images.
+"""Judge a training run: SWD (and KID, FID) of each checkpoint's generator against the training images,
+and how smoothly it animates (ppl, jumps).
 
     python metrics.py ../runs/blob256                      # every checkpoint not measured yet
     python metrics.py ../runs/blob256 --newest --metrics swd,kid --images 1024
+    python metrics.py ../runs/blob256 --metrics swd,ppl,jumps
 
 For each `<epoch>.checkpoint` of the run folder (ours or the original's pickles), the generator (its moving
 average where there is one) draws `--images` images from fixed latents; they are compared with as many
@@ -9,21 +11,27 @@ training images from the shards of the run's options.json (or the checkpoint's o
 results are appended to `<run>/metrics.jsonl`, one line per checkpoint, and `<run>/metrics.png` plots
 each metric against the images the generator had seen. Each line also holds the shares of coloured
 pixels (HSV saturation above 0.25) and of dark ones (luma below 100 of 255) among the fakes and the
-reals: a generator of line drawings is as colourless and about as dark as its training images. Lower is better for all three. Checkpoints
-already measured with the same metrics and image count are skipped (`--again` measures them again).
-What the metrics are: drawing/gan/metrics.py; SWD needs no download, KID and FID need InceptionV3's
-ImageNet weights (downloaded by Keras, or a local .h5 with --inception_weights).
+reals: a generator of line drawings is as colourless and about as dark as its training images.
+`ppl` (perceptual path length with the blurred-grey change measure) and `jumps` (the share of a bezier
+loop's change in its largest 5 % of steps; 0.05 is perfectly even) measure the generator's own paths,
+with the counts of the run's options.json (ppl_pairs, jumps_loops, jumps_frames). Lower is better for
+all five. Checkpoints already measured with the same metrics and counts are skipped (`--again` measures
+them again). What the metrics are: drawing/gan/metrics.py and docs/pace.md; SWD, ppl and jumps need no
+download, KID and FID need InceptionV3's ImageNet weights (downloaded by Keras, or a local .h5 with
+--inception_weights).
 """
 import argparse
 
-from drawing.cli import positive_int, run
+import _venv  # noqa: F401  (first: says what to run where the project's packages are missing)
+
+from drawing.cli import ArgumentParser, positive_int, run
 from drawing.gan.evaluation import DEFAULT_IMAGES, evaluate_run
 from drawing.gan.metrics import METRIC_NAMES
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = ArgumentParser(
+        tensorflow=True, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example: python metrics.py ../runs/blob256 --newest")
     parser.add_argument("run_dir", help="a training run folder holding <epoch>.checkpoint files")
     parser.add_argument("--newest", action="store_true", help="measure only the newest checkpoint")

@@ -89,8 +89,8 @@ def check_grid_fits(grid, page_height, page_width, scan, index=None):
         sides = ", ".join(f"{pixels:g} px past the {side}" for side, pixels in off.items())
         entry = "its" if index is None else f"index {index}'s"
         raise UserError(
-            f"{scan}: the {grid.rows} x {grid.cols} grid ({grid.height} x {grid.width} px, top-left at "
-            f"x={grid.left:g}, y={grid.top:g} px) runs off the {page_height} x {page_width} px page by {sides}; "
+            f"{scan}: the grid of {grid.cols} columns x {grid.rows} rows ({grid.width} x {grid.height} px, top-left "
+            f"at x={grid.left:g}, y={grid.top:g} px) runs off the {page_width} x {page_height} px page by {sides}; "
             f"move {entry} x/y in adjustment.json or use fewer --rows/--cols")
 
 

@@ -1,8 +1,15 @@
 """The pages of a blob_tile.py run: each scan checked and placed without decoding it, its record entry, and
 its tiles cut on every core, written atomically as `<dir_out>/<page index>/<n>.png` so that a rerun
-finishes an interrupted run, skipping the tiles that exist."""
+finishes an interrupted run, skipping the tiles that exist.
+
+Memory: a page is decoded once, by the parent, into one array (0.76 GB for a 1200 DPI page of 16 x 11 in);
+the workers that cut it are forked after, and read it without copying it; the next page is decoded when
+the last tile of this one is written. So no process holds more than one page, and the machine holds one
+page plus what each worker needs of its own (`worker_count`).
+"""
 import logging
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,22 +18,23 @@ from PIL import Image
 from drawing.data.blob import Grid, centred_corner, check_grid_fits, grid_unit, page_grid
 from drawing.data.blob_tiles import cut_tile, tile_centres, tile_poses, tiles_per_page
 from drawing.errors import UserError
-from drawing.folders import holds_files, record_path
+from drawing.folders import holds_files, read_record, record_path, write_record
 from drawing.images import (
     FAST_PNG,
     check_declared_size,
-    check_scan_dpi,
     check_scan_mode,
     image_errors,
-    open_image,
-    to_array,
+    read_scan_pixels,
     write_png,
 )
-from drawing.parallel import parallel_map
+from drawing.parallel import default_workers, parallel_map, progress_bar
 
 log = logging.getLogger(__name__)
 
-CHUNK_TILES = 512
+CHUNK_TILES = 512  # tiles of 256 px a job; fewer of larger tiles
+# What a worker holds of its own besides the page it shares: the interpreter with numpy, OpenCV and PIL
+# (about 110 MB), and a tile being cut and encoded (1024 px: about 30 MB).
+WORKER_BYTES = 200 * 2 ** 20
 
 
 @dataclass(frozen=True)
@@ -36,59 +44,124 @@ class Page:
     folder: Path
     grid: Grid
     tiles: int
+    size: tuple  # (height, width) in pixels
 
 
-_cached_page = {}
+def worker_count(cores, memory_bytes, page_bytes, worker_bytes):
+    """How many workers cut a page at once: one per core, as many as the memory holds, at least one.
+
+    The page is held once, by the parent, and its workers read it (forked, they share its memory); each
+    worker needs `worker_bytes` of its own besides. A 24 GB machine with 16 cores thus never starts 16
+    workers of 2.5 GB each: 9 of them fit beside a 0.76 GB page.
+    """
+    return int(max(1, min(cores, (memory_bytes - page_bytes) // worker_bytes)))
 
 
-def page_pixels(scan):
-    """The scan's pixels, decoded once per worker while its chunks come in (one page held per core)."""
-    if scan not in _cached_page:
-        _cached_page.clear()
-        _cached_page[scan] = to_array(open_image(scan), "RGB")
-    return _cached_page[scan]
+def memory_available():
+    """Bytes of memory this machine can give without swapping (MemAvailable), or all of it where that is
+    not known."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def chunk_tiles(resolution, missing, workers):
+    """Tiles per job: about the pixels of CHUNK_TILES tiles of 256 px, and small enough that a page's
+    jobs keep every worker busy to its end (four jobs a worker at least)."""
+    by_pixels = max(1, CHUNK_TILES * 256 ** 2 // resolution ** 2)
+    return max(1, min(by_pixels, math.ceil(missing / (4 * workers))))
+
+
+def missing_tiles(page):
+    """The numbers of the page's tiles not written yet, in order."""
+    written = set(os.listdir(page.folder))
+    return [n for n in range(page.tiles) if f"{n}.png" not in written]
+
+
+def decode_page(scan):
+    """The page's pixels, decoded once for all its workers."""
+    return read_scan_pixels(scan)
+
+
+# The page being cut, as the parent decoded it; its forked workers read it from here (copy on write, and
+# they never write to it: each page is held once, however many workers cut it).
+_page_being_cut = None
 
 
 def cut_chunk(task):
-    """Write tiles start..stop-1 of a page, skipping those already written; the number of tiles covered."""
-    cutting, page, start, stop = task
-    missing = [n for n in range(start, stop) if not (page.folder / f"{n}.png").exists()]
-    if missing:
-        pixels = page_pixels(page.scan)
-        centres = tile_centres(page.grid, cutting.steps, cutting.resolution)
-        angles, mirrored = tile_poses(cutting.seed, page.index, len(centres))
-        for n in missing:
-            tile = cut_tile(pixels, centres[n], angles[n], mirrored[n], cutting.resolution)
-            write_png(page.folder / f"{n}.png", tile, **FAST_PNG)
-    return stop - start
+    """Worker: cut and write the tiles numbered in `task` from the page being cut; how many."""
+    cutting, page, numbers = task
+    centres = tile_centres(page.grid, cutting.steps, cutting.resolution)
+    angles, mirrored = tile_poses(cutting.seed, page.index, len(centres))
+    for n in numbers:
+        tile = cut_tile(_page_being_cut, centres[n], angles[n], mirrored[n], cutting.resolution, cutting.resample)
+        write_png(page.folder / f"{n}.png", tile, **FAST_PNG)
+    return len(numbers)
+
+
+def cut_pages(pages, cutting, workers=None):
+    """Cut and write every tile of `pages` not written yet, page by page: the parent decodes a page (only
+    where tiles are missing), then `workers` forked processes (by default as many as cores and memory
+    allow) cut its tiles from views of it."""
+    global _page_being_cut
+    if workers is None:
+        largest = max((3 * height * width for height, width in (page.size for page in pages)), default=0)
+        workers = worker_count(default_workers(), memory_available(), largest, WORKER_BYTES)
+    with progress_bar(sum(page.tiles for page in pages), "tiles", "tile") as bar:
+        for page in pages:
+            page.folder.mkdir(exist_ok=True)
+            missing = missing_tiles(page)
+            bar.update(page.tiles - len(missing))
+            if not missing:
+                continue
+            _page_being_cut = decode_page(page.scan)
+            try:
+                size = chunk_tiles(cutting.resolution, len(missing), workers)
+                tasks = [(cutting, page, missing[start:start + size]) for start in range(0, len(missing), size)]
+                parallel_map(cut_chunk, tasks, desc="tiles", unit="tile", workers=workers, advance=lambda count: count,
+                             bar=bar, describe=lambda task: str(task[1].scan))
+            finally:
+                _page_being_cut = None
 
 
 def inspect_scan(scan, index, cutting, corner):
-    """The scan's grid, checked without decoding the pixels: a PNG with intact chunks, the grid on the page.
+    """The scan's grid and (height, width), checked without decoding the pixels: a PNG with intact chunks,
+    the grid on the page.
 
     `corner` is the page's adjustment.json entry, or None to centre the grid (no adjustment.json).
     """
-    height, width, mode = png_header(scan, cutting.dpi)
+    height, width, mode = png_header(scan)
     check_scan_mode(scan, mode)
     unit = grid_unit(cutting.dpi)
     if corner is None:
         corner = centred_corner(height, width, cutting.rows, cutting.cols, unit)
     grid = page_grid(cutting.rows, cutting.cols, unit, corner)
     check_grid_fits(grid, height, width, scan, index)
-    return grid
+    return grid, (height, width)
 
 
-def png_header(path, dpi):
-    """(height, width, mode) of a PNG whose chunks all check out (CRC), without decoding its pixels;
-    a warning where the header records fewer DPI than `dpi`."""
+def png_header(path):
+    """(height, width, mode) of a PNG whose chunks all check out (CRC), without decoding its pixels."""
     with image_errors(path, "read"), Image.open(path) as image:
         if image.format != "PNG":
             raise UserError(f"{path}: not a PNG file ({image.format})")
         size, mode = image.size, image.mode
         check_declared_size(*size, path)
-        check_scan_dpi(path, image, dpi)
         image.verify()
     return size[1], size[0], mode
+
+
+def describe_old_resampling(dir_out):
+    """A record of blob_tile.py written before --resample existed describes interpolated tiles: say so in
+    it, so that the rerun rule compares its run with this one setting for setting."""
+    record = read_record(dir_out) if Path(dir_out).is_dir() else None
+    if record is not None and record.get("stage") == "blob_tile.py" and "resample" not in record:
+        write_record(dir_out, {**record, "resample": "bilinear"}, complete=record.get("complete", False))
 
 
 def page_entry(page):
@@ -119,20 +192,10 @@ def inspect_pages(scans, corners, cutting, dir_out):
     pages, failures = [], []
     for index, scan in enumerate(scans):
         try:
-            grid = inspect_scan(scan, index, cutting, corners[index])
+            grid, size = inspect_scan(scan, index, cutting, corners[index])
             pages.append(Page(index, scan, dir_out / str(index), grid,
-                              tiles_per_page(grid, cutting.steps, cutting.resolution)))
+                              tiles_per_page(grid, cutting.steps, cutting.resolution), size))
         except UserError as problem:
             log.warning(f"{problem}; going on with the other pages")
             failures.append(str(problem))
     return pages, failures
-
-
-def cut_pages(pages, cutting):
-    """Cut and write every tile of `pages` that is not there yet, on every core, in chunks of CHUNK_TILES."""
-    tasks = [(cutting, page, start, min(start + CHUNK_TILES, page.tiles))
-             for page in pages for start in range(0, page.tiles, CHUNK_TILES)]
-    for page in pages:
-        page.folder.mkdir(exist_ok=True)
-    parallel_map(cut_chunk, tasks, desc="tiles", unit="tile", advance=lambda covered: covered,
-                 total=sum(page.tiles for page in pages), describe=lambda task: str(task[1].scan))

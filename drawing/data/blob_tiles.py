@@ -5,6 +5,12 @@ radius a tile needs to turn freely, r = resolution/sqrt(2) px: along each axis t
 floor(start + r), then every unit // steps px, while below floor(start + units * unit - r), rows of them
 times columns, numbered row by row. Each tile turns by a random angle about its centre and is mirrored
 with probability 1/2, both drawn from (seed, page index) alone, and is cut at the scan's own pixel size.
+
+How a turned tile samples the page (`resample`): "bilinear" interpolates between the four nearest page
+pixels, so lines stay smooth at any angle, with new in-between colours (about twice the distinct colours
+of the same tile cut "nearest"); "nearest" takes the nearest page pixel, as the original's rotation does:
+only the scan's own colours, stair-stepped lines at most angles, and files no bigger than the original's.
+docs/performance.md shows a tile both ways and what each costs in bytes.
 """
 import math
 from dataclasses import dataclass
@@ -14,6 +20,8 @@ import numpy as np
 
 from drawing.errors import UserError
 from drawing.images import TILE_RESOLUTIONS
+
+RESAMPLING = {"bilinear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST}
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,7 @@ class Cutting:
     cols: int
     steps: int
     seed: int
+    resample: str = "bilinear"
 
 
 def check_resolution(resolution):
@@ -42,7 +51,7 @@ def tile_radius(resolution):
 def check_room(rows, cols, unit, steps, resolution):
     """Refuse a grid too small for a turning tile, and more --steps than a unit has pixels."""
     if min(rows, cols) * unit < 2 * tile_radius(resolution):
-        raise UserError(f"a {rows} x {cols} grid of {unit} px units has no room for a {resolution} px tile at "
+        raise UserError(f"a grid of {cols} columns x {rows} rows of {unit} px units has no room for a {resolution} px tile at "
                         f"every angle ({tile_radius(resolution) * 2:.0f} px); use more --rows/--cols or a lower "
                         "resolution")
     if unit // steps == 0:
@@ -89,8 +98,9 @@ def tile_transform(centre, angle, mirrored, resolution):
     return np.hstack([linear, offset[:, None]])
 
 
-def cut_tile(page, centre, angle, mirrored, resolution):
-    """One resolution x resolution tile of `page`, turned by `angle` about `centre`, maybe mirrored."""
+def cut_tile(page, centre, angle, mirrored, resolution, resample="bilinear"):
+    """One resolution x resolution tile of `page`, turned by `angle` about `centre`, maybe mirrored, its
+    pixels sampled from a view of the page as `resample` says ("bilinear" or "nearest")."""
     reach = math.ceil(tile_radius(resolution)) + 2
     x0 = max(int(centre[0]) - reach, 0)
     y0 = max(int(centre[1]) - reach, 0)
@@ -98,4 +108,4 @@ def cut_tile(page, centre, angle, mirrored, resolution):
     transform = tile_transform(centre, angle, mirrored, resolution)
     transform[:, 2] -= (x0, y0)
     return cv2.warpAffine(region, transform, (resolution, resolution),
-                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101)
+                          flags=RESAMPLING[resample] | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101)

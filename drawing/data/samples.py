@@ -9,7 +9,7 @@
 - `page_seed` and `write_sample_pages`: a folder of such pages as data/sample_scans.py writes it, each page
   from its own seed, saved with its DPI.
 - `break_lines` cuts breaks into a drawing's lines, and `cells_kept_whole` scores how a fill of the
-  broken drawing kept the unbroken drawing's cells (fill/'s --close-gaps is measured with them).
+  broken drawing kept the unbroken drawing's cells (fill/'s --close_gaps is measured with them).
 
 Everything is drawn with OpenCV into an ink-coverage mask (0 = paper, 255 = ink), which is then laid
 on noisy off-white paper, so a 300 DPI page takes a fraction of a second.

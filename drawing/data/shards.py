@@ -14,13 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from tqdm import tqdm
 
 from drawing.data.tfrecord import SHARD_NAME, ShardWriter, png_layout, record_mode, serialize_example
 from drawing.errors import UserError
 from drawing.files import list_images, list_page_folders, natural_sorted, write_bytes_atomic
-from drawing.folders import command_line, write_record
-from drawing.images import check_declared_size, decode_png, encode_png
+from drawing.folders import command_line, read_record, record_path, write_record
+from drawing.images import TILE_RESOLUTIONS, check_declared_size, decode_png, encode_png
 from drawing.parallel import default_workers, parallel_map
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,28 @@ def list_tiles(dir_in):
         page_of_tile.append(np.full(len(page_names), page_index, dtype=np.int32))
         names.append(np.array([os.fsencode(name) for name in page_names], dtype=bytes))
     return pages, np.concatenate(page_of_tile), np.concatenate(names)
+
+
+def check_tiles(dir_in, pages):
+    """Refuse whole pages given as tiles (`pages`: the page folders of `dir_in`): a folder whose record says
+    it holds scans or grid previews, or whose first image is no square of at most the largest tile."""
+    record = read_record(dir_in) or {}
+    held = {"sample_scans.py": "scans", "blob_grid.py": "grid previews"}.get(record.get("stage"))
+    packs = "tfrecord.py packs the tiles that blob_tile.py or spec_tile.py cut from scans: give their folder"
+    if held:
+        raise UserError(f"{dir_in}: holds {held} ({record_path(dir_in).name} says {record['stage']} wrote it), "
+                        f"not tiles; {packs}")
+    first = next((path for path in natural_sorted(pages[0].glob("*.png")) if not path.name.startswith(".")), None)
+    if first is None:
+        return
+    try:
+        with Image.open(first) as image:
+            width, height = image.size
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return   # a damaged tile is said and left out as the shards are written
+    if width != height or width > max(TILE_RESOLUTIONS):
+        raise UserError(f"{first}: is {width} x {height} px, a page rather than a tile (tiles are squares of at "
+                        f"most {max(TILE_RESOLUTIONS)} px); {packs}")
 
 
 def tile_order(count, shuffle, seed):
@@ -163,7 +186,7 @@ def unpack_shard(shard, folder, verify):
             layout = png_layout(png_bytes, source)
             if [layout.height, layout.width] != list(shape[:2]) or int(shape[2]) not in (1, 3, 4):
                 raise UserError(f"{source}: image_shape {list(shape)} does not match its "
-                                f"{layout.height} x {layout.width} PNG")
+                                f"{layout.width} x {layout.height} px PNG")
             write_bytes_atomic(folder / f"{number}.png", png_bytes)
             count += 1
             if verify:

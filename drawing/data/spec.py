@@ -32,6 +32,11 @@ MIN_INK_CONTRAST = 48
 RED = (255, 0, 0)
 
 
+def scan_dpi(resolution):
+    """The DPI of the scans that tiles of `resolution` px are cut from: 300 for 256, 600 for 512, 1200 for 1024."""
+    return 300 * resolution // 256
+
+
 def check_resolution(resolution):
     if resolution not in RESOLUTIONS:
         raise UserError(f"resolution {resolution} is not allowed: use 256 (300 DPI scans), "

@@ -9,11 +9,11 @@ import logging
 import re
 from pathlib import Path
 
-from drawing.data.spec import SQUARE_PER_RESOLUTION, grid_preview, tile_page
+from drawing.data.spec import SQUARE_PER_RESOLUTION, grid_preview, scan_dpi, tile_page
 from drawing.data.variants import tile_of_variant
 from drawing.errors import UserError
 from drawing.files import write_bytes_atomic
-from drawing.images import check_scan_dpi, check_scan_mode, encode_png, open_image, to_array, write_png
+from drawing.images import check_scan_mode, encode_png, open_image, to_array, write_png
 from drawing.parallel import parallel_map
 
 log = logging.getLogger(__name__)
@@ -21,22 +21,12 @@ log = logging.getLogger(__name__)
 # A scan whose paper, at the DPI the resolution implies, is outside these sizes (inches) is probably
 # at another DPI.
 PLAUSIBLE_PAPER_IN = (3, 24)
-# Scans saved in another format are worth a warning; other files (notes, records) are not.
-OTHER_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
-
-
-def other_format_scans(folder):
-    """The files of `folder` that look like scans saved in another format than PNG, in name order."""
-    return [path for path in sorted(Path(folder).iterdir()) if path.suffix.lower() in OTHER_IMAGE_SUFFIXES]
-
-
-def read_png_scan(path, resolution):
-    """A scan as RGB; a UserError for anything that is not a PNG, a warning for a non-RGB one or one
-    whose header records fewer DPI than the resolution needs."""
+def read_png_scan(path):
+    """A scan as RGB; a UserError for anything that is not a PNG, a warning for a non-RGB one (a DPI the PNG
+    records other than the resolution's is said for the folder, drawing.data.scans)."""
     image = open_image(path)
     if image.format != "PNG":
         raise UserError(f"{path}: not a PNG file (it is {image.format}); save scans as PNG")
-    check_scan_dpi(path, image, 300 * resolution // 256, resolution)
     check_scan_mode(path, image.mode)
     return to_array(image, "RGB")
 
@@ -90,7 +80,7 @@ def write_page_tiles(folder, name, tiles):
 
 def check_paper_size(path, paper, resolution):
     """Warn when the paper's size at the implied DPI looks like a scan at another DPI."""
-    dpi = 300 * resolution // 256
+    dpi = scan_dpi(resolution)
     width_in, height_in = (paper[2] - paper[0]) / dpi, (paper[3] - paper[1]) / dpi
     low, high = PLAUSIBLE_PAPER_IN
     if not (low <= min(width_in, height_in) and max(width_in, height_in) <= high):
@@ -100,7 +90,7 @@ def check_paper_size(path, paper, resolution):
 
 def tile_scan(scan_path, dir_out, dir_out_grid, resolution):
     """Tile one scan and write its tiles and grid preview; returns the number of tiles."""
-    page = read_png_scan(scan_path, resolution)
+    page = read_png_scan(scan_path)
     tiles, layout = tile_page(page, resolution)
     if layout.paper is None:
         raise UserError(f"{scan_path}: no paper found; the scan is dark all over")

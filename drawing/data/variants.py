@@ -8,11 +8,12 @@ and its tile here.
 import re
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from drawing.errors import UserError
 from drawing.files import list_images
-from drawing.images import open_image, to_array, write_png
+from drawing.images import FAST_PNG, open_image, to_array, write_png
 from drawing.parallel import parallel_map
 
 VARIANT_SUFFIX = re.compile(r"_rf[01][0-3]$")
@@ -36,14 +37,19 @@ def is_variant(path):
     return tile_of_variant(path) is not None
 
 
+# R + 1 quarter turns counter-clockwise, for R = 0, 1, 2, 3 (the last: the tile as it is).
+QUARTER_TURNS = (cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE, None)
+
+
 def dihedral_variants(tile):
     """The eight (F, R, array) variants of a tile: mirrored left-right if F, then R + 1 quarter turns
-    counter-clockwise (the original's numbering)."""
+    counter-clockwise (the original's numbering). OpenCV turns a tile several times faster than numpy's
+    strided copies."""
     variants = []
     for flip in (0, 1):
-        mirrored = tile[:, ::-1] if flip else tile
-        for turns in range(4):
-            variants.append((flip, turns, np.ascontiguousarray(np.rot90(mirrored, turns + 1))))
+        mirrored = cv2.flip(tile, 1) if flip else np.ascontiguousarray(tile)
+        for turns, rotation in enumerate(QUARTER_TURNS):
+            variants.append((flip, turns, mirrored.copy() if rotation is None else cv2.rotate(mirrored, rotation)))
     return variants
 
 
@@ -70,7 +76,8 @@ def shows(path, variant):
 def turn_tiles(tile_paths, folder_out, in_place):
     """Write the variants of each tile into `folder_out`, unless they are all there and the last one shows
     the tile as it is now; in place, the tile's own file is its identity variant. Returns (tiles done,
-    [problems of tiles left out])."""
+    [problems of tiles left out]). Variants are written by the thousand: with FAST_PNG, twice as fast as
+    the default setting and no bigger on scanned tiles (paper grain defeats PNG's row filters)."""
     problems = []
     for tile_path in tile_paths:
         targets = {(flip, turns): Path(folder_out) / variant_name(tile_path, flip, turns)
@@ -84,7 +91,7 @@ def turn_tiles(tile_paths, folder_out, in_place):
         if all(path.exists() for path in targets.values()) and shows(targets[LAST], variants[LAST]):
             continue
         for key, path in targets.items():   # in dihedral order, so LAST is written last
-            write_png(path, variants[key])
+            write_png(path, variants[key], **FAST_PNG)
     return len(tile_paths), problems
 
 

@@ -146,7 +146,7 @@ class CtypesBlend:
         if status != 0:
             count, height, width, _ = batch.shape
             raise GpuBlendError(f"{self.path}: CUDA error {status} blending {count} images of "
-                                f"{width}x{height}: {message.value.decode(errors='replace')}")
+                                f"{width} x {height}: {message.value.decode(errors='replace')}")
         return blended
 
 
@@ -200,7 +200,7 @@ class PycudaBlend:
             cuda.memcpy_dtoh(blended, device_blended)
         except cuda.Error as error:
             count, height, width, _ = batch.shape
-            raise GpuBlendError(f"pycuda: CUDA error blending {count} images of {width}x{height}: "
+            raise GpuBlendError(f"pycuda: CUDA error blending {count} images of {width} x {height}: "
                                 f"{str(error).splitlines()[0]}") from None
         finally:
             for buffer in device_buffers:

@@ -42,7 +42,7 @@ def regions_note(close_gaps, min_region, blend=False):
         changes.append(f"specks under {min_region} px are merged into their neighbours")
     parts = []
     if changes:
-        parts.append(f"{' and '.join(changes)}; --close-gaps=0 --min-region=0 gives the original's regions exactly")
+        parts.append(f"{' and '.join(changes)}; --close_gaps=0 --min_region=0 gives the original's regions exactly")
     if blend:
         parts.append(BLEND_NOTE)
     return f"note: {'; '.join(parts)}" if parts else None
@@ -53,8 +53,8 @@ def resized_palette_note(palette_shape, drawing_shapes):
     resized = sorted({shape for shape in drawing_shapes if shape is not None and shape != palette_shape[:2]})
     if not resized:
         return None
-    sizes = ", ".join(f"{width}x{height}" for height, width in resized)
-    return (f"note: the palette is {palette_shape[1]}x{palette_shape[0]}; for --overlay it was resized "
+    sizes = ", ".join(f"{width} x {height}" for height, width in resized)
+    return (f"note: the palette is {palette_shape[1]} x {palette_shape[0]}; for --overlay it was resized "
             f"to the drawings' size ({sizes})")
 
 

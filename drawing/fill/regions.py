@@ -26,10 +26,10 @@ BLOB_PAPER_ABOVE = 160
 SPEC_PAPER_ABOVE = 208
 # Spec tiles carry bits of the neighbouring specimens and the grid near their edges.
 SPEC_IGNORED_MARGIN = 32
-# --close-gaps default, in px: breaks of 1-2 px (a faint pixel or two of a generated line) are the common
+# --close_gaps default, in px: breaks of 1-2 px (a faint pixel or two of a generated line) are the common
 # ones; on the sample drawings closing them costs almost nothing (README, fill: how the defaults were chosen).
 DEFAULT_CLOSE_GAPS = 2
-# --min-region default, in px: what is smaller is a speck (the corner between two strokes of a line, dust),
+# --min_region default, in px: what is smaller is a speck (the corner between two strokes of a line, dust),
 # not a shape of the drawing.
 DEFAULT_MIN_REGION = 16
 # Gap closing: a core (paper out of reach of every break) must get this many px deeper somewhere, or it is
@@ -69,7 +69,7 @@ def spec_paper(light, margin=SPEC_IGNORED_MARGIN):
     `margin` px of the border counted as paper. A UserError when the margin leaves nothing of the drawing."""
     height, width = light.shape[:2]
     if 2 * margin >= min(height, width):
-        raise UserError(f"the drawing is {width}x{height} px: a margin of {margin} px on each side leaves "
+        raise UserError(f"the drawing is {width} x {height} px: a margin of {margin} px on each side leaves "
                         "nothing to colour; use a smaller --margin")
     paper = light > SPEC_PAPER_ABOVE
     paper[:margin] = True

@@ -20,7 +20,16 @@ runs), `run_folder` (a run's files), `metrics` (SWD, KID, FID), `evaluation` (a 
 measured, for train/metrics.py), `training` (the loop train/main.py runs), `int8` (the generator with
 8-bit weights under TensorFlow Lite, for gen/path.py --int8), `projection` (the latents of given
 drawings, for gen/project.py).
+
+The API loads TensorFlow on first use, not on `import drawing.gan`: the modules that need none (options,
+checkpoint, legacy, ...) answer before it has loaded, so a script checks its options.json first.
 """
-from drawing.gan.models import Discriminator, Generator, load_discriminator, load_generator, save_untrained_checkpoint
+import importlib
 
 __all__ = ["Discriminator", "Generator", "load_discriminator", "load_generator", "save_untrained_checkpoint"]
+
+
+def __getattr__(name):
+    if name in __all__:
+        return getattr(importlib.import_module("drawing.gan.models"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,15 +22,16 @@ def decode_image(serialized, shard, resolution):
     parsed = tf.io.parse_single_example(serialized, feature_description())
     rgba = tf.image.convert_image_dtype(tf.io.decode_png(parsed["image_bytes"], channels=4), tf.float32)
     height, width = tf.shape(rgba)[0], tf.shape(rgba)[1]
-    message = tf.strings.join(["tfrecord shard ", shard, " holds a ", tf.strings.as_string(height), "x",
-                               tf.strings.as_string(width), f" image; the options ask for {resolution}x{resolution}"])
+    message = tf.strings.join(["tfrecord shard ", shard, " holds a ", tf.strings.as_string(width), " x ",
+                               tf.strings.as_string(height),
+                               f" image; the options ask for {resolution} x {resolution}"])
     tf.debugging.Assert(tf.logical_and(tf.equal(height, resolution), tf.equal(width, resolution)), [message])
     alpha = rgba[..., 3:]
     rgb = rgba[..., :3] * alpha + (1.0 - alpha)
     return tf.ensure_shape(rgb, [resolution, resolution, 3])
 
 
-SIZE_MISMATCH = re.compile(r"tfrecord shard (.+?) holds a (\d+x\d+) image; the options ask for (\d+)x")
+SIZE_MISMATCH = re.compile(r"tfrecord shard (.+?) holds a (\d+ x \d+) image; the options ask for (\d+) x")
 # TensorFlow's words for a record whose bytes fail their checksums, or a shard that ends inside one.
 DAMAGED_RECORD = re.compile(r"\b(truncated|corrupted) record at \d+")
 # The ops that fail on a record that reads fine but is not an Example holding a PNG.
@@ -77,7 +78,7 @@ def describe_data_error(error, files):
     mismatch = SIZE_MISMATCH.search(error.message)
     if mismatch:
         shard, size, resolution = mismatch.groups()
-        return f"{shard}: holds a {size} image, but options.json's resolution is {resolution}"
+        return f"{shard}: holds a {size} px image, but options.json's resolution is {resolution}"
     damaged = isinstance(error, tf.errors.DataLossError) and DAMAGED_RECORD.search(error.message)
     undecodable = isinstance(error, tf.errors.InvalidArgumentError) and UNDECODABLE_RECORD.search(error.message)
     if not (damaged or undecodable):

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from drawing.backend import keras, tf
+from drawing.console import held_back_stderr
 from drawing.files import write_bytes_atomic
 from drawing.gan.layers import UpsampleConv2d
 from drawing.gan.models import images_per_chunk
@@ -141,8 +142,9 @@ class Int8Generator:
             flatbuffer, self.was_cached = int8_flatbuffer(generator.model, self.batch_size), False
         else:
             flatbuffer, self.was_cached = cached_int8_flatbuffer(generator.model, self.batch_size, cache_dir)
-        self._interpreter = _interpreter(flatbuffer, threads or default_workers())
-        self._interpreter.allocate_tensors()
+        with held_back_stderr():   # TensorFlow Lite's start-up line ("Created ... XNNPACK delegate")
+            self._interpreter = _interpreter(flatbuffer, threads or default_workers())
+            self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
 

@@ -2,7 +2,7 @@
 
 This module alone knows the original's format (docs/checkpoint.md), so the rest of the code knows ours only.
 The original's scripts pickle a `train.TrainingState` whose `__dict__` holds
-- from train/ (a training run): `options` (a `train.TrainingOptions` with SEED_TRAINING_KEYS), `epoch_i`,
+- from train/ (a training run): `options` (a `train.TrainingOptions` with LEGACY_TRAINING_KEYS), `epoch_i`,
   `generator`, `discriminator`;
 - from gen/ (the generator alone, as someone sharing just the generator has it): `options` (a
   `train.TrainingOptions` with `resolution` and `latent_size`), `generator`, `epoch_i`.
@@ -36,7 +36,7 @@ PICKLE_MAGIC = b"\x80"
 LEGACY_MODULE = "train"
 STATE_CLASS, OPTIONS_CLASS = "TrainingState", "TrainingOptions"
 # The original's train-side TrainingOptions, in its order; all but the first keep our option names.
-SEED_TRAINING_KEYS = ("real_images_file_pattern", "resolution", "replica_batch_size", "epoch_sample_count",
+LEGACY_TRAINING_KEYS = ("real_images_file_pattern", "resolution", "replica_batch_size", "epoch_sample_count",
                       "total_sample_count", "learning_rate", "latent_size", "beta_1", "beta_2")
 OUR_NAME = {"real_images_file_pattern": "dataset_file_pattern"}
 # Written with protocol 3: every Python 3 reads it, and it stores bytes as bytes (protocol 2 would not).
@@ -165,7 +165,7 @@ def _seed_instance(class_name, items):
 
 def seed_training_options(checkpoint, path):
     """The values of the original's train-side TrainingOptions, from the options a checkpoint records."""
-    values = {key: checkpoint.options.get(OUR_NAME.get(key, key)) for key in SEED_TRAINING_KEYS}
+    values = {key: checkpoint.options.get(OUR_NAME.get(key, key)) for key in LEGACY_TRAINING_KEYS}
     values["resolution"] = int(checkpoint.networks["resolution"])
     values["latent_size"] = int(checkpoint.networks["latent_size"])
     missing = [OUR_NAME.get(key, key) for key, value in values.items() if value is None]

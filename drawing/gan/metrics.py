@@ -11,16 +11,29 @@
 - `fid`, `kid`: Fréchet and kernel Inception distances between InceptionV3 pool features (2048 values
   per image, from the ImageNet weights Keras downloads or a local .h5). FID is biased upwards at small
   image counts, KID is not (the unbiased MMD estimate with a cubic polynomial kernel over subsets).
+- `ppl`, `jumps`: how smoothly the generator animates, of the generator alone (no training images),
+  both with the change measure of drawing/change.py (blurred luma, mean absolute difference, 0-255):
+  `ppl` is StyleGAN's perceptual path length (Karras et al. 2019, section 3.2) with that measure in
+  place of LPIPS: `ppl_pairs` pairs of latents, a random point t of the spherical interpolation
+  between each pair, the change from t to t + 1e-4 (float images, unrounded) over 1e-4 squared, the
+  mean of the values from the 1st to the 99th percentile. `jumps` walks `jumps_loops` closed bezier
+  loops of 4 segments (path.py's bezier style), `jumps_frames` frames each at the latent pace, and
+  gives the share of a loop's change that falls in its largest 5 % of steps (a fractional step
+  counted in part), averaged over the loops: 0.05 is perfectly even, 1 all change in one jump.
 """
 import math
 from pathlib import Path
 
 import numpy as np
 
+from drawing.change import ChangeMeter, blurred_grey, change_between
 from drawing.errors import UserError
+from drawing.gen import latent_paths
 
-METRIC_NAMES = ("swd", "kid", "fid")
+METRIC_NAMES = ("swd", "kid", "fid", "ppl", "jumps")
 INCEPTION_METRICS = ("kid", "fid")
+REAL_METRICS = ("swd", "kid", "fid")     # against the training images
+PATH_METRICS = ("ppl", "jumps")          # of the generator alone
 
 SWD_MIN_RESOLUTION = 16        # the smallest pyramid level (the whole image when it is smaller)
 SWD_PATCH_SIZE = 7             # 7 x 7 neighbourhoods
@@ -29,7 +42,7 @@ SWD_DIRECTIONS_PER_REPEAT = 128
 SWD_REPEATS = 4                # 512 directions in all, 128 at a time (bounded memory)
 SWD_SCALE = 1e3                # as ProGAN reports it
 # Random streams of an evaluation, each folded with its seed.
-REAL_PATCHES, FAKE_PATCHES, DIRECTIONS, LATENTS, KID_SUBSETS_DRAW = range(5)
+REAL_PATCHES, FAKE_PATCHES, DIRECTIONS, LATENTS, KID_SUBSETS_DRAW, PPL_DRAW, JUMPS_DRAW = range(7)
 # 5-tap binomial filter of the Gaussian pyramid (Burt and Adelson), separable.
 BINOMIAL = np.array([1, 4, 6, 4, 1], np.float32) / 16
 
@@ -201,6 +214,65 @@ def kernel_distance(a, b, rng, subsets=KID_SUBSETS, subset_size=KID_SUBSET_SIZE)
     return float(total / subsets)
 
 
+# ---- smoothness: ppl and jumps -----------------------------------------------------------------------
+
+PPL_EPSILON = 1e-4
+PPL_PERCENTILES = (1, 99)      # the values kept, as StyleGAN does: outliers of a few pairs skew the mean
+PPL_PAIRS = 256
+JUMPS_SEGMENTS = 4
+JUMPS_LOOPS = 4
+JUMPS_FRAMES = 80
+JUMPS_TOP_SHARE = 0.05
+
+
+def in_chunks(generator, latents):
+    """float images [N, R, R, 3] of `latents`, a bounded number of them at a time."""
+    from drawing.gan.models import images_per_chunk
+    chunk = images_per_chunk(generator.resolution)
+    for start in range(0, len(latents), chunk):
+        yield np.asarray(generator(latents[start:start + chunk]))
+
+
+def path_length(generator, pairs=PPL_PAIRS, seed=0):
+    """`ppl` (see the module's docstring) of a generator with `latent_size` and `resolution`."""
+    rng = np.random.default_rng([seed, PPL_DRAW])
+    starts = rng.standard_normal((pairs, generator.latent_size))
+    ends = rng.standard_normal((pairs, generator.latent_size))
+    points = rng.uniform(0.0, 1.0, pairs)
+    # each pair's two latents one after the other: [a_0, b_0, a_1, b_1, ...]
+    latents = np.concatenate([latent_paths.slerp(start, end, [point, point + PPL_EPSILON])
+                              for start, end, point in zip(starts, ends, points)]).astype(np.float32)
+    grey = np.concatenate([blurred_grey(images) for images in in_chunks(generator, latents)])
+    values = change_between(grey[0::2], grey[1::2]) / PPL_EPSILON ** 2
+    low, high = np.percentile(values, PPL_PERCENTILES)
+    return float(values[(values >= low) & (values <= high)].mean())
+
+
+def top_share(changes, share=JUMPS_TOP_SHARE):
+    """The share of the total change in the largest `share` of the steps (a fractional step in part)."""
+    ordered = np.sort(np.asarray(changes, dtype=np.float64))[::-1]
+    if ordered.sum() <= 0:
+        return share     # nothing moves: no step is larger than another
+    count = share * len(ordered)
+    whole = int(count)
+    partial = (count - whole) * ordered[whole] if whole < len(ordered) else 0.0
+    return float((ordered[:whole].sum() + partial) / ordered.sum())
+
+
+def jumps(generator, loops=JUMPS_LOOPS, frames=JUMPS_FRAMES, seed=0):
+    """`jumps` (see the module's docstring) of a generator with `latent_size` and `resolution`."""
+    rng = np.random.default_rng([seed, JUMPS_DRAW])
+    shares = []
+    for _ in range(loops):
+        anchors = latent_paths.bezier_anchors(rng, JUMPS_SEGMENTS, generator.latent_size)
+        loop = latent_paths.bezier_loop_path(latent_paths.bezier_control_points(anchors), frames / JUMPS_SEGMENTS)
+        meter = ChangeMeter()
+        for images in in_chunks(generator, loop.latents()):
+            meter.add(images)
+        shares.append(top_share(meter.changes(closed=True)))
+    return float(np.mean(shares))
+
+
 # ---- colour and ink ---------------------------------------------------------------------------------
 
 SATURATED = 0.25      # HSV saturation above which a pixel counts as coloured
@@ -238,16 +310,23 @@ def check_metric_names(names):
 
 
 class Metrics:
-    """The chosen metrics of generators against one set of real images, whose side is computed once.
+    """The chosen metrics of generators, against one set of real images whose side is computed once.
 
-    `reals`: float [N, R, R, 3] in [0, 1]; `inception`: an `inception_model` where kid or fid is asked.
-    Every evaluation draws its fakes from the same latents, so two generators are compared on equal terms.
+    `reals`: float [N, R, R, 3] in [0, 1] (needed for swd, kid and fid only); `inception`: an
+    `inception_model` where kid or fid is asked; `ppl_pairs`, `jumps_loops`, `jumps_frames`: the counts
+    of ppl and jumps. Every evaluation draws its fakes, its pairs and its loops from the same latents,
+    so two generators are compared on equal terms.
     """
 
-    def __init__(self, names, reals, inception=None, seed=0):
+    def __init__(self, names, reals=None, inception=None, seed=0, ppl_pairs=PPL_PAIRS, jumps_loops=JUMPS_LOOPS,
+                 jumps_frames=JUMPS_FRAMES):
         check_metric_names(names)
-        self.names, self.count, self.seed = tuple(names), len(reals), seed
+        self.names, self.seed = tuple(names), seed
+        self.count = 0 if reals is None else len(reals)
         self.inception = inception
+        self.ppl_pairs, self.jumps_loops, self.jumps_frames = ppl_pairs, jumps_loops, jumps_frames
+        if any(name in REAL_METRICS for name in names) and reals is None:
+            raise ValueError("swd, kid and fid need real images")
         if "swd" in names:
             # float16 halves the memory of the real descriptors kept for the whole run (~230 MB at 64 px).
             descriptors = swd_descriptors(reals, [seed, REAL_PATCHES])
@@ -263,10 +342,23 @@ class Metrics:
 
     def __call__(self, generator):
         """{name: value} for a `drawing.gan.Generator` (images from the same latents every time)."""
-        fakes = np.asarray(generator(self.latents(generator.latent_size)))
-        return self.of_images(fakes)
+        fakes = None
+        if any(name in REAL_METRICS for name in self.names):
+            fakes = np.asarray(generator(self.latents(generator.latent_size)))
+        return self.measure(generator, fakes)
+
+    def measure(self, generator, fakes=None):
+        """{name: value}, in the order of the names: swd, kid and fid of `fakes` (the generator's images
+        of `latents()`), ppl and jumps of the generator itself."""
+        values = self.of_images(fakes) if fakes is not None else {}
+        if "ppl" in self.names:
+            values["ppl"] = path_length(generator, self.ppl_pairs, self.seed)
+        if "jumps" in self.names:
+            values["jumps"] = jumps(generator, self.jumps_loops, self.jumps_frames, self.seed)
+        return {name: values[name] for name in self.names}
 
     def of_images(self, fakes):
+        """{name: value} of swd, kid and fid (those chosen) of the generator's images of `latents()`."""
         values = {}
         if "swd" in self.names:
             values["swd"] = swd([d.astype(np.float32) for d in self.real_descriptors], fakes, self.seed)
@@ -277,4 +369,4 @@ class Metrics:
                 values["kid"] = kernel_distance(self.real_features, features, subsets)
             if "fid" in self.names:
                 values["fid"] = frechet_distance(self.real_features, features)
-        return {name: values[name] for name in self.names}
+        return values

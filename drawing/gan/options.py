@@ -14,8 +14,8 @@ from pathlib import Path
 from drawing.errors import UserError
 from drawing.files import natural_sorted
 from drawing.folders import require_complete
-from drawing.gan.metrics import METRIC_NAMES
-from drawing.gan.networks import RESOLUTIONS
+from drawing.gan.metrics import JUMPS_FRAMES, JUMPS_LOOPS, JUMPS_TOP_SHARE, METRIC_NAMES, PPL_PAIRS
+from drawing.images import TILE_RESOLUTIONS
 
 OPTIONS_FILE = "options.json"
 AUGMENT_POLICIES = ("color", "translation", "cutout")
@@ -56,6 +56,9 @@ class TrainingOptions:
     metrics_interval: int = None        # epochs between evaluations; 1 when metrics are set
     metrics_images: int = 2048
     inception_weights: str = None       # a local .h5; None: Keras downloads the ImageNet weights
+    ppl_pairs: int = PPL_PAIRS
+    jumps_loops: int = JUMPS_LOOPS
+    jumps_frames: int = JUMPS_FRAMES
 
     @property
     def epoch_count(self):
@@ -74,6 +77,11 @@ class TrainingOptions:
     def metrics_due(self, epoch):
         """Whether the metrics are computed after `epoch` (counted from 1)."""
         return bool(self.metrics) and epoch % (self.metrics_interval or 1) == 0
+
+    @property
+    def metric_counts(self):
+        """The sample counts of ppl and jumps, as `metrics.Metrics` takes them."""
+        return {"ppl_pairs": self.ppl_pairs, "jumps_loops": self.jumps_loops, "jumps_frames": self.jumps_frames}
 
     def to_dict(self):
         values = dataclasses.asdict(self)
@@ -125,7 +133,7 @@ def _name_list(source, key, value, choices, what):
 # key -> (is it valid, what it must be)
 CHECKS = {
     "dataset_file_pattern": (lambda v: isinstance(v, str) and v.strip() != "", "a glob pattern string"),
-    "resolution": (lambda v: v in RESOLUTIONS and _is_int(v), "a power of two from 4 to 1024"),
+    "resolution": (lambda v: v in TILE_RESOLUTIONS and _is_int(v), "a power of two from 4 to 1024"),
     "replica_batch_size": (_integer(1), "a positive integer"),
     "epoch_sample_count": (_integer(1), "a positive integer"),
     "total_sample_count": (_integer(1), "a positive integer"),
@@ -153,6 +161,11 @@ CHECKS = {
     "metrics_images": (_integer(2), "an integer of at least 2"),
     "inception_weights": (lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
                           "the path of an .h5 file, or null (Keras downloads the ImageNet weights)"),
+    "ppl_pairs": (_integer(2), "an integer of at least 2"),
+    "jumps_loops": (_integer(1), "a positive integer"),
+    "jumps_frames": (_integer(round(1 / JUMPS_TOP_SHARE)),
+                     f"an integer of at least {round(1 / JUMPS_TOP_SHARE)} (so that its largest "
+                     f"{JUMPS_TOP_SHARE:.0%} is a step at least)"),
 }
 
 

@@ -39,17 +39,6 @@ FEATURE_EPSILON = 1e-8
 WARM_UP = 0.05
 
 
-@dataclass
-class Settings:
-    steps: int = 200
-    starts: int = 8                 # starting latents per drawing; the closest one is kept
-    explore: float = 0.2            # fraction of the steps all starts take; then only the closest goes on
-    learning_rate: float = 0.1      # Adam's step in latent units at its peak
-    pixel_weight: float = 1.0       # weight of the multi-scale pixel distance
-    feature_weight: float = 0.1     # weight of the feature distance
-    sphere_weight: float = 0.1      # weight of (|z| / sqrt(latent_size) - 1)^2
-
-
 def pixel_scales(resolution):
     """How many box-filtered halvings the pixel distance uses: from `resolution` down to COARSEST_SCALE."""
     return max(1, int(math.log2(max(resolution // COARSEST_SCALE, 1))) + 1)
@@ -133,7 +122,8 @@ def learning_rate_at(step, steps, peak):
 class Projector:
     """Projects drawings onto the latent space of one generator; see the module docstring.
 
-    `generator` is a drawing.gan.Generator; `features` a FeatureNetwork or None (pixels only).
+    `generator` is a drawing.gan.Generator; `features` a FeatureNetwork or None (pixels only); `settings`
+    the steps, starts, weights and learning rate (drawing.gen.project_run.Settings, gen/project.py's options).
     """
 
     # Adam's usual constants.

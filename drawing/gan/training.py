@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from drawing.backend import keras, tf
 from drawing.errors import UserError
@@ -26,7 +27,7 @@ from drawing.gan.dataset import check_shards, data_errors_named, make_dataset
 from drawing.gan.devices import on_device, plan_devices
 from drawing.gan.legacy import read_checkpoint
 from drawing.gan.loss import LOSS_NAMES, STEP_D, STEP_G, STEP_R1, GanLoss, discriminator_optimizer_settings, ema_beta
-from drawing.gan.metrics import INCEPTION_METRICS, Metrics, inception_model, metric_reals
+from drawing.gan.metrics import INCEPTION_METRICS, REAL_METRICS, Metrics, inception_model, metric_reals
 from drawing.gan.models import Generator
 from drawing.gan.networks import build_discriminator, build_generator, initialise_weights, set_weights_checked
 from drawing.gan.options import check_batch_sizes, dataset_files, load_options
@@ -321,9 +322,12 @@ class Run:
             if self.folder.needs_reals():
                 self.folder.write_reals(self._reals(), self.grid_side)
             if options.metrics:
-                reals = metric_reals(self.files, options.resolution, options.metrics_images, options.seed,
-                                     options.shuffle_buffer)
-                self.metrics = Metrics(options.metrics, reals, self.inception, seed=options.seed)
+                reals = None
+                if any(name in REAL_METRICS for name in options.metrics):
+                    reals = metric_reals(self.files, options.resolution, options.metrics_images, options.seed,
+                                         options.shuffle_buffer)
+                self.metrics = Metrics(options.metrics, reals, self.inception, seed=options.seed,
+                                       **options.metric_counts)
         epochs = range(self.start_epoch, options.epoch_count)
         batches = {epoch: batches_in_epoch(epoch, trainer.epoch_batches, options.d_reg_interval)
                    for epoch in epochs}
@@ -340,13 +344,23 @@ class Run:
         iterator = iter(self.plan.strategy.distribute_datasets_from_function(replica_batches))
         log.info(f"training on {self.plan.description}: epochs {self.start_epoch + 1}-{options.epoch_count}, "
                  f"{trainer.epoch_batches} batches of {trainer.global_batch} each")
+        self.epochs_started = time.monotonic()
         for epoch in epochs:
             self._train_epoch(epoch, iterator)
+
+    def _time_left(self, epoch):
+        """', about 0:12:34 left' for the epochs from `epoch` on, at the pace of this session's epochs so far
+        (checkpoints, grids and metrics included); '' before the first is done."""
+        done = epoch - self.start_epoch
+        if not done:
+            return ""
+        per_epoch = (time.monotonic() - self.epochs_started) / done
+        return f", about {tqdm.format_interval(per_epoch * (self.options.epoch_count - epoch))} left"
 
     def _train_epoch(self, epoch, iterator):
         trainer = self.trainer
         trainer.reset_statistics()
-        log.info(f"Epoch {epoch + 1}/{self.options.epoch_count}")
+        log.info(f"Epoch {epoch + 1}/{self.options.epoch_count}{self._time_left(epoch)}")
         names = list(LOSS_NAMES) + (["augment_p"] if self.options.augment else []) + list(self.options.metrics)
         progress = keras.utils.Progbar(trainer.epoch_batches, stateful_metrics=names)
         started = last_refresh = time.monotonic()

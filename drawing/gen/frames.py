@@ -49,8 +49,8 @@ def list_frames(folder):
     for path in paths[1:]:
         other_size, other_alpha = frame_header(path)
         if other_size != size:
-            raise UserError(f"{path}: frame is {other_size[0]}x{other_size[1]} but {paths[0].name} is "
-                            f"{size[0]}x{size[1]}; all frames of a video must have one size")
+            raise UserError(f"{path}: frame is {other_size[0]} x {other_size[1]} but {paths[0].name} is "
+                            f"{size[0]} x {size[1]}; all frames of a video must have one size")
         has_alpha = has_alpha or other_alpha
     return paths, size, has_alpha
 

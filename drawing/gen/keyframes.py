@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from drawing.errors import UserError
+from drawing.files import holds_folders_of_images
 from drawing.folders import record_path, require_complete
 
 NPY_MAGIC = b"\x93NUMPY"       # how every .npy file starts
@@ -35,12 +36,18 @@ def keyframes_file(source):
     return source
 
 
+def has_latents(folder):
+    """Whether a run folder has its latents beside it (`<run>.npy`)."""
+    return record_path(folder, ".npy").exists()
+
+
 def load_keyframes(source, pick, latent_size):
     """The picked rows of the latents of a path.py or project.py run, checked against the model."""
     path = keyframes_file(source)
     if not path.exists():
-        raise UserError(f"{path}: not found; --keyframes takes a folder written by path.py or project.py "
-                        "(its latents are the .npy beside it) or a .npy file")
+        runs = Path(source).is_dir() and holds_folders_of_images(source, keep=has_latents)
+        raise UserError(runs or f"{path}: not found; --keyframes takes a folder written by path.py or project.py "
+                                "(its latents are the .npy beside it) or a .npy file")
     header = None
     try:
         with open(path, "rb") as handle:

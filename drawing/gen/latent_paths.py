@@ -5,9 +5,16 @@ Every path is a float32 array `[frames, latent_size]`; every random choice comes
 at `t = k / n` for `k = 0 .. n-1`: the point at `t = 1` is the first frame again and is left out, so a
 video played on repeat has no repeated frame at the seam, and neither has a join between two segments.
 The step from the last frame back to the first is one ordinary step of the path.
+
+Each closed path is also a `Loop`: the same path as a continuous function of the position along it, in
+frames (`loop.at(positions)`, any real position, taken modulo `frames`), so that frames can be placed
+anywhere on it (drawing/gen/pace.py's even pace). Position k is exactly the k-th frame above: at whole
+positions `at` computes what the sampled path computes, bit for bit.
 """
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
-from scipy.interpolate import CubicSpline
 
 # The original's choice of periods: whole divisors of a minute, so any mix of them loops after 60 s.
 CYCLE_CHOICES = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
@@ -22,6 +29,44 @@ INTERPOLATIONS = ("linear", "spherical", "spline")
 def loop_times(frames):
     """`frames` evenly spaced times in [0, 1), the end point left out so a loop never repeats a frame."""
     return np.arange(frames, dtype=np.float64) / frames
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A closed path: `at(positions)` gives float32 latents `[len(positions), latent_size]` at positions
+    in frames, continuous and periodic with period `frames`; whole positions 0 .. frames-1 are the path
+    sampled at the latent pace (`latents()`)."""
+    frames: int
+    at: Callable[[np.ndarray], np.ndarray]
+
+    def latents(self):
+        return self.at(np.arange(self.frames, dtype=np.float64))
+
+    def at_times(self, times):
+        """The latents at times in [0, 1) of the loop (time t is position t * frames)."""
+        return self.at(np.asarray(times, dtype=np.float64) * self.frames)
+
+
+def segment_positions(positions, frames_per_segment, segments):
+    """(segment index, local time in [0, 1)) of positions along a loop of equal segments. At whole
+    positions k the local time is exactly `loop_times(frames_per_segment)[k % frames_per_segment]`."""
+    positions = np.asarray(positions, dtype=np.float64)
+    index = np.floor(positions / frames_per_segment)
+    local = (positions - index * frames_per_segment) / frames_per_segment
+    return index.astype(np.int64) % segments, local
+
+
+def segment_wise(curves, frames_per_segment, positions):
+    """Positions along a loop of segments, each segment's rows from `curves[i](local times)`, float32."""
+    index, local = segment_positions(positions, frames_per_segment, len(curves))
+    latents = None
+    for segment in np.unique(index):
+        rows = index == segment
+        values = curves[segment](local[rows])
+        if latents is None:
+            latents = np.empty((len(index), values.shape[1]), dtype=np.float32)
+        latents[rows] = values
+    return latents
 
 
 def random_latents(rng, count, latent_size):
@@ -58,14 +103,25 @@ def bezier_points(control_points, times):
     return weights @ control_points
 
 
+def bezier_loop_path(control_points, frames_per_segment):
+    """All segments one after the other, `frames_per_segment` positions each (it may be fractional), the
+    end of each left to the next: a `Loop`."""
+    curves = [lambda times, points=points: bezier_points(points, times) for points in control_points]
+    return Loop(int(round(len(control_points) * frames_per_segment)),
+                lambda positions: segment_wise(curves, frames_per_segment, positions))
+
+
 def bezier_loop(control_points, frames_per_segment):
-    """All segments one after the other, `frames_per_segment` each, the end of each left to the next."""
-    times = loop_times(frames_per_segment)
-    return np.concatenate([bezier_points(points, times) for points in control_points]).astype(np.float32)
+    """The bezier loop sampled at its frames, `frames_per_segment` per segment."""
+    return bezier_loop_path(control_points, frames_per_segment).latents()
+
+
+def bezier_path(rng, segments, frames_per_segment, latent_size):
+    return bezier_loop_path(bezier_control_points(bezier_anchors(rng, segments, latent_size)), frames_per_segment)
 
 
 def bezier_latents(rng, segments, frames_per_segment, latent_size):
-    return bezier_loop(bezier_control_points(bezier_anchors(rng, segments, latent_size)), frames_per_segment)
+    return bezier_path(rng, segments, frames_per_segment, latent_size).latents()
 
 
 # ---- sine waves: bitloop, period, phase ----
@@ -75,8 +131,20 @@ def sine_waves(centres, cycles, phases, frames, amplitude=1.0):
 
     A dimension with 0 cycles and phase 0 holds its centre.
     """
-    angles = 2 * np.pi * loop_times(frames)[:, None] * np.asarray(cycles)[None, :] + np.asarray(phases)[None, :]
+    return sine_waves_at(centres, cycles, phases, loop_times(frames), amplitude)
+
+
+def sine_waves_at(centres, cycles, phases, times, amplitude=1.0):
+    """The sine waves of `sine_waves` at times in [0, 1) of the loop: `[len(times), dims]`."""
+    times = np.asarray(times, dtype=np.float64)
+    angles = 2 * np.pi * times[:, None] * np.asarray(cycles)[None, :] + np.asarray(phases)[None, :]
     return (np.asarray(centres)[None, :] + amplitude * np.sin(angles)).astype(np.float32)
+
+
+def sine_path(centres, cycles, phases, frames):
+    """The sine waves as a `Loop` of `frames` frames."""
+    return Loop(frames, lambda positions: sine_waves_at(centres, cycles, phases,
+                                                        np.asarray(positions, dtype=np.float64) / frames))
 
 
 def parse_bitstring(bits):
@@ -94,11 +162,15 @@ def bitloop_moving(bits, latent_size):
     return np.resize(pattern, latent_size)
 
 
-def bitloop_latents(rng, bits, frames, latent_size):
+def bitloop_path(rng, bits, frames, latent_size):
     """A 1 bit makes its dimension follow one sine period over the loop, a 0 holds it at its centre."""
     centres = rng.standard_normal(latent_size)
     moving = bitloop_moving(bits, latent_size)
-    return sine_waves(centres, moving.astype(int), np.zeros(latent_size), frames)
+    return sine_path(centres, moving.astype(int), np.zeros(latent_size), frames)
+
+
+def bitloop_latents(rng, bits, frames, latent_size):
+    return bitloop_path(rng, bits, frames, latent_size).latents()
 
 
 def cycle_choices(frames):
@@ -110,19 +182,27 @@ def cycle_choices(frames):
     return np.array(usable)
 
 
-def period_latents(rng, frames, latent_size):
+def period_path(rng, frames, latent_size):
     """Every dimension a sine around a random centre, all in phase, each with a random divisor of 60 as
     its number of cycles over the loop: the whole path comes back to its start after exactly `frames`."""
     centres = rng.standard_normal(latent_size)
     cycles = rng.choice(cycle_choices(frames), size=latent_size)
-    return sine_waves(centres, cycles, np.zeros(latent_size), frames)
+    return sine_path(centres, cycles, np.zeros(latent_size), frames)
 
 
-def phase_latents(rng, frames, latent_size):
+def period_latents(rng, frames, latent_size):
+    return period_path(rng, frames, latent_size).latents()
+
+
+def phase_path(rng, frames, latent_size):
     """Every dimension one sine period over the loop, each with a random phase: a steady tumble."""
     centres = rng.standard_normal(latent_size)
     phases = rng.uniform(0, 2 * np.pi, latent_size)
-    return sine_waves(centres, np.ones(latent_size, dtype=int), phases, frames)
+    return sine_path(centres, np.ones(latent_size, dtype=int), phases, frames)
+
+
+def phase_latents(rng, frames, latent_size):
+    return phase_path(rng, frames, latent_size).latents()
 
 
 # ---- keyframes ----
@@ -146,8 +226,14 @@ def slerp(start, end, times):
     return directions * ((1 - times) * start_norm + times * end_norm)
 
 
-def keyframe_loop(keyframes, frames_per_segment, interpolation="spline"):
-    """A closed loop through `keyframes` `[count, dims]`: keyframe i is exactly frame i * frames_per_segment.
+def lerp(start, end, times):
+    """Straight-line interpolation from `start` to `end` at `times`: `[len(times), dims]`."""
+    times = np.asarray(times, dtype=np.float64)[:, None]
+    return (1 - times) * start + times * end
+
+
+def keyframe_path(keyframes, frames_per_segment, interpolation="spline"):
+    """A closed `Loop` through `keyframes` `[count, dims]`: keyframe i is exactly position i * frames_per_segment.
 
     - linear: straight lines, constant speed on each segment, a turn at each keyframe.
     - spherical: great-circle arcs (see `slerp`), a turn at each keyframe.
@@ -158,16 +244,22 @@ def keyframe_loop(keyframes, frames_per_segment, interpolation="spline"):
         raise ValueError(f"interpolation {interpolation!r} is not one of {', '.join(INTERPOLATIONS)}")
     if len(keyframes) < 2:
         raise ValueError("a keyframe loop needs at least 2 keyframes")
-    times = loop_times(frames_per_segment)
-    following = np.roll(keyframes, -1, axis=0)
-    if interpolation == "linear":
-        segments = [(1 - times[:, None]) * start + times[:, None] * end for start, end in zip(keyframes, following)]
-        return np.concatenate(segments).astype(np.float32)
-    if interpolation == "spherical":
-        return np.concatenate([slerp(start, end, times) for start, end in zip(keyframes, following)]).astype(np.float32)
+    frames = len(keyframes) * frames_per_segment
+    if interpolation in ("linear", "spherical"):
+        between = lerp if interpolation == "linear" else slerp
+        curves = [lambda times, start=start, end=end: between(start, end, times)
+                  for start, end in zip(keyframes, np.roll(keyframes, -1, axis=0))]
+        return Loop(frames, lambda positions: segment_wise(curves, frames_per_segment, positions))
+    from scipy.interpolate import CubicSpline  # here: SciPy takes a second to import, path.py -h should not
     closed = np.concatenate([keyframes, keyframes[:1]])
     spline = CubicSpline(np.arange(len(closed)), closed, bc_type="periodic", axis=0)
-    return spline(np.arange(len(keyframes) * frames_per_segment) / frames_per_segment).astype(np.float32)
+    return Loop(frames, lambda positions: spline(np.asarray(positions, dtype=np.float64) % frames
+                                                 / frames_per_segment).astype(np.float32))
+
+
+def keyframe_loop(keyframes, frames_per_segment, interpolation="spline"):
+    """The loop of `keyframe_path` sampled at its frames: keyframe i is exactly frame i * frames_per_segment."""
+    return keyframe_path(keyframes, frames_per_segment, interpolation).latents()
 
 
 def truncate(latents, truncation):

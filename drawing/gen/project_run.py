@@ -11,7 +11,7 @@ import logging
 import math
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,19 @@ STAGE = "project.py"
 STARTS_STREAM = 1
 # An image whose grey levels span less than this (of 255) is blank paper or one flat colour.
 BLANK_RANGE = 8
+
+
+@dataclass
+class Settings:
+    """How each drawing is projected (drawing.gan.projection's `Projector`); defined here, without TensorFlow,
+    so that gen/project.py checks its options before TensorFlow loads."""
+    steps: int = 200
+    starts: int = 8                 # starting latents per drawing; the closest one is kept
+    explore: float = 0.2            # fraction of the steps all starts take; then only the closest goes on
+    learning_rate: float = 0.1      # Adam's step in latent units at its peak
+    pixel_weight: float = 1.0       # weight of the multi-scale pixel distance
+    feature_weight: float = 0.1     # weight of the feature distance
+    sphere_weight: float = 0.1      # weight of (|z| / sqrt(latent_size) - 1)^2
 
 
 # ---- the drawings ----
@@ -129,16 +142,42 @@ def check_options(settings, network, weights):
     if network != "vgg16" and weights is not None:
         raise UserError("--weights is for --network vgg16")
     if settings.pixel_weight == 0 and (settings.feature_weight == 0 or network == "none"):
-        raise UserError("--pixel-weight 0 with no features leaves nothing to compare")
+        raise UserError("--pixel_weight 0 with no features leaves nothing to compare")
     if not math.isfinite(settings.pixel_weight + settings.feature_weight + settings.sphere_weight
                          + settings.learning_rate):
         raise UserError("weights and --lr must be finite numbers")
 
 
+def project_each(projector, paths, targets, seed, dir_out):
+    """Project the drawings one by one, writing each reconstruction as it is found; their latents and the
+    record's entries. One bar counts the drawings (with the time left), another the steps of the current one."""
+    latents, results = [], []
+    with tqdm(total=len(paths), desc="drawings", unit="drawing", dynamic_ncols=True, disable=None,
+              file=sys.stderr) as drawings:
+        for index, (path, target) in enumerate(zip(paths, targets)):
+            rng = np.random.default_rng([seed, STARTS_STREAM, index])
+            started = time.perf_counter()
+            with tqdm(total=projector.settings.steps, desc=Path(path).name, unit="step", dynamic_ncols=True,
+                      disable=None, file=sys.stderr, leave=False) as steps:
+                latent, distance, pixel_distance, start_distance = projector.project(target, rng, steps.update)
+            name = output_name(index, path, len(paths))
+            with write_errors_reported(dir_out):
+                write_png(dir_out / name, to_uint8(projector.images(latent[None]).numpy()[0]))
+            latents.append(latent)
+            results.append({"image": str(path), "output": name, "distance": distance,
+                            "pixel_distance": pixel_distance, "random_latent_distance": start_distance,
+                            "seconds": round(time.perf_counter() - started, 2)})
+            with tqdm.external_write_mode(file=sys.stdout):   # the line above the bars, not through them
+                log.info(f"{name}: distance {distance:.4g} (random latents {start_distance:.4g}), "
+                         f"pixels {pixel_distance:.4g}")
+            drawings.update()
+    return latents, results
+
+
 def project_drawings(model, images, dir_out, settings, network, weights, seed, command=None):
     """Project every drawing of `images` (files and folders) onto `model`'s generator: the reconstructions
     in `dir_out`, the latents and record beside it; the record's "projections" (one entry per drawing).
-    `settings`: a `drawing.gan.projection.Settings`; `command`: the command line to record (default: this
+    `settings`: a `Settings`; `command`: the command line to record (default: this
     process's)."""
     drawings = read_drawings(list_inputs(images))
     projector = load_projector(model, network, weights, settings)
@@ -159,22 +198,7 @@ def project_drawings(model, images, dir_out, settings, network, weights, seed, c
     log.info(f"projecting {len(paths)} drawing{'s' if len(paths) != 1 else ''} onto {model} "
              f"({generator.resolution} px, {generator.latent_size} latents; features: {features})")
 
-    latents, results = [], []
-    for index, (path, target) in enumerate(zip(paths, targets)):
-        rng = np.random.default_rng([seed, STARTS_STREAM, index])
-        started = time.perf_counter()
-        with tqdm(total=settings.steps, desc=Path(path).name, unit="step", dynamic_ncols=True, disable=None,
-                  file=sys.stderr) as bar:
-            latent, distance, pixel_distance, start_distance = projector.project(target, rng, bar.update)
-        name = output_name(index, path, len(paths))
-        with write_errors_reported(dir_out):
-            write_png(dir_out / name, to_uint8(projector.images(latent[None]).numpy()[0]))
-        latents.append(latent)
-        results.append({"image": str(path), "output": name, "distance": distance,
-                        "pixel_distance": pixel_distance, "random_latent_distance": start_distance,
-                        "seconds": round(time.perf_counter() - started, 2)})
-        log.info(f"{name}: distance {distance:.4g} (random latents {start_distance:.4g}), "
-                 f"pixels {pixel_distance:.4g}")
+    latents, results = project_each(projector, paths, targets, seed, dir_out)
     with write_errors_reported(dir_out):
         write_latents(dir_out, latents)
         write_record(dir_out, {**record, "projections": results,

@@ -1,9 +1,10 @@
-"""The path styles of gen/path.py: the options each reads (with their defaults), its folder name, its latents.
+"""The path styles of gen/path.py: the options each reads (with their defaults), its folder name, its path.
 
 A style option that the chosen style does not read is ignored with a note (`unused_note`), so the
 original README's command line, which gives every flag, runs and gives the original's result. Every
 option defaults to None on the command line, meaning "the style's own default" from `STYLES`, the one
-table of them.
+table of them. Every style but random is a closed path (a `latent_paths.Loop`), whose frames are placed
+on it at a pace (`--pace`, drawing/gen/pace.py); random has no path, so it does not read `--pace`.
 """
 from dataclasses import dataclass, field
 from typing import Callable
@@ -53,52 +54,68 @@ def check_keyframes(options, fps):
 
 @dataclass(frozen=True)
 class Style:
-    """One path style: the options it reads (with defaults), its folder name, its checks, its latents."""
+    """One path style: the options it reads (with defaults), its folder name, its checks, and its closed
+    path (`path`), or for a style without one (random) its latents (`sample`)."""
     name: str
     options: dict
     folder: Callable[[PathRequest], str]
-    latents: Callable[[PathRequest, np.random.Generator], np.ndarray]
+    path: Callable[[PathRequest, np.random.Generator], latent_paths.Loop] = None
+    sample: Callable[[PathRequest, np.random.Generator], np.ndarray] = None
     check: Callable[[dict, float], None] = lambda options, fps: None
     seeded: bool = True      # keyframes makes no random choice: every cell of a grid would be the same
     instead: dict = field(default_factory=dict)   # an ignored option -> what to give instead
+
+    @property
+    def closed(self):
+        return self.path is not None
+
+    def reads(self):
+        """The options of path.py this style reads: its own, and --pace where it has a path."""
+        return set(self.options) | ({"pace"} if self.closed else set())
+
+    def latents(self, request, rng):
+        """The style's latents, a closed path sampled at its frames (the latent pace)."""
+        return self.path(request, rng).latents() if self.closed else self.sample(request, rng)
 
 
 STYLES = {style.name: style for style in (
     Style("random", {"count": 1},
           folder=lambda request: f"random_c{request.options['count']}",
-          latents=lambda request, rng: latent_paths.random_latents(rng, request.options["count"],
-                                                                   request.latent_size)),
+          sample=lambda request, rng: latent_paths.random_latents(rng, request.options["count"],
+                                                                  request.latent_size),
+          instead={"pace": "its images are independent draws, there is no path to pace"}),
     Style("bezier", {"segments": 32, "frames": 256},
           folder=lambda request: f"bezier_s{request.options['segments']}_f{request.options['frames']}",
-          latents=lambda request, rng: latent_paths.bezier_latents(
+          path=lambda request, rng: latent_paths.bezier_path(
               rng, request.options["segments"], request.options["frames"], request.latent_size)),
     # The original's bitloop always made 512 frames and ignored --frames (which the original README's command
     # line sets for bezier), so bitloop's own length is a flag of its own.
     Style("bitloop", {"bitloop": "1100", "loop_frames": BITLOOP_FRAMES},
           folder=lambda request: f"bitloop_b{request.options['bitloop']}",
-          latents=lambda request, rng: latent_paths.bitloop_latents(
+          path=lambda request, rng: latent_paths.bitloop_path(
               rng, request.options["bitloop"], request.options["loop_frames"], request.latent_size),
           check=check_bitloop,
           instead={"frames": f"its loop is --loop_frames long, default {BITLOOP_FRAMES} as the original's"}),
     Style("period", {"seconds": 60},
           folder=lambda request: f"period_s{request.options['seconds']:g}",
-          latents=lambda request, rng: latent_paths.period_latents(
+          path=lambda request, rng: latent_paths.period_path(
               rng, frames_of_seconds(request.options["seconds"], request.fps), request.latent_size),
           check=check_wave_length),
     Style("phase", {"seconds": 60},
           folder=lambda request: f"phase_s{request.options['seconds']:g}",
-          latents=lambda request, rng: latent_paths.phase_latents(
+          path=lambda request, rng: latent_paths.phase_path(
               rng, frames_of_seconds(request.options["seconds"], request.fps), request.latent_size),
           check=check_wave_length),
     Style("keyframes", {"keyframes": None, "pick": None, "frames": 256, "interpolation": "spline"},
           folder=lambda request: (f"keyframes_{request.options['interpolation']}_k{len(request.keyframes)}"
                                   f"_f{request.options['frames']}"),
-          latents=lambda request, rng: latent_paths.keyframe_loop(
+          path=lambda request, rng: latent_paths.keyframe_path(
               request.keyframes, request.options["frames"], request.options["interpolation"]),
           check=check_keyframes, seeded=False),
 )}
 WAVE_STYLES = ("bitloop", "period", "phase")
 STYLE_OPTIONS = tuple(dict.fromkeys(name for style in STYLES.values() for name in style.options))
+PATH_OPTIONS = (*STYLE_OPTIONS, "pace")     # what some styles read and others ignore, with a note
 
 
 def option_default(name):
@@ -114,8 +131,8 @@ def style_options(style, given):
 
 
 def unused_options(style, given):
-    """The style options given on the command line that `style` does not read."""
-    return sorted(name for name in set(STYLE_OPTIONS) - set(STYLES[style].options) if given.get(name) is not None)
+    """The style options (and --pace) given on the command line that `style` does not read."""
+    return sorted(name for name in set(PATH_OPTIONS) - STYLES[style].reads() if given.get(name) is not None)
 
 
 def unused_note(style, given):

@@ -133,9 +133,10 @@ def background_size_note(background, background_size, size):
     """The note on a background of another size than the frames, where the original's video differs; else None."""
     if background_size is None or tuple(background_size) == tuple(size):
         return None
-    return (f"note: {background} is {background_size[0]}x{background_size[1]} and the frames {size[0]}x{size[1]}: "
+    return (f"note: {background} is {background_size[0]} x {background_size[1]} and the frames {size[0]} x {size[1]}: "
             "the background is scaled to cover the frames, cropped evenly, and the video has the frames' size "
-            f"(the original's video was {background_size[0]}x{background_size[1]}, the frames at its top-left corner)")
+            f"(the original's video was {background_size[0]} x {background_size[1]}, the frames at its top-left "
+            "corner)")
 
 
 # ---- frames ----

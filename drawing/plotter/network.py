@@ -50,7 +50,7 @@ class Network:
         return Features(extractor, self.preprocess, self.resolution, layer, channel, self.description)
 
     def layer_listing(self):
-        """The layers as `--list-layers` prints them: name, channel count, output shape."""
+        """The layers as `--list_layers` prints them: name, channel count, output shape."""
         lines = [f"{self.description}: layers (name, channels, output shape)"]
         lines += [f"  {name:24s} {channels:5d}   {'x'.join(map(str, shape))}"
                   for name, channels, shape in layer_table(self.model)]

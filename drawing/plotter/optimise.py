@@ -268,7 +268,7 @@ def optimise(points, features, canvas, settings, rng, description="optimising", 
     variable = tf.Variable(keep_on_canvas(tf.constant(points, tf.float32), canvas))
     step = make_step(variable, features, canvas, settings, pens)
     history = []
-    with tqdm(range(settings.steps), desc=description, unit="step") as progress:
+    with tqdm(range(settings.steps), desc=description, unit="step", disable=None) as progress:
         for _ in progress:
             history.append(float(step(*random_step_inputs(rng, canvas, settings, features.resolution))))
             if not np.isfinite(history[-1]):

@@ -72,7 +72,7 @@ def check_settings(settings):
         raise UserError(f"--size {settings.size}: the canvas must be at least {MIN_SIZE} px")
     if settings.pens is not None:
         if settings.colour is not None:
-            raise UserError("--colour and --pens: give one; with --pens each layer has its pen's colour")
+            raise UserError("--color and --pens: give one; with --pens each layer has its pen's colour")
         pens = svgfile.parse_pens(settings.pens)
         if len(pens) > settings.strokes:
             raise UserError(f"--pens {settings.pens}: {len(pens)} pens need at least as many --strokes "
@@ -99,7 +99,7 @@ def load_network(settings):
 
 
 def layer_listing(settings):
-    """The network's layers with their channel counts, as `--list-layers` shows them."""
+    """The network's layers with their channel counts, as `--list_layers` shows them."""
     return load_network(settings).layer_listing()
 
 
