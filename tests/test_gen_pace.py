@@ -1,19 +1,14 @@
 """path.py's pace on a tiny untrained model: even pacing lowers the spread of the steps, keeps the frame
 count and the seam, gives one animation per seed, resumes as it started; the pure placement maths."""
+import dataclasses
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
-from conftest import REPO, run_script
+from helpers import kill_when, start_script
 
 from drawing.change import ChangeMeter
 from drawing.gen import latent_paths
-from drawing.gen.generator import load_model
 from drawing.gen.pace import landing_frames, paced_latents, place_evenly
 from drawing.gen.path_run import EVEN_NOTE, PathSettings, generate_path
 from drawing.images import read_image
@@ -21,17 +16,15 @@ from drawing.images import read_image
 LATENT_SIZE = 8
 
 
-@pytest.fixture(scope="module")
-def run_folder(tmp_path_factory):
-    from drawing.gan import save_untrained_checkpoint
-    folder = tmp_path_factory.mktemp("run")
-    save_untrained_checkpoint(folder / "0.checkpoint", resolution=16, latent_size=LATENT_SIZE, seed=0)
-    return folder
+@pytest.fixture
+def run_folder(untrained_run):
+    """conftest's training run folder: one checkpoint of a 16 px generator with 8 latent dimensions."""
+    return untrained_run
 
 
-@pytest.fixture(scope="module")
-def generator(run_folder):
-    return load_model(run_folder)
+@pytest.fixture
+def generator(untrained_generator):
+    return untrained_generator
 
 
 def make_path(generator, dir_out, style, **options):
@@ -199,15 +192,6 @@ def test_an_interrupted_even_run_keeps_the_times_it_recorded(generator, tmp_path
     np.testing.assert_array_equal(np.load(run.folder.with_suffix(".npy")), loop.at_times(np.asarray(recorded)))
 
 
-def wait_for(condition, process, seconds=120):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def paced_yet(style_dir):
     """The strike point 'pacing': the run's record is written and holds no times yet."""
     records = list(style_dir.glob("*_seed11.json")) if style_dir.exists() else []
@@ -221,25 +205,19 @@ def frames_written(style_dir, count=40):
 
 
 @pytest.mark.parametrize("strike", [paced_yet, frames_written], ids=["while pacing", "after 40 frames"])
-def test_a_killed_even_run_reruns_to_the_same_frames(run_folder, tmp_path, strike):
+def test_a_killed_even_run_reruns_to_the_same_frames(run_folder, generator, tmp_path, strike):
     arguments = [str(run_folder), "bezier", "--segments=4", "--frames=100", "--batch=8", "--seed=11",
                  f"--dir_out={tmp_path / 'out'}"]
+    settings = PathSettings(str(run_folder), "bezier", dir_out=str(tmp_path / "out"), segments=4, frames=100,
+                            batch=8, seed=11)
     style_dir = tmp_path / "out" / "bezier_s4_f100"
-    process = subprocess.Popen([sys.executable, "path.py", *arguments], cwd=REPO / "gen",
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        struck = wait_for(lambda: strike(style_dir), process)
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait()
-    assert struck, "the run ended before the strike point"
+    kill_when(start_script("gen", "path.py", *arguments), lambda: strike(style_dir), timeout=120)
     (run_dir,) = [path for path in style_dir.iterdir() if path.is_dir()]
     assert record_of(run_dir)["complete"] is False
-    run_script("gen", "path.py", *arguments)
+    generate_path(settings, generator)   # path.py's work for the same command, in this process
     assert [path for path in style_dir.iterdir() if path.is_dir()] == [run_dir]
     assert record_of(run_dir)["complete"] is True and not list(run_dir.glob(".*"))
-    whole = generate_path(PathSettings(str(run_folder), "bezier", dir_out=str(tmp_path / "whole"), segments=4,
-                                       frames=100, batch=8, seed=11)).folder
+    whole = generate_path(dataclasses.replace(settings, dir_out=str(tmp_path / "whole")), generator).folder
     assert frame_bytes(run_dir) == frame_bytes(whole)
     finished, uninterrupted = record_of(run_dir), record_of(whole)
     assert finished["times"] == uninterrupted["times"] and finished["motion"] == uninterrupted["motion"]
