@@ -52,9 +52,8 @@ def test_ppl_is_the_change_of_a_small_step_over_epsilon_squared():
     assert path_length(StandIn(lambda latents: np.full(len(latents), 0.5)), pairs=8) == 0
 
 
-def test_both_give_one_value_per_seed(tmp_path):
-    from drawing.gan import load_generator, save_untrained_checkpoint
-    generator = load_generator(save_untrained_checkpoint(tmp_path / "0.checkpoint", resolution=16, latent_size=8))
+def test_both_give_one_value_per_seed(untrained_generator):
+    generator = untrained_generator   # 16 px, latent size 8
     for measure, counts in ((path_length, {"pairs": 16}), (jumps, {"loops": 1, "frames": 20})):
         first, again, other = (measure(generator, **counts, seed=seed) for seed in (3, 3, 4))
         assert first == again and first != other
