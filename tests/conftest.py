@@ -14,8 +14,8 @@ LATENT_SIZE = 8
 # pytest-xdist all tests of each go to one worker, so the fixtures are made once rather than in every worker.
 # The other tests are shared out one by one.
 WHOLE_FILES = {"test_demo_model.py", "test_gan_int8.py", "test_gan_metrics.py", "test_gan_networks.py",
-               "test_gan_training.py", "test_original_pipeline.py", "test_reliability_data.py",
-               "test_reliability_train.py"}
+               "test_gan_training.py", "test_gen_explore_browser.py", "test_original_pipeline.py",
+               "test_reliability_data.py", "test_reliability_train.py", "test_walkthrough.py"}
 
 
 @pytest.hookimpl(optionalhook=True)
